@@ -1,0 +1,345 @@
+"""The vocabulary of the original spec, as pydantic v2 models.
+
+snake_case in Python, camelCase in JSON (``model_dump()`` and ``model_dump_json()`` emit the JSON names).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class CamelModel(BaseModel):
+    """Base: camelCase JSON names, snake_case attributes, either accepted on input."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class LeadToolIdentifier(StrEnum):
+    GLOBAL_DB_SEARCH = "GLOBAL_DB_SEARCH"
+    GOOGLE_PLACES_SEARCH = "GOOGLE_PLACES_SEARCH"
+    HUNTER_DOMAIN_LOOKUP = "HUNTER_DOMAIN_LOOKUP"
+    HUNTER_ENRICH = "HUNTER_ENRICH"
+    LEAD_LIST_SAVE = "LEAD_LIST_SAVE"
+    EMAIL_SEQUENCE_SETUP = "EMAIL_SEQUENCE_SETUP"
+    MONITOR_SETUP = "MONITOR_SETUP"
+
+
+class RegionKind(StrEnum):
+    TOWN = "town"
+    """A GB town or city from the gazetteer (searched by distance from its centre)."""
+    LOCAL_AUTHORITY = "local_authority"
+    """A council area (searched by the directory's ``local_authority`` field)."""
+    COUNTY = "county"
+    """A county or unitary authority (``county`` field)."""
+    REGION = "region"
+    """A region of England, or Scotland/Wales (``region`` field)."""
+    AREA = "area"
+    """A named area with no administrative boundary, e.g. the Cotswolds (searched by radius)."""
+    POSTCODE_DISTRICT = "postcode_district"
+    """A postcode district such as ``M1`` or ``LS6``."""
+    WORLD_CITY = "world_city"
+    """A city outside GB (not in the local directory; online providers only)."""
+
+
+class RegionMatch(CamelModel):
+    """Where a goal's region was found, with what a search needs to use it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    """The place as the gazetteer spells it ("Newcastle upon Tyne")."""
+    kind: RegionKind
+    country: str
+    """ISO 3166-1 alpha-2 ("GB", "FR")."""
+    lat: float | None = None
+    lon: float | None = None
+    radius_km: float | None = None
+    """Default search radius around (lat, lon) for towns, areas and world cities."""
+    population: int | None = None
+    county: str | None = None
+    region: str | None = None
+    local_authority: str | None = None
+    field_value: str | None = None
+    """For field-matched kinds: the exact value of the directory field (e.g. "Yorkshire and The Humber")."""
+    field_values: tuple[str, ...] = ()
+    """For kinds matching several directory field values (e.g. Yorkshire's three regions)."""
+
+
+class LeadGenGoal(CamelModel):
+    raw_goal: str
+    target_region: str | None = None
+    target_persona: str | None = None
+    volume: int = 20
+    timing: str | None = None
+    preferred_channels: list[str] = Field(default_factory=list)
+    include_monitoring: bool = False
+    # Extras beyond the spec's seven fields: what the parser resolved.
+    country: str = "GB"
+    """ISO 3166-1 alpha-2 country of the target region."""
+    target_categories: list[str] = Field(default_factory=list)
+    """Directory categories the persona maps to (e.g. coffee shop → ["cafe"]); empty → free text only."""
+    region_match: RegionMatch | None = None
+    monitor_cadence: str | None = None
+    """"daily" | "weekly" | "monthly" when monitoring is asked."""
+
+
+class ParsedGoal(CamelModel):
+    """What the parser read: the goal (None when it cannot plan), what it assumed, what stops planning."""
+
+    goal: LeadGenGoal | None
+    assumptions: list[str] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+
+    @property
+    def plannable(self) -> bool:
+        return self.goal is not None and not self.problems
+
+
+class LeadGenContext(CamelModel):
+    user_id: str
+    default_region: str | None = None
+    default_country: str = "GB"
+
+
+class SupervisorUserContext(CamelModel):
+    user_id: str
+    account_id: str | None = None
+    email: str | None = None
+
+
+class PlanStatus(StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    EXECUTING = "executing"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class LeadGenPlanStep(CamelModel):
+    id: str
+    title: str
+    tool: LeadToolIdentifier
+    params: dict[str, Any] = Field(default_factory=dict)
+    depends_on: list[str] = Field(default_factory=list)
+    description: str = ""
+    """What the step will do, in plain words."""
+    required: bool = False
+    """A failed required step fails the plan; an optional one makes it partial."""
+    providers: list[str] = Field(default_factory=list)
+    """The ordered provider chain the step will try (fallback order)."""
+
+
+class ProviderStatus(CamelModel):
+    """Whether a provider can be used now, as shown at approval."""
+
+    name: str
+    configured: bool
+    reason: str | None = None
+    """Why not, when not configured (never contains a secret)."""
+
+
+class ProviderCallEstimate(CamelModel):
+    step_id: str
+    provider: str
+    configured: bool
+    calls: int
+    """External requests the step would make to this provider (at most)."""
+    unit: str = "request"
+    unit_price_usd: float | None = None
+    """List price per unit; None when the provider does not charge."""
+    cost_usd: float | None = None
+    note: str = ""
+
+
+class StepAvailability(CamelModel):
+    step_id: str
+    will_run: bool
+    reason: str | None = None
+
+
+class PlanEstimate(CamelModel):
+    calls: list[ProviderCallEstimate] = Field(default_factory=list)
+    total_cost_usd: float = 0.0
+    steps: list[StepAvailability] = Field(default_factory=list)
+
+
+class LeadGenPlan(CamelModel):
+    id: str
+    user_id: str
+    goal: LeadGenGoal
+    steps: list[LeadGenPlanStep]
+    status: PlanStatus = PlanStatus.PENDING_APPROVAL
+    assumptions: list[str] = Field(default_factory=list)
+    estimate: PlanEstimate = Field(default_factory=PlanEstimate)
+    created_at: datetime | None = None
+
+    def step(self, step_id: str) -> LeadGenPlanStep:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+
+class LeadGenStepStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class LeadGenStepResult(CamelModel):
+    step_id: str
+    status: LeadGenStepStatus
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    attempts: int = 0
+    error_message: str | None = None
+    data: dict[str, Any] | None = None
+    provider: str | None = None
+    """The provider that served the step (after fallback), if any."""
+    skipped_by_design: bool = False
+    """Skipped because nothing is configured for it (shown at approval), not because of a failure."""
+
+
+class OverallStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class LeadGenExecutionResult(CamelModel):
+    plan_id: str
+    overall_status: OverallStatus
+    started_at: datetime
+    finished_at: datetime
+    step_results: list[LeadGenStepResult]
+
+
+class LeadToolExecutionEnv(CamelModel):
+    user: SupervisorUserContext
+    plan: LeadGenPlan
+    prior_results: dict[str, LeadGenStepResult] = Field(default_factory=dict)
+    step_id: str = ""
+    """The step being run (lets side-effecting tools be idempotent per plan step)."""
+
+
+class LeadToolExecutionResult(CamelModel):
+    success: bool
+    data: dict[str, Any] | None = None
+    error_message: str | None = None
+
+
+class PlanEventType(StrEnum):
+    PLAN_STARTED = "PLAN_STARTED"
+    PLAN_COMPLETED = "PLAN_COMPLETED"
+    PLAN_CANCELLED = "PLAN_CANCELLED"
+    STEP_STARTED = "STEP_STARTED"
+    STEP_SUCCEEDED = "STEP_SUCCEEDED"
+    STEP_FAILED = "STEP_FAILED"
+    STEP_SKIPPED = "STEP_SKIPPED"
+    STEP_RETRYING = "STEP_RETRYING"
+    STEP_FALLBACK = "STEP_FALLBACK"
+
+
+class PlanEvent(CamelModel):
+    """One state change of a plan run; the event log is the source of truth for progress."""
+
+    timestamp: datetime
+    type: PlanEventType
+    plan_id: str
+    user_id: str
+    step_id: str | None = None
+    step_tool: str | None = None
+    status: str | None = None
+    attempt: int | None = None
+    provider: str | None = None
+    error_message: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    seq: int | None = None
+    """Position in the plan's event log, set by the store."""
+
+
+class ProgressStepStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class ProgressOverallStatus(StrEnum):
+    PENDING = "pending"
+    EXECUTING = "executing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class StepProgress(CamelModel):
+    step_id: str
+    title: str
+    index: int
+    total_steps: int
+    status: ProgressStepStatus = ProgressStepStatus.PENDING
+    attempts: int = 0
+    error_message: str | None = None
+    provider: str | None = None
+
+
+class PlanProgress(CamelModel):
+    plan_id: str
+    session_id: str | None = None
+    overall_status: ProgressOverallStatus
+    current_step_index: int
+    total_steps: int
+    steps: list[StepProgress]
+    updated_at: datetime | None = None
+    detail: str | None = None
+    """The execution's own outcome once finished: succeeded | partial | failed | cancelled."""
+
+
+class Lead(CamelModel):
+    """One business, with where each field came from."""
+
+    name: str
+    source: str
+    """Which provider/source found the business (``fsa_fhrs``, ``nhs_ods_dental``, ``osm``...)."""
+    source_id: str
+    """Stable id at that source (``fsa_fhrs:777212``)."""
+    source_date: str | None = None
+    category: str | None = None
+    source_type: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+    post_town: str | None = None
+    local_authority: str | None = None
+    county: str | None = None
+    region: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    phone: str | None = None
+    website: str | None = None
+    domain: str | None = None
+    emails: list[dict[str, Any]] = Field(default_factory=list)
+    distance_km: float | None = None
+    score: float = 0.0
+    provenance: dict[str, str] = Field(default_factory=dict)
+    """field name → source that supplied it."""

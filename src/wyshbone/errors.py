@@ -1,0 +1,88 @@
+"""The one exception tree of Wyshbone. Each class's docstring is its default message.
+
+    WyshboneError
+    ├── InputError                  bad input from a person (CLI exit 2, HTTP 4xx)
+    │   └── UnplannableGoalError    the goal cannot be read into a plan
+    ├── PlanError                   a plan is invalid or in the wrong state
+    │   ├── InvalidPlanError        duplicate ids, unknown dependencies, cycles
+    │   └── PlanStateError          e.g. approving a plan twice
+    ├── RegistryError               a tool registered twice or not at all
+    ├── DirectoryNotImportedError   the local directory has not been imported yet
+    └── ToolError                   raised by a tool/provider; says whether a retry may help
+        ├── RetryableToolError      try again later (``retry_after`` seconds, when the service said)
+        ├── PermanentToolError      retrying cannot help (bad input, auth, quota gone)
+        └── NotConfiguredError      no provider is configured for this tool: skipped by design
+"""
+
+from __future__ import annotations
+
+
+class WyshboneError(Exception):
+    """Wyshbone failed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or "").strip())
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class InputError(WyshboneError):
+    """The input is not valid."""
+
+
+class UnplannableGoalError(InputError):
+    """The goal cannot be turned into a plan."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems) if problems else None)
+
+
+class PlanError(WyshboneError):
+    """The plan cannot be used."""
+
+
+class InvalidPlanError(PlanError):
+    """The plan's steps are inconsistent."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems) if problems else None)
+
+
+class PlanStateError(PlanError):
+    """The plan is not in a state that allows this."""
+
+
+class RegistryError(WyshboneError):
+    """The tool registry is inconsistent."""
+
+
+class DirectoryNotImportedError(WyshboneError):
+    """The business directory has not been imported yet: run `wyshbone db import`."""
+
+
+class ToolError(WyshboneError):
+    """A tool failed."""
+
+    retryable: bool = False
+
+
+class RetryableToolError(ToolError):
+    """A tool failed in a way that may pass if tried again."""
+
+    retryable = True
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentToolError(ToolError):
+    """A tool failed in a way that retrying cannot fix."""
+
+
+class NotConfiguredError(ToolError):
+    """No provider is configured for this tool."""
