@@ -51,7 +51,7 @@ class Settings(BaseSettings):
 
     @property
     def store_url(self) -> str:
-        return self.database_url or f"sqlite+aiosqlite:///{self.home / 'wyshbone.sqlite'}"
+        return self.database_url or f"sqlite:///{self.home / 'wyshbone.sqlite'}"
 
     @property
     def gazetteer_file(self) -> Path:

@@ -1,17 +1,17 @@
 """The one exception tree of Wyshbone. Each class's docstring is its default message.
 
-    WyshboneError
-    ├── InputError                  bad input from a person (CLI exit 2, HTTP 4xx)
-    │   └── UnplannableGoalError    the goal cannot be read into a plan
-    ├── PlanError                   a plan is invalid or in the wrong state
-    │   ├── InvalidPlanError        duplicate ids, unknown dependencies, cycles
-    │   └── PlanStateError          e.g. approving a plan twice
-    ├── RegistryError               a tool registered twice or not at all
-    ├── DirectoryNotImportedError   the local directory has not been imported yet
-    └── ToolError                   raised by a tool/provider; says whether a retry may help
-        ├── RetryableToolError      try again later (``retry_after`` seconds, when the service said)
-        ├── PermanentToolError      retrying cannot help (bad input, auth, quota gone)
-        └── NotConfiguredError      no provider is configured for this tool: skipped by design
+WyshboneError
+├── InputError                  bad input from a person (CLI exit 2, HTTP 4xx)
+│   └── UnplannableGoalError    the goal cannot be read into a plan
+├── PlanError                   a plan is invalid or in the wrong state
+│   ├── InvalidPlanError        duplicate ids, unknown dependencies, cycles
+│   └── PlanStateError          e.g. approving a plan twice
+├── RegistryError               a tool registered twice or not at all
+├── DirectoryNotImportedError   the local directory has not been imported yet
+└── ToolError                   raised by a tool/provider; says whether a retry may help
+    ├── RetryableToolError      try again later (``retry_after`` seconds, when the service said)
+    ├── PermanentToolError      retrying cannot help (bad input, auth, quota gone)
+    └── NotConfiguredError      no provider is configured for this tool: skipped by design
 """
 
 from __future__ import annotations

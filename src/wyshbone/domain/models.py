@@ -132,7 +132,8 @@ class PlanStatus(StrEnum):
 class LeadGenPlanStep(CamelModel):
     id: str
     title: str
-    tool: LeadToolIdentifier
+    tool: str
+    """A ``LeadToolIdentifier`` value, or the name of any tool registered in the tool registry."""
     params: dict[str, Any] = Field(default_factory=dict)
     depends_on: list[str] = Field(default_factory=list)
     description: str = ""

@@ -1,0 +1,346 @@
+"""The command line: ``wyshbone plan | run | demo | leads | db``. Thin adapters over ``services``.
+
+Bad input ends with a message on stderr and exit code 2, having written nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from wyshbone.config import Settings
+from wyshbone.demo import demo_plan, demo_registry
+from wyshbone.domain.models import (
+    Lead,
+    LeadGenExecutionResult,
+    LeadGenPlan,
+    PlanEvent,
+    PlanProgress,
+    SupervisorUserContext,
+)
+from wyshbone.domain.progress import project
+from wyshbone.errors import InputError, UnplannableGoalError, WyshboneError
+from wyshbone.executor import Runtime, execute_lead_generation_plan
+from wyshbone.providers.local_directory import default_import_paths, directory_info, import_directory
+from wyshbone.services import Supervisor
+
+app = typer.Typer(help="Wyshbone Supervisor: a sales goal in plain words → a plan → live execution → leads.")
+db_app = typer.Typer(help="The embedded business directory.")
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+CLI_USER = SupervisorUserContext(user_id="cli")
+T = TypeVar("T")
+
+STATUS_STYLE = {
+    "pending": "dim",
+    "running": "bold yellow",
+    "completed": "green",
+    "failed": "bold red",
+    "skipped": "magenta",
+    "cancelled": "red",
+}
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def _setup_logging(settings: Settings, verbose: bool) -> None:
+    """Event lines go to ``<home>/logs/events.log``; with --verbose to stderr too."""
+    log_dir = settings.home / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    handlers: list[logging.Handler] = [logging.FileHandler(log_dir / "events.log")]
+    if verbose:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=handlers, force=True)
+
+
+async def _with_supervisor(settings: Settings, use: Callable[[Supervisor], Coroutine[Any, Any, T]]) -> T:
+    supervisor = await Supervisor.open(settings)
+    try:
+        return await use(supervisor)
+    finally:
+        await supervisor.close()
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise _fail(f"invalid WYSHBONE_* setting: {exc}") from None
+
+
+GoalArg = Annotated[str, typer.Argument(help='The goal, e.g. "Find 20 coffee shops in Manchester".')]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (camelCase) and nothing else on stdout.")]
+
+
+@app.command()
+def plan(goal: GoalArg, as_json: JsonOpt = False) -> None:
+    """Show the parsed goal, its assumptions, the steps and the estimate. Stores nothing."""
+    settings = _settings()
+
+    async def use(sup: Supervisor) -> LeadGenPlan:
+        return sup.plan(goal, CLI_USER)
+
+    the_plan = _plan_or_exit(lambda: _run(_with_supervisor(settings, use)))
+    if as_json:
+        typer.echo(the_plan.model_dump_json(indent=2))
+    else:
+        _print_plan(the_plan)
+
+
+def _plan_or_exit(make: Callable[[], T]) -> T:
+    try:
+        return make()
+    except UnplannableGoalError as exc:
+        raise _fail("I can't plan that goal:\n  - " + "\n  - ".join(exc.problems)) from None
+    except (InputError, WyshboneError) as exc:
+        raise _fail(str(exc)) from None
+
+
+def _print_plan(the_plan: LeadGenPlan) -> None:
+    g = the_plan.goal
+    out.print(f"[bold]Goal:[/] {g.raw_goal}")
+    channels = ", ".join(g.preferred_channels) or "none"
+    monitoring = f"yes ({g.monitor_cadence})" if g.include_monitoring else "no"
+    out.print(
+        f"  persona [cyan]{g.target_persona}[/] · region [cyan]{g.target_region}[/] ({g.country}) · "
+        f"volume [cyan]{g.volume}[/] · outreach {channels} · monitoring {monitoring}"
+    )
+    for assumption in the_plan.assumptions:
+        out.print(f"  [dim]assumed:[/] {assumption}")
+    availability = {a.step_id: a for a in the_plan.estimate.steps}
+    table = Table(title=f"Plan {the_plan.id}", show_lines=False)
+    for col in ("#", "Step", "Tool", "Providers", "Will run"):
+        table.add_column(col)
+    for i, step in enumerate(the_plan.steps, start=1):
+        avail = availability.get(step.id)
+        runs = "yes" if avail is None or avail.will_run else f"[magenta]skipped[/]: {avail.reason}"
+        table.add_row(str(i), step.title, step.tool, " → ".join(step.providers) or "—", runs)
+    out.print(table)
+    est = the_plan.estimate
+    external = [c for c in est.calls if c.configured]
+    if external:
+        for c in external:
+            price = f"${c.cost_usd:.2f}" if c.cost_usd is not None else "free"
+            out.print(f"  estimate: {c.provider} ≤ {c.calls} call(s), {price} ({c.note})")
+    out.print(
+        f"  [bold]estimated cost:[/] ${est.total_cost_usd:.2f} (no external paid calls)"
+        if not external
+        else f"  [bold]estimated cost:[/] ${est.total_cost_usd:.2f}"
+    )
+
+
+def _progress_table(progress: PlanProgress) -> Table:
+    table = Table(title=f"Plan {progress.plan_id} · {progress.overall_status.value}", expand=False)
+    for col in ("#", "Step", "Status", "Attempts", "Provider", "Note"):
+        table.add_column(col)
+    for step in progress.steps:
+        style = STATUS_STYLE.get(step.status.value, "")
+        table.add_row(
+            str(step.index + 1),
+            step.title,
+            Text(step.status.value, style=style),
+            str(step.attempts or ""),
+            step.provider or "",
+            Text(step.error_message or "", overflow="fold"),
+        )
+    return table
+
+
+async def _execute_live(
+    the_plan: LeadGenPlan,
+    run: Callable[..., Coroutine[Any, Any, LeadGenExecutionResult]],
+    console: Console,
+) -> LeadGenExecutionResult:
+    events: list[PlanEvent] = []
+    with Live(_progress_table(project([], plan=the_plan)), console=console, refresh_per_second=8) as live:
+
+        def on_event(event: PlanEvent) -> None:
+            events.append(event)
+            live.update(_progress_table(project(events, plan=the_plan)))
+
+        return await run(on_event=on_event)
+
+
+@app.command()
+def run(
+    goal: GoalArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve the plan without asking.")] = False,
+    as_json: JsonOpt = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also print event lines to stderr.")
+    ] = False,
+) -> None:
+    """Plan the goal, ask for approval, execute it with live progress, save the leads."""
+    settings = _settings()
+    _setup_logging(settings, verbose)
+    _run(_with_supervisor(settings, lambda sup: _run_goal(sup, goal, yes=yes, as_json=as_json)))
+
+
+async def _run_goal(sup: Supervisor, goal: str, *, yes: bool, as_json: bool) -> None:
+    the_plan = _plan_or_exit(lambda: sup.plan(goal, CLI_USER))
+    display = err if as_json else out
+    if not as_json:
+        _print_plan(the_plan)
+    if not yes and not typer.confirm("Approve this plan?", default=True, err=as_json):
+        err.print("Not approved: nothing was run.")
+        raise typer.Exit(code=1)
+    await sup.store.save_plan(the_plan)
+    approved = await sup.approve_plan(the_plan.id)
+    result = await _execute_live(approved, partial(sup.run_plan, approved, CLI_USER), display)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    leads = await sup.leads(the_plan.id)
+    _print_outcome(result, leads, sup.settings)
+
+
+def _print_outcome(result: LeadGenExecutionResult, leads: list[Lead] | Any, settings: Settings) -> None:
+    colour = {"succeeded": "green", "partial": "yellow"}.get(result.overall_status.value, "red")
+    out.print(f"[bold]Overall:[/] [{colour}]{result.overall_status.value}[/]")
+    if leads:
+        table = Table(title=f"{len(leads)} leads saved")
+        for col in ("#", "Name", "Address", "Postcode", "km", "Source"):
+            table.add_column(col)
+        for i, lead in enumerate(leads, start=1):
+            dist = f"{lead.distance_km:.1f}" if lead.distance_km is not None else ""
+            table.add_row(str(i), lead.name, lead.address or "", lead.postcode or "", dist, lead.source_id)
+        out.print(table)
+        out.print(
+            f"Saved in {settings.store_url.split('///')[-1]} · export: wyshbone leads {result.plan_id} --csv"
+        )
+    else:
+        out.print("No leads were saved.")
+
+
+@app.command()
+def leads(
+    plan_id: Annotated[str, typer.Argument(help="The plan whose saved leads to print.")],
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV instead of JSON.")] = False,
+) -> None:
+    """Print a plan's saved leads (JSON, or CSV with --csv), each with its provenance."""
+    settings = _settings()
+
+    async def use(sup: Supervisor) -> list[Lead]:
+        if await sup.store.get_plan(plan_id) is None:
+            raise _fail(f"no plan {plan_id!r}")
+        return list(await sup.leads(plan_id))
+
+    found = _run(_with_supervisor(settings, use))
+    if not as_csv:
+        typer.echo(json.dumps([lead.to_json_dict() for lead in found], indent=2))
+        return
+    fields = [
+        "name",
+        "address",
+        "postcode",
+        "postTown",
+        "phone",
+        "website",
+        "category",
+        "sourceId",
+        "sourceDate",
+    ]
+    writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for lead in found:
+        writer.writerow(lead.to_json_dict())
+
+
+@app.command()
+def demo(
+    step_seconds: Annotated[float, typer.Option(help="How long each scripted step takes.")] = 0.6,
+) -> None:
+    """The spec's test script: 3 scripted steps succeed; then the same plan with one tool failing."""
+
+    async def both() -> None:
+        for title, failing in (("All tools working", False), ("The enrichment tool failing", True)):
+            out.rule(title)
+            the_plan = demo_plan(f"demo-{'failing' if failing else 'ok'}")
+            runtime = Runtime(registry=demo_registry(failing=failing, step_seconds=step_seconds))
+            execute = partial(execute_lead_generation_plan, the_plan, CLI_USER, runtime=runtime)
+            result = await _execute_live(the_plan, execute, out)
+            out.print(f"Overall: [bold]{result.overall_status.value}[/]")
+
+    _run(both())
+
+
+@db_app.command("import")
+def db_import(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="CSV.gz files (default: ../shared/data/uk_businesses*.csv.gz)."),
+    ] = None,
+    if_missing: Annotated[
+        bool, typer.Option("--if-missing", help="Do nothing when already imported.")
+    ] = False,
+) -> None:
+    """Import the open business data into the embedded directory (idempotent)."""
+    settings = _settings()
+    target = settings.directory_file
+    if if_missing and directory_info(target) is not None:
+        err.print(f"Directory already imported at {target}.")
+        return
+    files = list(paths or default_import_paths(settings.open_data_dir))
+    if not files:
+        raise _fail(
+            f"no data to import: no uk_businesses*.csv.gz in {settings.open_data_dir}. Set WYSHBONE_OPEN_DATA_DIR "
+            "to the folder holding the open data, or pass the files."
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task("import", total=None)
+
+        def on_progress(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            report = import_directory(files, target, on_progress=on_progress)
+        except InputError as exc:
+            raise _fail(str(exc)) from None
+    err.print(
+        f"Imported {report.rows_written:,} businesses from {len(report.files)} file(s) in {report.seconds:.1f} s → {target}"
+    )
+
+
+@db_app.command("info")
+def db_info() -> None:
+    """Show whether the directory is imported, and how many businesses it holds."""
+    settings = _settings()
+    info = directory_info(settings.directory_file)
+    if info is None:
+        raise _fail(
+            f"the directory is not imported yet ({settings.directory_file}): run `wyshbone db import`"
+        )
+    typer.echo(json.dumps(info, indent=2, default=str))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,345 @@
+"""The only module that issues queries: plans, the event log, step results, lead lists.
+
+``PlanStore`` is the contract; ``SqlStore`` keeps it in SQLite or Postgres through SQLAlchemy's async engine,
+``MemoryStore`` keeps it in memory for tests and one-off runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, func, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL, make_url
+
+from wyshbone.domain.dedupe import lead_keys
+from wyshbone.domain.models import Lead, LeadGenPlan, LeadGenStepResult, PlanEvent, PlanStatus
+from wyshbone.errors import InputError
+from wyshbone.storage import tables as t
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class SavedList:
+    """What saving leads to a list did."""
+
+    list_id: int
+    name: str
+    added: int
+    """Leads newly written by this call (0 when the same leads were saved before)."""
+    total: int
+    """Leads in the list after this call."""
+
+
+class PlanStore(Protocol):
+    """Where plans, their event log, step results and lead lists are kept."""
+
+    async def save_plan(self, plan: LeadGenPlan, *, session_id: str | None = None) -> None: ...
+    async def get_plan(self, plan_id: str) -> LeadGenPlan | None: ...
+    async def set_plan_status(self, plan_id: str, status: PlanStatus) -> None: ...
+    async def append_event(
+        self, event: PlanEvent, *, step_result: LeadGenStepResult | None = None
+    ) -> PlanEvent: ...
+    async def list_events(self, plan_id: str, *, after: int = 0) -> list[PlanEvent]: ...
+    async def step_results(self, plan_id: str) -> dict[str, LeadGenStepResult]: ...
+    async def save_leads(
+        self, *, plan_id: str, step_id: str, list_name: str, leads: list[Lead]
+    ) -> SavedList: ...
+    async def list_leads(self, *, plan_id: str) -> list[Lead]: ...
+    async def close(self) -> None: ...
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _lead_keys(lead: Lead) -> tuple[str, str]:
+    return lead_keys(lead.source_id, lead.name, lead.postcode)
+
+
+def sync_url(url: str) -> URL:
+    """The blocking-driver form of ``url``: async driver names are accepted and mapped to their sync twin."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise InputError(
+        f"unsupported database URL {parsed.render_as_string(hide_password=True)}: use sqlite or postgresql"
+    )
+
+
+class SqlStore:
+    """``PlanStore`` over SQLAlchemy Core (SQLite or Postgres).
+
+    Queries run on one dedicated thread with a blocking driver, so the event loop never waits on the database
+    and each call costs one thread hop (an async driver costs several per statement). Appended events are
+    group-committed: events appended while a commit is in flight go into the next single transaction.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wyshbone-db")
+        self._pending: list[tuple[PlanEvent, LeadGenStepResult | None, asyncio.Future[int]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def connect(cls, url: str) -> SqlStore:
+        """Open (and create) the store at ``url``; a SQLite file gets WAL mode and its folder is made."""
+        target = sync_url(url)
+        if target.get_backend_name() == "sqlite" and target.database not in (None, "", ":memory:"):
+            Path(target.database or "").parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(target, pool_pre_ping=target.get_backend_name() != "sqlite")
+        if engine.dialect.name == "sqlite":
+            sa_event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        await store._call(lambda: t.metadata.create_all(engine))
+        return store
+
+    async def _call(self, fn: Callable[[], R]) -> R:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn)
+
+    async def _tx(self, fn: Callable[[Connection], R]) -> R:
+        def work() -> R:
+            with self._engine.begin() as conn:
+                return fn(conn)
+
+        return await self._call(work)
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            await self._flusher
+        await self._call(self._engine.dispose)
+        self._thread.shutdown(wait=True)
+
+    async def save_plan(self, plan: LeadGenPlan, *, session_id: str | None = None) -> None:
+        now = _now()
+        row = {
+            "id": plan.id,
+            "session_id": session_id,
+            "user_id": plan.user_id,
+            "status": plan.status.value,
+            "created_at": plan.created_at.isoformat() if plan.created_at else now,
+            "updated_at": now,
+            "plan": plan.to_json_dict(),
+        }
+        stmt = self._insert(t.plans).values(row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.plans.c.id],
+            set_={"status": row["status"], "updated_at": now, "plan": row["plan"]},
+        )
+        await self._tx(lambda conn: conn.execute(stmt))
+
+    async def get_plan(self, plan_id: str) -> LeadGenPlan | None:
+        stmt = select(t.plans.c.plan, t.plans.c.status).where(t.plans.c.id == plan_id)
+        row = await self._tx(lambda conn: conn.execute(stmt).first())
+        if row is None:
+            return None
+        return LeadGenPlan.model_validate({**row.plan, "status": row.status})
+
+    async def set_plan_status(self, plan_id: str, status: PlanStatus) -> None:
+        stmt = update(t.plans).where(t.plans.c.id == plan_id).values(status=status.value, updated_at=_now())
+        await self._tx(lambda conn: conn.execute(stmt))
+
+    async def append_event(
+        self, event: PlanEvent, *, step_result: LeadGenStepResult | None = None
+    ) -> PlanEvent:
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append((event, step_result, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        seq = await future
+        return event.model_copy(update={"seq": seq})
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                seqs = await self._tx(lambda conn, b=batch: self._write_events(conn, b))  # type: ignore[misc]
+            except Exception as exc:
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, _, future), seq in zip(batch, seqs, strict=True):
+                if not future.done():
+                    future.set_result(seq)
+
+    def _write_events(
+        self, conn: Connection, batch: list[tuple[PlanEvent, LeadGenStepResult | None, asyncio.Future[int]]]
+    ) -> list[int]:
+        seqs = []
+        for event, step_result, _ in batch:
+            result = conn.execute(
+                t.plan_events.insert().values(
+                    plan_id=event.plan_id,
+                    type=event.type.value,
+                    step_id=event.step_id,
+                    timestamp=event.timestamp.isoformat(),
+                    event=event.model_dump(mode="json", exclude={"seq"}),
+                )
+            )
+            seqs.append(int(result.inserted_primary_key[0]))  # type: ignore[index]
+            if step_result is not None:
+                self._upsert_step_result(conn, event.plan_id, step_result)
+        return seqs
+
+    def _upsert_step_result(self, conn: Connection, plan_id: str, result: LeadGenStepResult) -> None:
+        payload = result.to_json_dict()
+        stmt = self._insert(t.step_results).values(
+            plan_id=plan_id, step_id=result.step_id, status=result.status.value, result=payload
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.step_results.c.plan_id, t.step_results.c.step_id],
+            set_={"status": result.status.value, "result": payload},
+        )
+        conn.execute(stmt)
+
+    async def list_events(self, plan_id: str, *, after: int = 0) -> list[PlanEvent]:
+        stmt = (
+            select(t.plan_events.c.seq, t.plan_events.c.event)
+            .where(t.plan_events.c.plan_id == plan_id, t.plan_events.c.seq > after)
+            .order_by(t.plan_events.c.seq)
+        )
+        rows = await self._tx(lambda conn: conn.execute(stmt).all())
+        return [PlanEvent.model_validate({**row.event, "seq": row.seq}) for row in rows]
+
+    async def step_results(self, plan_id: str) -> dict[str, LeadGenStepResult]:
+        stmt = select(t.step_results.c.result).where(t.step_results.c.plan_id == plan_id)
+        rows = await self._tx(lambda conn: conn.execute(stmt).all())
+        results = [LeadGenStepResult.model_validate(row.result) for row in rows]
+        return {r.step_id: r for r in results}
+
+    async def save_leads(self, *, plan_id: str, step_id: str, list_name: str, leads: list[Lead]) -> SavedList:
+        payloads = [(lead, lead.to_json_dict()) for lead in leads]
+
+        def work(conn: Connection) -> SavedList:
+            list_id = self._ensure_list(conn, plan_id=plan_id, step_id=step_id, name=list_name)
+            count = select(func.count()).select_from(t.leads).where(t.leads.c.list_id == list_id)
+            before = int(conn.execute(count).scalar_one())
+            rows = []
+            for position, (lead, payload) in enumerate(payloads, start=before):
+                source_id, name_key = _lead_keys(lead)
+                rows.append(
+                    {
+                        "list_id": list_id,
+                        "position": position,
+                        "source_id": source_id,
+                        "name_key": name_key,
+                        "name": lead.name,
+                        "postcode": lead.postcode,
+                        "score": lead.score,
+                        "lead": payload,
+                    }
+                )
+            if rows:
+                conn.execute(self._insert(t.leads).on_conflict_do_nothing(), rows)
+            total = int(conn.execute(count).scalar_one())
+            return SavedList(list_id=list_id, name=list_name, added=total - before, total=total)
+
+        return await self._tx(work)
+
+    def _ensure_list(self, conn: Connection, *, plan_id: str, step_id: str, name: str) -> int:
+        stmt = self._insert(t.lead_lists).values(
+            plan_id=plan_id, step_id=step_id, name=name, created_at=_now()
+        )
+        conn.execute(stmt.on_conflict_do_nothing())
+        found = select(t.lead_lists.c.id).where(
+            t.lead_lists.c.plan_id == plan_id, t.lead_lists.c.step_id == step_id
+        )
+        return int(conn.execute(found).scalar_one())
+
+    async def list_leads(self, *, plan_id: str) -> list[Lead]:
+        stmt = (
+            select(t.leads.c.lead)
+            .join(t.lead_lists, t.lead_lists.c.id == t.leads.c.list_id)
+            .where(t.lead_lists.c.plan_id == plan_id)
+            .order_by(t.leads.c.list_id, t.leads.c.position)
+        )
+        rows = await self._tx(lambda conn: conn.execute(stmt).all())
+        return [Lead.model_validate(row.lead) for row in rows]
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    # WAL lets readers (the web page) read while a plan writes; NORMAL is durable across process crashes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+@dataclass
+class MemoryStore:
+    """``PlanStore`` kept in memory: same behaviour as ``SqlStore``, nothing survives the process."""
+
+    plans: dict[str, tuple[LeadGenPlan, str | None]] = field(default_factory=dict)
+    events: list[PlanEvent] = field(default_factory=list)
+    results: dict[str, dict[str, LeadGenStepResult]] = field(default_factory=dict)
+    lists: dict[tuple[str, str], tuple[str, list[Lead]]] = field(default_factory=dict)
+    _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def save_plan(self, plan: LeadGenPlan, *, session_id: str | None = None) -> None:
+        previous = self.plans.get(plan.id)
+        self.plans[plan.id] = (plan, session_id if previous is None else previous[1])
+
+    async def get_plan(self, plan_id: str) -> LeadGenPlan | None:
+        found = self.plans.get(plan_id)
+        return found[0] if found else None
+
+    async def set_plan_status(self, plan_id: str, status: PlanStatus) -> None:
+        plan, session = self.plans[plan_id]
+        self.plans[plan_id] = (plan.model_copy(update={"status": status}), session)
+
+    async def append_event(
+        self, event: PlanEvent, *, step_result: LeadGenStepResult | None = None
+    ) -> PlanEvent:
+        stored = event.model_copy(update={"seq": next(self._seq)})
+        self.events.append(stored)
+        if step_result is not None:
+            self.results.setdefault(event.plan_id, {})[step_result.step_id] = step_result
+        return stored
+
+    async def list_events(self, plan_id: str, *, after: int = 0) -> list[PlanEvent]:
+        return [e for e in self.events if e.plan_id == plan_id and (e.seq or 0) > after]
+
+    async def step_results(self, plan_id: str) -> dict[str, LeadGenStepResult]:
+        return dict(self.results.get(plan_id, {}))
+
+    async def save_leads(self, *, plan_id: str, step_id: str, list_name: str, leads: list[Lead]) -> SavedList:
+        name, saved = self.lists.setdefault((plan_id, step_id), (list_name, []))
+        seen = {k for lead in saved for k in _lead_keys(lead)}
+        before = len(saved)
+        for lead in leads:
+            keys = _lead_keys(lead)
+            if not seen.intersection(keys):
+                saved.append(lead)
+                seen.update(keys)
+        list_id = list(self.lists).index((plan_id, step_id)) + 1
+        return SavedList(list_id=list_id, name=name, added=len(saved) - before, total=len(saved))
+
+    async def list_leads(self, *, plan_id: str) -> list[Lead]:
+        return [lead for (pid, _), (_, saved) in self.lists.items() if pid == plan_id for lead in saved]
+
+    async def close(self) -> None:
+        return None
+
+
+async def open_store(url: str | None) -> PlanStore:
+    """``memory://`` (or None) → ``MemoryStore``; anything else → ``SqlStore``."""
+    if url in (None, "memory://"):
+        return MemoryStore()
+    return await SqlStore.connect(url)

@@ -1,0 +1,55 @@
+"""LEAD_LIST_SAVE: keep the best ``volume`` leads, merged with any enrichment, in a named list (idempotent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wyshbone.domain.leads import merge_enrichment, select_best
+from wyshbone.domain.models import Lead, LeadGenStepStatus, LeadToolExecutionEnv, LeadToolExecutionResult
+from wyshbone.domain.planner import ProviderInfo
+from wyshbone.errors import PermanentToolError
+from wyshbone.storage.repository import PlanStore
+from wyshbone.tools.registry import RESULT_COUNT, Provider
+
+LEAD_STORE = "wyshbone_store"
+
+
+def _step_leads(env: LeadToolExecutionEnv, step_id: str) -> list[Lead]:
+    result = env.prior_results.get(step_id)
+    if result is None or result.status is not LeadGenStepStatus.SUCCEEDED or not result.data:
+        return []
+    return [Lead.model_validate(item) for item in result.data.get("leads", [])]
+
+
+def lead_store_provider(store: PlanStore) -> Provider:
+    """Saves into the plan store; saving the same step's leads again adds nothing."""
+
+    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+        source = str(params.get("sourceStepId") or "")
+        leads = _step_leads(env, source)
+        if not leads:
+            raise PermanentToolError(f"no leads to save: step {source!r} found none")
+        for enrich_step in params.get("enrichmentStepIds") or []:
+            leads = merge_enrichment(leads, _step_leads(env, enrich_step))
+        volume = int(params.get("volume") or len(leads))
+        best = select_best(leads, volume)
+        saved = await store.save_leads(
+            plan_id=env.plan.id,
+            step_id=env.step_id,
+            list_name=str(params.get("listName") or "Leads"),
+            leads=best,
+        )
+        return LeadToolExecutionResult(
+            success=True,
+            data={
+                RESULT_COUNT: saved.total,
+                "listId": saved.list_id,
+                "listName": saved.name,
+                "saved": saved.total,
+                "added": saved.added,
+                "requested": volume,
+                "candidates": len(leads),
+            },
+        )
+
+    return Provider(ProviderInfo(LEAD_STORE, configured=True, external=False), run)

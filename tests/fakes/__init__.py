@@ -1,0 +1,1 @@
+"""Fakes that implement the real interfaces: a clock, scripted tools."""

@@ -1,0 +1,149 @@
+"""SUP-001: the planner and plan validation, pure."""
+
+from __future__ import annotations
+
+import pytest
+
+from wyshbone.domain.models import (
+    LeadGenContext,
+    LeadGenGoal,
+    LeadGenPlan,
+    LeadGenPlanStep,
+    RegionKind,
+    RegionMatch,
+)
+from wyshbone.domain.models import (
+    LeadToolIdentifier as T,
+)
+from wyshbone.domain.planner import ProviderInfo, plan_lead_generation, validate_plan
+from wyshbone.errors import InvalidPlanError
+
+CTX = LeadGenContext(user_id="u1")
+MANCHESTER = RegionMatch(
+    name="Manchester", kind=RegionKind.TOWN, country="GB", lat=53.48, lon=-2.24, radius_km=6
+)
+
+
+def goal(**overrides: object) -> LeadGenGoal:
+    base: dict[str, object] = {
+        "raw_goal": "Find 20 coffee shops in Manchester",
+        "target_region": "Manchester",
+        "target_persona": "coffee shop",
+        "volume": 20,
+        "target_categories": ["cafe"],
+        "region_match": MANCHESTER,
+    }
+    return LeadGenGoal.model_validate({**base, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected_ids"),
+    [
+        # no outreach, no monitoring: the four core steps
+        ({}, ["global_db_search_1", "hunter_domain_lookup_1", "hunter_enrich_1", "lead_list_save_1"]),
+        # email asked: + Prepare Outreach
+        (
+            {"preferred_channels": ["email"]},
+            [
+                "global_db_search_1",
+                "hunter_domain_lookup_1",
+                "hunter_enrich_1",
+                "lead_list_save_1",
+                "email_sequence_setup_1",
+            ],
+        ),
+        # monitoring asked: + monitor, no outreach
+        (
+            {"include_monitoring": True, "monitor_cadence": "monthly"},
+            [
+                "global_db_search_1",
+                "hunter_domain_lookup_1",
+                "hunter_enrich_1",
+                "lead_list_save_1",
+                "monitor_setup_1",
+            ],
+        ),
+    ],
+)
+def test_plan_lead_generation_steps_follow_goal(
+    overrides: dict[str, object], expected_ids: list[str]
+) -> None:
+    plan = plan_lead_generation(goal(**overrides), CTX, plan_id="p1")
+    assert [s.id for s in plan.steps] == expected_ids
+    assert plan.status.value == "pending_approval"
+    assert plan.user_id == "u1"
+
+
+def test_plan_lead_generation_links_steps_and_overfetches() -> None:
+    plan = plan_lead_generation(goal(preferred_channels=["email"], volume=15), CTX, plan_id="p1")
+    by_id = {s.id: s for s in plan.steps}
+    search = by_id["global_db_search_1"]
+    assert search.title == "Search Wyshbone Global Database"
+    assert search.tool == T.GLOBAL_DB_SEARCH
+    assert search.params["maxResults"] == 30  # 2 × volume
+    assert search.params["categories"] == ["cafe"]
+    assert search.params["regionMatch"]["name"] == "Manchester"
+    assert search.required
+    assert by_id["hunter_enrich_1"].title == "Enrich Contact Data"
+    assert by_id["hunter_enrich_1"].params["sourceStepId"] == "hunter_domain_lookup_1"
+    assert by_id["lead_list_save_1"].params["sourceStepId"] == "global_db_search_1"
+    assert by_id["lead_list_save_1"].params["volume"] == 15
+    assert by_id["lead_list_save_1"].depends_on == ["hunter_enrich_1"]
+    assert by_id["email_sequence_setup_1"].title == "Prepare Outreach"
+    assert by_id["email_sequence_setup_1"].depends_on == ["lead_list_save_1"]
+
+
+def test_plan_lead_generation_estimate_prices_configured_paid_providers() -> None:
+    catalog = {
+        T.GLOBAL_DB_SEARCH: (
+            ProviderInfo("local_directory", True, external=False),
+            ProviderInfo("google_places", True, unit_price_usd=0.035, page_size=20, max_results=60),
+        ),
+        T.HUNTER_ENRICH: (
+            ProviderInfo("hunter", False, reason="set WYSHBONE_HUNTER_API_KEY", unit_price_usd=0.05),
+        ),
+        T.LEAD_LIST_SAVE: (ProviderInfo("wyshbone_store", True, external=False),),
+    }
+    plan = plan_lead_generation(goal(volume=40), CTX, catalog=catalog, plan_id="p1")
+    calls = [(c.step_id, c.provider, c.configured, c.calls, c.cost_usd) for c in plan.estimate.calls]
+    assert calls == [
+        ("global_db_search_1", "google_places", True, 3, 0.105),  # 80 wanted, capped at 60 → 3 pages of 20
+        ("hunter_enrich_1", "hunter", False, 40, 2.0),  # shown, but not counted: not configured
+    ]
+    assert plan.estimate.total_cost_usd == 0.105
+    availability = {a.step_id: (a.will_run, a.reason) for a in plan.estimate.steps}
+    assert availability["global_db_search_1"] == (True, None)
+    assert availability["hunter_enrich_1"] == (
+        False,
+        "no provider configured (hunter: set WYSHBONE_HUNTER_API_KEY)",
+    )
+    assert availability["hunter_domain_lookup_1"] == (False, "no provider configured")
+    assert plan.steps[0].providers == ["local_directory", "google_places"]
+
+
+def _plan(*steps: tuple[str, list[str]]) -> LeadGenPlan:
+    return LeadGenPlan(
+        id="p",
+        user_id="u",
+        goal=goal(),
+        steps=[LeadGenPlanStep(id=sid, title=sid, tool="X", depends_on=deps) for sid, deps in steps],
+    )
+
+
+@pytest.mark.parametrize(
+    ("steps", "problem"),
+    [
+        ((("a", []), ("a", [])), "duplicate step id 'a'"),  # duplicate ids
+        ((("a", ["zz"]),), "step 'a' depends on unknown step 'zz'"),  # unknown dependency
+        ((("a", ["a"]),), "step 'a' depends on itself"),  # self-dependency
+        ((("a", ["c"]), ("b", ["a"]), ("c", ["b"])), "dependency cycle: a → c → b → a"),  # a cycle
+    ],
+)
+def test_validate_plan_rejects(steps: tuple[tuple[str, list[str]], ...], problem: str) -> None:
+    with pytest.raises(InvalidPlanError) as info:
+        validate_plan(_plan(*steps))
+    assert info.value.problems == [problem]
+
+
+def test_validate_plan_accepts_diamond() -> None:
+    validate_plan(_plan(("a", []), ("b", ["a"]), ("c", ["a"]), ("d", ["b", "c"])))

@@ -1,0 +1,63 @@
+"""The tool registry: explicit registration, loud failures, one routing function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from wyshbone.domain.models import (
+    LeadGenGoal,
+    LeadGenPlan,
+    LeadGenPlanStep,
+    LeadToolExecutionEnv,
+    LeadToolExecutionResult,
+    SupervisorUserContext,
+)
+from wyshbone.domain.planner import ProviderInfo
+from wyshbone.errors import NotConfiguredError, RegistryError
+from wyshbone.executor import execute_lead_generation_plan
+from wyshbone.tools import Provider, ToolRegistry, ToolSpec, run_lead_tool
+
+USER = SupervisorUserContext(user_id="u")
+
+
+async def shout(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+    return LeadToolExecutionResult(
+        success=True, data={"text": str(params["text"]).upper(), "step": env.step_id}
+    )
+
+
+SHOUT = ToolSpec("SHOUT", (Provider(ProviderInfo("loud", True, external=False), shout),))
+
+
+def test_registry_rejects_duplicate_registration() -> None:
+    registry = ToolRegistry.of([SHOUT])
+    with pytest.raises(RegistryError, match="'SHOUT' is already registered"):
+        registry.register(SHOUT)
+
+
+def test_registry_unknown_tool_says_how_to_fix() -> None:
+    with pytest.raises(RegistryError, match=r"no tool registered as 'NOPE'.*register a ToolSpec"):
+        ToolRegistry.of([SHOUT]).spec("NOPE")
+
+
+async def test_run_lead_tool_without_configured_provider_raises_not_configured() -> None:
+    registry = ToolRegistry.of([ToolSpec("EMPTY", not_configured_reason="set WYSHBONE_X")])
+    env = LeadToolExecutionEnv.model_construct(user=USER, plan=None, prior_results={}, step_id="s")
+    with pytest.raises(NotConfiguredError, match=r"EMPTY: no provider configured \(set WYSHBONE_X\)"):
+        await run_lead_tool("EMPTY", {}, env, registry=registry)
+
+
+async def test_new_tool_is_one_registration_and_runs_in_a_plan() -> None:
+    # Adding a tool: an identifier ("SHOUT") and one registry entry; the executor needs no change.
+    plan = LeadGenPlan(
+        id="p",
+        user_id="u",
+        goal=LeadGenGoal(raw_goal="x"),
+        steps=[LeadGenPlanStep(id="s1", title="Shout", tool="SHOUT", params={"text": "hi"})],
+    )
+    result = await execute_lead_generation_plan(plan, USER, registry=ToolRegistry.of([SHOUT]))
+    assert [(r.step_id, r.status.value, r.provider, r.data) for r in result.step_results] == [
+        ("s1", "succeeded", "loud", {"text": "HI", "step": "s1"})
+    ]
