@@ -154,8 +154,8 @@ def _print_plan(the_plan: LeadGenPlan) -> None:
 
 def _progress_table(progress: PlanProgress) -> Table:
     table = Table(title=f"Plan {progress.plan_id} · {progress.overall_status.value}", expand=False)
-    for col in ("#", "Step", "Status", "Attempts", "Provider", "Note"):
-        table.add_column(col)
+    for col in ("#", "Step", "Status", "Tries", "Provider", "Note"):
+        table.add_column(col, no_wrap=col in ("#", "Status", "Tries"))
     for step in progress.steps:
         style = STATUS_STYLE.get(step.status.value, "")
         table.add_row(
@@ -164,7 +164,7 @@ def _progress_table(progress: PlanProgress) -> Table:
             Text(step.status.value, style=style),
             str(step.attempts or ""),
             step.provider or "",
-            Text(step.error_message or "", overflow="fold"),
+            _cut(step.error_message or "", 40),
         )
     return table
 
@@ -179,9 +179,42 @@ async def _execute_live(
 
         def on_event(event: PlanEvent) -> None:
             events.append(event)
+            note = _event_note(event)
+            if note:
+                live.console.print(note, highlight=False)
             live.update(_progress_table(project(events, plan=the_plan)))
 
-        return await run(on_event=on_event)
+        result = await run(on_event=on_event)
+    if not console.is_terminal:
+        console.line()
+    return result
+
+
+def _cut(text: str, limit: int) -> str:
+    """Full messages are printed as lines above the table; in the table they are cut short."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_NOTES = {
+    "STEP_RETRYING": "[yellow]↻ retrying[/] {step} (attempt {attempt}) in {delay}s: {error}",
+    "STEP_FALLBACK": "[yellow]⇢ falling back[/] {step} to {provider}: {error}",
+    "STEP_FAILED": "[red]✗ failed[/] {step}: {error}",
+    "STEP_SKIPPED": "[magenta]–[/] {step} {error}",
+}
+
+
+def _event_note(event: PlanEvent) -> str | None:
+    """One line for the transitions a person should notice (the table shows the rest)."""
+    template = _NOTES.get(event.type.value)
+    if template is None:
+        return None
+    return template.format(
+        step=event.step_id,
+        attempt=event.attempt,
+        delay=event.data.get("delaySeconds"),
+        provider=event.provider,
+        error=event.error_message or "",
+    )
 
 
 @app.command()

@@ -54,7 +54,7 @@ class Supervisor:
     @classmethod
     async def open(cls, settings: Settings, *, store_url: str | None = None) -> Supervisor:
         gazetteer = await asyncio.to_thread(load_gazetteer, settings.open_data_dir)
-        store = await open_store(store_url or settings.store_url)
+        store = open_store(store_url or settings.store_url)
         return cls(settings, store, build_registry(settings=settings, store=store), gazetteer)
 
     async def close(self) -> None:

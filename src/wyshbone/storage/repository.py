@@ -27,6 +27,8 @@ from wyshbone.errors import InputError
 from wyshbone.storage import tables as t
 
 R = TypeVar("R")
+_PendingEvent = tuple[PlanEvent, "LeadGenStepResult | None", "asyncio.Future[int]"]
+_INSERT_EVENT = t.plan_events.insert()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,24 +94,40 @@ class SqlStore:
         self._engine = engine
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wyshbone-db")
-        self._pending: list[tuple[PlanEvent, LeadGenStepResult | None, asyncio.Future[int]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._pending: list[_PendingEvent] = []
+        self._writing = False
+        self._created = False
 
     @classmethod
     async def connect(cls, url: str) -> SqlStore:
-        """Open (and create) the store at ``url``; a SQLite file gets WAL mode and its folder is made."""
+        """Open and create the store at ``url``; a SQLite file gets WAL mode and its folder is made."""
+        store = cls.lazy(url)
+        await store._call(lambda: None)
+        return store
+
+    @classmethod
+    def lazy(cls, url: str) -> SqlStore:
+        """The store at ``url``, touched only on first use (so reading a bad goal writes nothing)."""
         target = sync_url(url)
-        if target.get_backend_name() == "sqlite" and target.database not in (None, "", ":memory:"):
-            Path(target.database or "").parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(target, pool_pre_ping=target.get_backend_name() != "sqlite")
         if engine.dialect.name == "sqlite":
             sa_event.listen(engine, "connect", _sqlite_pragmas)
-        store = cls(engine)
-        await store._call(lambda: t.metadata.create_all(engine))
-        return store
+        return cls(engine)
+
+    def _create(self) -> None:
+        url = self._engine.url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
+        t.metadata.create_all(self._engine)
+        self._created = True
 
     async def _call(self, fn: Callable[[], R]) -> R:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, fn)
+        def work() -> R:
+            if not self._created:
+                self._create()
+            return fn()
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work)
 
     async def _tx(self, fn: Callable[[Connection], R]) -> R:
         def work() -> R:
@@ -119,9 +137,7 @@ class SqlStore:
         return await self._call(work)
 
     async def close(self) -> None:
-        if self._flusher is not None:
-            await self._flusher
-        await self._call(self._engine.dispose)
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._engine.dispose)
         self._thread.shutdown(wait=True)
 
     async def save_plan(self, plan: LeadGenPlan, *, session_id: str | None = None) -> None:
@@ -158,39 +174,41 @@ class SqlStore:
     ) -> PlanEvent:
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending.append((event, step_result, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+        if not self._writing:
+            # The first caller leads: it commits everything queued, including what arrives meanwhile.
+            self._writing = True
+            try:
+                while self._pending:
+                    batch, self._pending = self._pending, []
+                    await self._commit_events(batch)
+            finally:
+                self._writing = False
         seq = await future
         return event.model_copy(update={"seq": seq})
 
-    async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            try:
-                seqs = await self._tx(lambda conn, b=batch: self._write_events(conn, b))  # type: ignore[misc]
-            except Exception as exc:
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, _, future), seq in zip(batch, seqs, strict=True):
+    async def _commit_events(self, batch: list[_PendingEvent]) -> None:
+        try:
+            seqs = await self._tx(lambda conn: self._write_events(conn, batch))
+        except Exception as exc:
+            for _, _, future in batch:
                 if not future.done():
-                    future.set_result(seq)
+                    future.set_exception(exc)
+            return
+        for (_, _, future), seq in zip(batch, seqs, strict=True):
+            if not future.done():
+                future.set_result(seq)
 
-    def _write_events(
-        self, conn: Connection, batch: list[tuple[PlanEvent, LeadGenStepResult | None, asyncio.Future[int]]]
-    ) -> list[int]:
+    def _write_events(self, conn: Connection, batch: list[_PendingEvent]) -> list[int]:
         seqs = []
         for event, step_result, _ in batch:
-            result = conn.execute(
-                t.plan_events.insert().values(
-                    plan_id=event.plan_id,
-                    type=event.type.value,
-                    step_id=event.step_id,
-                    timestamp=event.timestamp.isoformat(),
-                    event=event.model_dump(mode="json", exclude={"seq"}),
-                )
-            )
+            row = {
+                "plan_id": event.plan_id,
+                "type": event.type.value,
+                "step_id": event.step_id,
+                "timestamp": event.timestamp.isoformat(),
+                "event": event.model_dump(mode="json", exclude={"seq"}),
+            }
+            result = conn.execute(_INSERT_EVENT, row)
             seqs.append(int(result.inserted_primary_key[0]))  # type: ignore[index]
             if step_result is not None:
                 self._upsert_step_result(conn, event.plan_id, step_result)
@@ -338,8 +356,8 @@ class MemoryStore:
         return None
 
 
-async def open_store(url: str | None) -> PlanStore:
-    """``memory://`` (or None) → ``MemoryStore``; anything else → ``SqlStore``."""
+def open_store(url: str | None) -> PlanStore:
+    """``memory://`` (or None) → ``MemoryStore``; anything else → ``SqlStore`` (created on first use)."""
     if url in (None, "memory://"):
         return MemoryStore()
-    return await SqlStore.connect(url)
+    return SqlStore.lazy(url)

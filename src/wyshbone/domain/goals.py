@@ -1,0 +1,644 @@
+"""Reads a goal in plain words into a ``LeadGenGoal``, saying what it assumed and what stops planning.
+
+Pure: the gazetteer is passed in, nothing is read from disk or the clock. Entry point: ``parse_goal``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from text_to_num import alpha2digit
+
+from wyshbone.domain import personas
+from wyshbone.domain.gazetteer import Gazetteer, Place, WorldCity, place_key
+from wyshbone.domain.models import LeadGenContext, LeadGenGoal, ParsedGoal, RegionKind, RegionMatch
+
+__all__ = [
+    "DEFAULT_CADENCE",
+    "DEFAULT_VOLUME",
+    "MAX_GOAL_CHARS",
+    "MAX_VOLUME",
+    "parse_goal",
+]
+
+DEFAULT_VOLUME = 20
+MAX_VOLUME = 500
+"""The most leads one plan gathers: a larger ask is clamped to this, with an assumption saying so."""
+DEFAULT_CADENCE = "weekly"
+MAX_GOAL_CHARS = 1000
+_MAX_PLACE_WORDS = 6
+_MAX_RADIUS_KM = 200.0
+
+EMPTY_GOAL = "The goal is empty: say what to find and where, e.g. 'Find 20 coffee shops in Manchester'."
+NO_PERSONA = "I couldn't tell what kind of business to look for: say e.g. 'coffee shops'."
+NO_PLACE = "I couldn't tell where: add a town or region (e.g. 'in Leeds')."
+
+_I = re.IGNORECASE
+# How far a place reading may reach: "gb" places only (a bare capitalised word), "home" (GB, or abroad when
+# the country is named or is the user's own), "world" (any city on earth, the largest of its name).
+_Scope = Literal["gb", "home", "world"]
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_FEW = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|a\s+few)"
+_TIMING = re.compile(
+    rf"""\b(?:this|next)\s+(?:week(?:end)?|month|year|quarter)\b
+    | \b(?:today|tomorrow|tonight)\b
+    | \basap\b | \ba\.s\.a\.p\b\.? | \bas\s+soon\s+as\s+possible\b | \burgent(?:ly)?\b | \bright\s+away\b
+    | \bimmediately\b
+    | \b(?:by|before|until)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+)?(?:day|week|month|year)|eod|eow
+        |(?:this\s+|next\s+)?{_DAY}|tomorrow|tonight|next\s+(?:week|month)
+        |\d{{1,2}}(?:st|nd|rd|th)?(?:\s+(?:of\s+)?{_MONTH})?|{_MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?)\b
+    | \b(?:within|in|over)\s+(?:the\s+)?(?:next\s+)?{_FEW}\s+(?:days?|weeks?|hours?|months?)\b
+    | \b{_FEW}\s+(?:days?|weeks?|months?)\s+from\s+now\b
+    | \bend\s+of\s+(?:the\s+)?(?:day|week|month)\b""",
+    _I | re.VERBOSE,
+)
+_EMAIL = re.compile(r"\be-?mail|\bmail\s?shot", _I)
+_PHONE = re.compile(
+    r"\bcold[- ]?call|\b(?:call|phone|ring|telephone)\s+(?:them|round)\b|\bgive\s+them\s+a\s+(?:call|ring)\b"
+    r"|\b(?:by|over\s+the|via)\s+(?:tele)?phone\b",
+    _I,
+)
+_LEAD_IN = r"(?:,?\s*\b(?:and|then|also|so\s+(?:that\s+)?(?:i|we)\s+can|to)\s+)?"
+_CLAUSES = [
+    re.compile(p, _I)
+    for p in (
+        # outreach: "and email them", "for an email campaign", "set up an email sequence", "reach out by email"
+        _LEAD_IN + r"\bset\s+up\s+(?:an?\s+)?(?:cold\s+)?e-?mail\s+(?:sequence|campaign|outreach|drip)\b",
+        _LEAD_IN
+        + r"\b(?:cold\s+)?(?:e-?mail(?:ing)?|call|phone|ring|contact|message)\s+(?:them|each|all\s+of\s+them)"
+        r"(?:\s+all)?\b",
+        _LEAD_IN
+        + r"\breach\s+out(?:\s+to\s+them)?(?:\s+(?:by|via|over|through|with)\s+(?:e-?mail|(?:tele)?phone))?",
+        _LEAD_IN
+        + r"\b(?:send|draft|write)\s+(?:them\s+)?(?:an?\s+)?(?:cold\s+)?e-?mails?\b(?:\s+to\s+them)?",
+        r"\b(?:for|with|in|via|by|over|as\s+part\s+of)\s+(?:an?\s+|my\s+|our\s+|the\s+)?(?:cold\s+)?e-?mail(?:ing)?"
+        r"(?:\s+(?:campaign|sequence|outreach|blast|drip))?\b",
+        r"\b(?:cold\s+)?e-?mail\s+(?:campaign|sequence|outreach)\b",
+        _LEAD_IN + r"\b(?:cold[- ]?call\w*|give\s+them\s+a\s+(?:call|ring)|ring\s+round)\b(?:\s+them)?",
+        r"\b(?:by|over\s+the|via)\s+(?:tele)?phone\b",
+        # monitoring: "keep watching for new ones", "alert me weekly", "monitor for new ones every month"
+        _LEAD_IN + r"\bkeep\s+(?:an\s+eye\s+out|an\s+eye|watching|looking|checking|monitoring|tabs)"
+        r"(?:\s+(?:out\s+)?(?:for|on))?(?:\s+(?:any\s+)?new\s+(?:ones?|\w+)|\s+them)?",
+        _LEAD_IN
+        + r"\b(?:alert|notify|ping|update)\s+(?:me|us)\b(?:\s+(?:when|if|about|of)\s+(?:there\s+are\s+)?"
+        r"(?:any\s+)?new\s+(?:ones?|\w+)(?:\s+(?:open|appear|show\s+up|turn\s+up))?)?",
+        _LEAD_IN
+        + r"\blet\s+(?:me|us)\s+know\s+(?:when|if|about)\s+(?:there\s+are\s+)?(?:any\s+)?new\s+(?:ones?|\w+)"
+        r"(?:\s+(?:open|appear|show\s+up|turn\s+up))?",
+        _LEAD_IN + r"\bmonitor(?:ing)?\b(?:\s+(?:them|for|the\s+area\s+for))?(?:\s+(?:any\s+)?new\s+ones?)?",
+        _LEAD_IN + r"\b(?:watch|look)\s+(?:out\s+)?for\s+(?:any\s+)?new\s+ones?\b",
+        r"\b(?:every|each|once\s+a|once\s+per|per)\s+(?:day|morning|night|evening|week|month|fortnight)\b"
+        r"|\b(?:daily|nightly|weekly|monthly|fortnightly|biweekly)\b(?:\s+(?:updates?|alerts?|digests?|checks?))?",
+        r"\bevery\s+(?:two|2)\s+weeks\b",
+    )
+]
+_MONITOR = re.compile(
+    r"\bkeep\s+(?:an\s+eye|watching|looking|checking|monitoring|tabs)|\b(?:alert|notify|ping|update)\s+(?:me|us)\b"
+    r"|\blet\s+(?:me|us)\s+know\b|\bmonitor|\b(?:watch|look)\s+(?:out\s+)?for\s+(?:any\s+)?new\b|\bnew\s+ones\b"
+    r"|\bongoing\b",
+    _I,
+)
+_CADENCES = (
+    (
+        "daily",
+        re.compile(r"\b(?:daily|nightly|(?:every|each|once\s+a|per)\s+(?:day|morning|night|evening))\b", _I),
+    ),
+    ("weekly", re.compile(r"\b(?:weekly|(?:every|each|once\s+a|per)\s+week)\b", _I)),
+    ("monthly", re.compile(r"\b(?:monthly|(?:every|each|once\s+a|per)\s+month)\b", _I)),
+)
+_FORTNIGHTLY = re.compile(
+    r"\b(?:fortnightly|biweekly|every\s+(?:two|2)\s+weeks|(?:every|once\s+a)\s+fortnight)\b", _I
+)
+_RADIUS = re.compile(
+    r"\b(?:within|in\s+a|inside)\s+(?P<n>\d+(?:\.\d+)?|[a-z]+(?:[- ][a-z]+)?)\s*(?P<unit>km|kms|kilomet(?:er|re)s?|k|miles?|mi)"
+    r"(?:\s+radius)?(?:\s+(?:of|from|around))?\b",
+    _I,
+)
+_SEPARATOR = ";"
+_TOKEN = re.compile(r"[,;]|[^\s,;]+")
+_PREPOSITIONS = frozenset(
+    ("in", "near", "nr", "around", "across", "throughout", "within", "covering", "at", "from", "round", "outside",
+     "inside", "serving")
+)  # fmt: skip
+_TWO_WORD_PREPOSITIONS = frozenset((("close", "to"), ("next", "to"), ("all", "over"), ("based", "in")))
+# Places that are a nation or more: naming them names the country too.
+_COUNTRY_WIDE = frozenset(
+    ("United Kingdom", "Great Britain", "England", "Scotland", "Wales", "Northern Ireland")
+)
+_CONJUNCTIONS = frozenset(("and", "&", ",", "or", "plus"))
+_SPECIAL_VOLUMES = (
+    (re.compile(r"\bhalf\s+a\s+dozen\b", _I), 6, None),
+    (re.compile(r"\b(?:a|one)\s+dozen\b", _I), 12, None),
+    (re.compile(r"\bdozen\b", _I), 12, None),
+    (re.compile(r"\ba\s+couple(?:\s+of)?\b", _I), 2, None),
+    (re.compile(r"\ba\s+(?:few|handful)(?:\s+of)?\b", _I), 5, "Read '{text}' as 5."),
+)
+_VOLUME = re.compile(
+    r"(?<![\w.])(?:(?:about|around|roughly|approximately|approx\.?|circa|some|up\s+to|at\s+least|at\s+most|~)\s*)?"
+    r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?![\w.%:/])(?!\s*(?:km|kms|miles?|mi|days?|weeks?|hours?|months?|%)\b)",
+    _I,
+)
+_SELLING_TO = re.compile(
+    r"\b(?:selling|sell|sells|sold|supplying|supply|supplies|serving|who\s+sell\s+to|targeting|target)\s+(?:to\s+)?",
+    _I,
+)
+_LEADS_FOR = re.compile(
+    r"^(?:(?:new|more|good|quality|warm|b2b|sales)\s+)*(?:leads?|contacts?|prospects?|customers?|clients?|businesses"
+    r"|companies)\s+(?:for|of|from|among|at|in)\s+",
+    _I,
+)
+_PERSONA_STOP = re.compile(
+    r"\s(?:for|to|that|who|which|whose|with|so|then|near|in|around|across|within|from|by|on|at|where|please"
+    r"|selling|looking|because|if|like|including)\s.*$",
+    _I,
+)
+_LEADING_FILLER = re.compile(
+    r"^(?:please|pls|find|get|give|show|list|search|look|looking|locate|source|pull|build|make|compile|generate"
+    r"|grab|fetch|collect|gather|discover|identify|i|we|me|us|my|our|need|want|would|like|to|can|could|you"
+    r"|for|some|a|an|the|all|any|new|more|of|top|best|good|great|local|nearby|email|call|contact|reach"
+    r"|target|prospect|up|at|least|about|around|roughly|approximately|approx|just|only|maybe|i'?d|i'?m|im"
+    r"|we'?re|we'?d|do|help|with|list|lead|set|create|into|whole|bunch|load|lots|lot|many|several|out|there"
+    r"|are|is|am|be|will|should|must|so|ok|okay|hey|hi|hello|yo|and|then|also|just|them|those|these|it)\b[\s,.:!?-]*",
+    _I,
+)
+_TRAILING_FILLER = re.compile(
+    r"[\s,.:!?-]*\b(?:please|pls|leads?|contacts?|prospects?|list|near\s+me|nearby|for\s+me|for\s+us|now|today"
+    r"|ones?|businesses|business|owners?|managers?|outlets?|venues?|premises|establishments?|places?|spots?"
+    r"|in|at|near|the|a|an|and|or|of|to|for|then)$|[\s,.:!?;-]+$",
+    _I,
+)
+_VAGUE = frozenset(
+    ("stuff", "thing", "something", "anything", "everything", "business", "company", "place", "people", "person",
+     "customer", "client", "lead", "contact", "prospect", "one", "it", "them", "hello", "hi", "hey", "help", "test",
+     "thanks", "thank you", "anyone", "someone", "somebody", "anybody", "whatever", "more", "some", "lot", "list")
+)  # fmt: skip
+
+
+@dataclass
+class _Notes:
+    """What the reading assumed and what stops planning, in the order they were found."""
+
+    assumptions: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A place found in the goal: the match, how it was written, and where it sits in the text."""
+
+    source: Place | WorldCity
+    written: str
+    country: str
+    country_named: bool
+    start: int
+    end: int
+    note: str | None = None
+
+
+def parse_goal(text: str, gazetteer: Gazetteer, context: LeadGenContext | None = None) -> ParsedGoal:
+    """Read ``text`` into a goal; ``goal`` is None when ``problems`` say why it cannot be planned.
+
+    Volumes over ``MAX_VOLUME`` are clamped to it (an assumption says so); 0 is a problem.
+    """
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        return ParsedGoal(goal=None, problems=[EMPTY_GOAL])
+    if len(cleaned) > MAX_GOAL_CHARS:
+        problem = f"The goal is too long ({len(cleaned)} characters): keep it to a sentence or two."
+        return ParsedGoal(goal=None, problems=[problem])
+    notes = _Notes()
+    default_country = (context.default_country if context else "GB").upper()
+    channels = _channels(cleaned)
+    monitoring, cadence = _monitoring(cleaned, notes)
+    timing = _timing(cleaned)
+    work, radius_km = _radius(_strip_clauses(cleaned))
+    found = _find_place(work, gazetteer, default_country)
+    after = ""
+    if found is not None:
+        work, after = f"{work[: found.start]} {_SEPARATOR} {work[found.end :]}", work[found.end :]
+    region = _region(found, gazetteer, context, radius_km, (work, after), notes)
+    volume, work = _volume(work, notes)
+    persona = _persona(work, has_place=found is not None, has_volume=volume is not None)
+    if persona is None:
+        notes.problems.insert(0, NO_PERSONA)
+    if volume is None:
+        volume = DEFAULT_VOLUME
+        notes.assumptions.insert(0, f"No number given: assumed {DEFAULT_VOLUME} leads.")
+    if notes.problems or region is None or persona is None:
+        return ParsedGoal(goal=None, assumptions=notes.assumptions, problems=notes.problems)
+    goal = LeadGenGoal(
+        raw_goal=text,
+        target_region=region.name,
+        target_persona=persona,
+        volume=volume,
+        timing=timing,
+        preferred_channels=channels,
+        include_monitoring=monitoring,
+        country=region.country,
+        target_categories=personas.categories_for(persona),
+        region_match=region,
+        monitor_cadence=cadence,
+    )
+    return ParsedGoal(goal=goal, assumptions=notes.assumptions, problems=[])
+
+
+# --- channels, monitoring, timing ----------------------------------------------------------------------
+
+
+def _channels(text: str) -> list[str]:
+    """Outreach channels named, in the order written."""
+    named = (("email", _EMAIL.search(text)), ("phone", _PHONE.search(text)))
+    return [name for _, name in sorted((match.start(), name) for name, match in named if match is not None)]
+
+
+def _monitoring(text: str, notes: _Notes) -> tuple[bool, str | None]:
+    """Whether to keep watching for new leads, and how often (a cadence alone implies watching)."""
+    cadences = [(m.start(), name) for name, pattern in _CADENCES if (m := pattern.search(text)) is not None]
+    fortnightly = _FORTNIGHTLY.search(text)
+    if not (_MONITOR.search(text) or cadences or fortnightly):
+        return False, None
+    if cadences:
+        return True, min(cadences)[1]
+    if fortnightly:
+        notes.assumptions.append(f"Read '{fortnightly.group(0)}' as weekly, the nearest cadence offered.")
+        return True, "weekly"
+    notes.assumptions.append(f"No cadence given: will check for new ones {DEFAULT_CADENCE}.")
+    return True, DEFAULT_CADENCE
+
+
+def _timing(text: str) -> str | None:
+    """When the leads are wanted, as written ("by Friday"), or None."""
+    match = _TIMING.search(text)
+    return match.group(0) if match else None
+
+
+def _strip_clauses(text: str) -> str:
+    """The goal with outreach, monitoring and timing phrases cut out (each leaves a clause separator)."""
+    for pattern in (*_CLAUSES, _TIMING):
+        text = pattern.sub(f" {_SEPARATOR} ", text)
+    return text
+
+
+def _radius(text: str) -> tuple[str, float | None]:
+    """An explicit radius ("within 5 miles of"), in km, and the text with it read as "near"."""
+    match = _RADIUS.search(text)
+    if match is None:
+        return text, None
+    amount = _number(match.group("n"))
+    if amount is None:
+        return text, None
+    km = amount * 1.609344 if match.group("unit").lower().startswith("mi") else amount
+    return f"{text[: match.start()]} near {text[match.end() :]}", min(round(km, 1), _MAX_RADIUS_KM)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        converted = alpha2digit(text.replace("-", " "), "en", threshold=0)
+        return float(converted) if converted.replace(".", "", 1).isdigit() else None
+
+
+# --- where ---------------------------------------------------------------------------------------------
+
+
+def _tokens(text: str) -> list[_Token]:
+    return [_Token(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def _is_preposition(tokens: list[_Token], i: int) -> bool:
+    word = tokens[i].text.lower()
+    if word in _PREPOSITIONS:
+        return True
+    return i > 0 and (tokens[i - 1].text.lower(), word) in _TWO_WORD_PREPOSITIONS
+
+
+def _find_place(text: str, gazetteer: Gazetteer, default_country: str) -> _Found | None:
+    """The place the goal names, most trusted reading first.
+
+    A GB place (or a city whose country is named) after "in"/"near"..., then a capitalised GB place anywhere
+    ("Manchester coffee shops"), and only then any city in the world: so "in central Leeds" is Leeds, not
+    Central, Louisiana.
+    """
+    tokens = _tokens(text)
+    return (
+        _after_preposition(tokens, gazetteer, default_country, "home")
+        or _capitalised(tokens, gazetteer)
+        or _after_preposition(tokens, gazetteer, default_country, "world")
+    )
+
+
+def _after_preposition(
+    tokens: list[_Token], gazetteer: Gazetteer, default_country: str, scope: _Scope
+) -> _Found | None:
+    for i in range(len(tokens)):
+        if not _is_preposition(tokens, i):
+            continue
+        found = _longest_place(tokens, i + 1, gazetteer, default_country, scope)
+        if found is not None:
+            two_words = (
+                i > 0 and (tokens[i - 1].text.lower(), tokens[i].text.lower()) in _TWO_WORD_PREPOSITIONS
+            )
+            return replace(found, start=tokens[i - 1 if two_words else i].start)
+    return None
+
+
+def _capitalised(tokens: list[_Token], gazetteer: Gazetteer) -> _Found | None:
+    for i, token in enumerate(tokens):
+        if not token.text[:1].isupper() or len(token.text) < 2:
+            continue
+        found = _longest_place(tokens, i, gazetteer, "GB", "gb")
+        # "New York" holds "York": a GB name inside a longer name abroad is not that GB place.
+        inside = (
+            i > 0 and gazetteer.find_world_city(f"{tokens[i - 1].text} {found.written}") if found else None
+        )
+        if found is not None and not inside:
+            return found
+    return None
+
+
+def _longest_place(
+    tokens: list[_Token], start: int, gazetteer: Gazetteer, default_country: str, scope: _Scope
+) -> _Found | None:
+    """The longest run of words from ``start`` naming a place (a ";" ends the run)."""
+    stop = start
+    while stop < len(tokens) and tokens[stop].text != _SEPARATOR and stop - start < _MAX_PLACE_WORDS + 2:
+        stop += 1
+    for end in range(stop, start, -1):
+        words = tokens[start:end]
+        if words[-1].text == "," or words[0].text == ",":
+            continue
+        resolved = _resolve(words, gazetteer, default_country, scope)
+        if resolved is not None:
+            source, country, named, note = resolved
+            written = " ".join(w.text for w in words).replace(" ,", ",")
+            return _Found(source, written, country, named, words[0].start, words[-1].end, note)
+    return None
+
+
+_Resolved = tuple[Place | WorldCity, str, bool, str | None]
+
+
+def _resolve(
+    words: list[_Token], gazetteer: Gazetteer, default_country: str, scope: _Scope
+) -> _Resolved | None:
+    """A run of words as a place: "Leeds", "LS6 2AB", "madrid, spain", "Paris France", "Newport, Wales"."""
+    texts = [w.text for w in words]
+    plain = _plain(" ".join(texts), gazetteer, default_country, scope)
+    if plain is not None or scope == "gb":
+        return plain
+    if "," in texts:
+        cut = len(texts) - 1 - texts[::-1].index(",")
+        return _qualified(" ".join(texts[:cut]), " ".join(texts[cut + 1 :]), gazetteer)
+    for cut in range(len(texts) - 1, 0, -1):
+        country = gazetteer.find_country(" ".join(texts[cut:]), codes=False)
+        if country is not None:
+            return _in_country(" ".join(texts[:cut]), country, gazetteer)
+    return None
+
+
+def _plain(phrase: str, gazetteer: Gazetteer, default_country: str, scope: _Scope) -> _Resolved | None:
+    """A phrase with no country named: a postcode district, a GB place, or (by scope) a city abroad."""
+    district = gazetteer.find_postcode_district(phrase)
+    if district is not None:
+        compact = re.sub(r"\s+", "", phrase).upper()
+        note = (
+            None if compact == district.name else f"Used the postcode district {district.name} for {phrase}."
+        )
+        return district, "GB", False, note
+    if scope != "gb" and default_country != "GB":
+        city = gazetteer.find_world_city(phrase, country=default_country)
+        if city is not None:
+            return city, city.country, False, None
+    place = gazetteer.find_place(phrase)
+    if place is not None and not (scope == "gb" and _is_small_town(place)):
+        return place, "GB", False, None
+    city = gazetteer.find_world_city(phrase) if scope == "world" else None
+    return (city, city.country, False, None) if city is not None else None
+
+
+def _is_small_town(place: Place) -> bool:
+    """Too small to trust as a capitalised word with no "in" before it ("Street", "Sale" is big enough)."""
+    return place.kind is RegionKind.TOWN and (place.population or 0) < 10_000
+
+
+def _qualified(phrase: str, qualifier: str, gazetteer: Gazetteer) -> _Resolved | None:
+    """ "Paris, France", "Newport, Wales", "Richmond, North Yorkshire", "Paris, TX"."""
+    if not phrase or not qualifier:
+        return None
+    within = gazetteer.find_place(phrase, within=qualifier)
+    if within is not None:
+        return within, "GB", True, None
+    country = gazetteer.find_country(qualifier)
+    if country is not None:
+        return _in_country(phrase, country, gazetteer)
+    subdivision = gazetteer.find_subdivision(qualifier)
+    if subdivision is not None:
+        city = gazetteer.find_world_city(phrase, country=subdivision[0], subdivision=subdivision[1])
+        return (city, city.country, True, None) if city is not None else None
+    return None
+
+
+def _in_country(phrase: str, country: str, gazetteer: Gazetteer) -> _Resolved | None:
+    if country == "GB":
+        place = gazetteer.find_place(phrase) or gazetteer.find_postcode_district(phrase)
+        return (place, "GB", True, None) if place is not None else None
+    city = gazetteer.find_world_city(phrase, country=country)
+    return (city, country, True, None) if city is not None else None
+
+
+def _region(
+    found: _Found | None,
+    gazetteer: Gazetteer,
+    context: LeadGenContext | None,
+    radius_km: float | None,
+    texts: tuple[str, str],
+    notes: _Notes,
+) -> RegionMatch | None:
+    """The region match, with assumptions about country and default region, or a problem.
+
+    ``texts`` is (the goal's text with no place found, the text right after the place found).
+    """
+    rest, after = texts
+    if found is None:
+        found = _default_region(rest, gazetteer, context, notes)
+        if found is None:
+            return None
+    if found.note:
+        notes.assumptions.append(found.note)
+    match = _to_match(found.source, radius_km, notes)
+    if not found.country_named and match.name not in _COUNTRY_WIDE:
+        notes.assumptions.append(_country_assumption(found, match, gazetteer, context))
+    _note_second_place(after, found, gazetteer, notes)
+    return match
+
+
+def _to_match(source: Place | WorldCity, radius_km: float | None, notes: _Notes) -> RegionMatch:
+    radius_kinds = (RegionKind.TOWN, RegionKind.AREA, RegionKind.POSTCODE_DISTRICT)
+    if radius_km is None or isinstance(source, WorldCity) or source.kind in radius_kinds:
+        return source.to_region_match(radius_km=radius_km)
+    notes.assumptions.append(
+        f"A radius applies to towns and postcode districts: searched all of {source.name} instead."
+    )
+    return source.to_region_match()
+
+
+def _country_assumption(
+    found: _Found, match: RegionMatch, gazetteer: Gazetteer, context: LeadGenContext | None
+) -> str:
+    country = f"{match.country} ({gazetteer.country_name(match.country)})"
+    default_country = (context.default_country if context else "GB").upper()
+    if isinstance(found.source, WorldCity) and match.country != default_country:
+        return f"Read '{found.written}' as {match.name}, {country}: the largest place of that name."
+    return f"Assumed country {country}."
+
+
+def _default_region(
+    rest: str, gazetteer: Gazetteer, context: LeadGenContext | None, notes: _Notes
+) -> _Found | None:
+    """The user's default region when the goal names no place; else a problem saying what to add."""
+    unknown = _unknown_place(rest, gazetteer)
+    if unknown is not None:
+        country = gazetteer.find_country(unknown, codes=False)
+        if country is not None and country != "GB":
+            name = gazetteer.country_name(country)
+            notes.problems.append(
+                f"'{unknown}' is a whole country: name a city in it, e.g. 'in <city>, {name}'."
+            )
+        else:
+            notes.problems.append(
+                f"I couldn't tell where '{unknown}' is: add a town or region (e.g. 'in Leeds')."
+            )
+        return None
+    default = context.default_region if context else None
+    if not default:
+        notes.problems.append(NO_PLACE)
+        return None
+    tokens = _tokens(default)
+    found = _longest_place(
+        tokens, 0, gazetteer, (context.default_country if context else "GB").upper(), "world"
+    )
+    if found is None or found.end < len(default.rstrip()):
+        notes.problems.append(f"No place given, and your default region '{default}' is not a place I know.")
+        return None
+    notes.assumptions.append(f"No place given: used your default region, {found.source.name}.")
+    return _Found(found.source, found.written, found.country, found.country_named, 0, 0, found.note)
+
+
+def _unknown_place(text: str, gazetteer: Gazetteer) -> str | None:
+    """Words after a place preposition that name no known place ("in Narnia" → "Narnia"), if any."""
+    tokens = _tokens(text)
+    for i in range(len(tokens)):
+        if not _is_preposition(tokens, i) or tokens[i].text.lower() in ("at", "about", "from"):
+            continue
+        words: list[str] = []
+        for token in tokens[i + 1 : i + 1 + 4]:
+            if token.text in (",", _SEPARATOR) or token.text.lower() in _CONJUNCTIONS | {
+                "for",
+                "to",
+                "by",
+                "with",
+            }:
+                break
+            words.append(token.text)
+        candidate = " ".join(words).strip(".!?")
+        if (
+            candidate
+            and not candidate[:1].isdigit()
+            and place_key(candidate) not in ("least", "most", "me", "here")
+        ):
+            return candidate
+    return None
+
+
+def _note_second_place(after: str, found: _Found, gazetteer: Gazetteer, notes: _Notes) -> None:
+    """One place per goal: say so when the goal names a second one ("in Leeds and York")."""
+    tokens = _tokens(after)
+    if len(tokens) < 2 or tokens[0].text.lower() not in _CONJUNCTIONS:
+        return
+    second = _longest_place(tokens, 1, gazetteer, found.country, "home")
+    if second is not None:
+        notes.assumptions.append(
+            f"One place per goal: searched {found.source.name} only; run another goal for {second.source.name}."
+        )
+
+
+# --- how many, and who ---------------------------------------------------------------------------------
+
+
+def _volume(text: str, notes: _Notes) -> tuple[int | None, str]:
+    """The number of leads asked for, and the text with that number marked for the persona reader."""
+    for pattern, value, note in _SPECIAL_VOLUMES:
+        match = pattern.search(text)
+        if match is None:
+            continue
+        if note is not None:
+            notes.assumptions.insert(0, note.format(text=match.group(0).strip()))
+        text = f"{text[: match.start()]} {value} {text[match.end() :]}"
+    text = alpha2digit(text, "en", threshold=2)
+    match = _VOLUME.search(text)
+    if match is None:
+        return None, text
+    volume = int(match.group("n").replace(",", ""))
+    rest = f"{text[: match.start()]} # {text[match.end() :]}"
+    if volume == 0:
+        notes.problems.append(f"Asked for 0 leads: ask for between 1 and {MAX_VOLUME}.")
+    elif volume > MAX_VOLUME:
+        notes.assumptions.insert(
+            0, f"Asked for {volume} leads: capped at {MAX_VOLUME}, the most one plan gathers."
+        )
+        volume = MAX_VOLUME
+    return volume, rest
+
+
+def _persona(text: str, *, has_place: bool, has_volume: bool) -> str | None:
+    """The kind of business, singular ("coffee shop"), or None when the goal names none."""
+    segment = _persona_words(_persona_segment(text))
+    if not segment:
+        return None
+    persona = personas.singularize(segment)
+    key = personas.persona_key(persona)
+    if not key or key in _VAGUE or not any(ch.isalpha() for ch in key):
+        return None
+    if not (has_place or has_volume or personas.categories_for(persona)):
+        return None  # "banana": no shape of a goal and no business we know of
+    return persona
+
+
+def _persona_segment(text: str) -> str:
+    """The clause naming the business: after "selling to", else after the volume, else the first one."""
+    selling = _SELLING_TO.search(text)
+    before, _, after = text.rpartition("#")
+    for part in (text[selling.end() :],) if selling else (after, before):
+        for clause in part.split(_SEPARATOR):
+            if _persona_words(clause):
+                return clause
+    return ""
+
+
+def _persona_words(clause: str) -> str:
+    """The business words of a clause: "me 20 leads for coffee shops with gardens" → "coffee shops"."""
+    words = _LEADS_FOR.sub("", _strip_fillers(clause))
+    return _strip_fillers(_PERSONA_STOP.sub("", f" {words} ").strip())
+
+
+def _strip_fillers(segment: str) -> str:
+    previous = None
+    while previous != segment:
+        previous = segment
+        segment = _LEADING_FILLER.sub("", segment).strip()
+        segment = _TRAILING_FILLER.sub("", segment).strip()
+    return segment.strip(" #,.;:!?-'\"")

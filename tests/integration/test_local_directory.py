@@ -1,0 +1,487 @@
+"""The local directory against SQLite: import (idempotent, failing cleanly) and search by every region kind.
+
+Most tests use a made-up directory written to tmp_path; the ``data`` tests import the real open data once.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from wyshbone.domain.models import Lead, RegionKind, RegionMatch
+from wyshbone.errors import DirectoryNotImportedError, InputError
+from wyshbone.providers.local_directory import (
+    ImportReport,
+    LocalDirectory,
+    default_import_paths,
+    directory_info,
+    import_directory,
+    search_directory,
+)
+
+HEADER = [
+    *(
+        "id",
+        "source",
+        "name",
+        "category",
+        "source_type",
+        "address",
+        "postcode",
+        "post_town",
+        "local_authority",
+    ),
+    *("county", "region", "lat", "lon", "geocode", "phone", "website", "source_date"),
+]
+
+# Testford's centre; 0.009° of latitude is about 1 km.
+LAT, LON = 53.0, -2.0
+
+
+def row(
+    rid: str,
+    name: str,
+    category: str,
+    *,
+    postcode: str = "",
+    lat: float | None = None,
+    lon: float | None = None,
+    la: str = "Testford",
+    county: str = "Testshire",
+    region: str = "Test Region",
+    source_type: str = "Restaurant/Cafe/Canteen",
+    source: str = "test_src",
+) -> list[str]:
+    return [
+        f"{source}:{rid}",
+        source,
+        name,
+        category,
+        source_type,
+        f"1 Test Street, {la}" if postcode else "",
+        postcode,
+        la if postcode else "",
+        la,
+        county,
+        region,
+        "" if lat is None else f"{lat:.6f}",
+        "" if lon is None else f"{lon:.6f}",
+        "source" if lat is not None else "",
+        "",
+        "",
+        "2024-01-02",
+    ]
+
+
+ROWS = [
+    row("1", "Test Cafe 1", "cafe", postcode="TF1 1AA", lat=LAT, lon=LON),
+    row("2", "Test Coffee Corner 2", "restaurant", postcode="TF1 1AB", lat=LAT + 0.009, lon=LON),
+    row("3", "Test Tea Room 3", "cafe", postcode="TF1 1AC", lat=LAT + 0.018, lon=LON),
+    row("4", "Test Tea Room 4", "cafe", postcode="TF1 1AD", lat=LAT + 0.018, lon=LON),  # next door to 3
+    row("5", "TEST CAFE-1", "cafe", postcode="tf1 1aa", lat=LAT, lon=LON + 0.001),  # a duplicate of 1
+    row("6", "Test School Cafe 6", "institution", postcode="TF1 1AE", lat=LAT, lon=LON),
+    row("7", "Test Arms 7", "pub_bar", postcode="TF1 1AF", lat=LAT, lon=LON, source_type="Pub/bar/nightclub"),
+    row("8", "Test Mobile Cafe 8", "mobile_caterer", la="Otherby", source_type="Mobile caterer"),
+    row("9", "Test Cafe 9", "cafe", postcode="TF6 2AB", lat=LAT + 0.2, lon=LON, la="Otherby"),
+    row("10", "Test Cafe 10", "cafe", postcode="TF60 1AA", lat=LAT + 0.3, lon=LON, la="Otherby"),
+    row("11", "Test Cafe 11", "cafe", postcode="XX1 1AA", la="Testshire", county="", region="Far Region"),
+    row("12", "Test Cafe 12", "cafe", postcode="XX2 1AA", la="Elsewhere", county="", region="Far Region"),
+]
+
+
+def write_csv(path: Path, rows: Sequence[list[str]]) -> Path:
+    with gzip.open(path, "wt", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    return write_csv(tmp_path / "uk_businesses.csv.gz", ROWS)
+
+
+@pytest.fixture
+def db(tmp_path: Path, source: Path) -> Path:
+    path = tmp_path / "directory.sqlite"
+    import_directory([source], path)
+    return path
+
+
+def town(radius_km: float = 3.0, kind: RegionKind = RegionKind.TOWN) -> RegionMatch:
+    return RegionMatch(name="Testford", kind=kind, country="GB", lat=LAT, lon=LON, radius_km=radius_km)
+
+
+def field_region(kind: RegionKind, *values: str) -> RegionMatch:
+    return RegionMatch(name=values[0], kind=kind, country="GB", field_value=values[0], field_values=values)
+
+
+def ids(leads: Sequence[Lead]) -> list[str]:
+    return [lead.source_id for lead in leads]
+
+
+def cafes(db: Path, region: RegionMatch, *, limit: int = 50) -> list[Lead]:
+    return search_directory(
+        db, categories=["cafe"], terms=["coffee", "cafe", "café"], region=region, limit=limit
+    )
+
+
+# ---------------------------------------------------------------------------------------------- import
+
+
+def test_import_directory_reports_rows_and_is_idempotent(tmp_path: Path, source: Path) -> None:
+    path = tmp_path / "directory.sqlite"
+    first = import_directory([source], path)
+    before = cafes(path, town())
+    second = import_directory([source], path)
+
+    assert (first.rows_read, first.rows_written, first.files) == (12, 12, (source,))
+    assert (second.rows_read, second.rows_written, second.files) == (12, 12, (source,))
+    assert cafes(path, town()) == before
+    info = directory_info(path)
+    assert info is not None
+    assert (info["row_count"], info["files"]) == (12, [str(source)])
+
+
+def test_import_directory_upserts_by_id_across_files(tmp_path: Path, source: Path) -> None:
+    renamed = write_csv(
+        tmp_path / "uk_businesses_extra.csv.gz",
+        [row("3", "Test Tea Room 3 Renamed", "cafe", postcode="TF1 1AC", lat=LAT + 0.018, lon=LON)],
+    )
+    path = tmp_path / "directory.sqlite"
+
+    report = import_directory([source, renamed], path)
+
+    assert (report.rows_read, report.rows_written) == (13, 12)
+    names = [lead.name for lead in cafes(path, town()) if lead.source_id == "test_src:3"]
+    assert names == ["Test Tea Room 3 Renamed"]
+
+
+def test_import_directory_reports_progress_ending_at_the_total(tmp_path: Path, source: Path) -> None:
+    calls: list[tuple[int, int | None]] = []
+
+    import_directory(
+        [source], tmp_path / "d.sqlite", on_progress=lambda done, total: calls.append((done, total))
+    )
+
+    assert calls[-1] == (12, 12)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_import_directory_missing_file_raises_input_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.csv.gz"
+
+    with pytest.raises(InputError, match=r"not found: .*nope\.csv\.gz"):
+        import_directory([missing], tmp_path / "d.sqlite")
+
+    assert directory_info(tmp_path / "d.sqlite") is None
+
+
+def test_import_directory_bad_header_leaves_the_directory_as_it_was(db: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv.gz"
+    with gzip.open(bad, "wt", encoding="utf-8") as f:
+        f.write("name,postcode\nTest Cafe X,TF1 1ZZ\n")
+    before = cafes(db, town())
+
+    with pytest.raises(InputError, match="not a directory file"):
+        import_directory([bad], db)
+
+    assert cafes(db, town()) == before
+    assert directory_info(db) is not None
+
+
+def test_import_directory_rebuilds_a_directory_of_another_schema_version(db: Path, source: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE directory_meta SET value = '0' WHERE key = 'schema_version'")
+    conn.close()
+    assert directory_info(db) is None
+
+    report = import_directory([source], db)
+
+    assert (report.rows_written, directory_info(db)["row_count"]) == (12, 12)  # type: ignore[index]
+    assert ids(cafes(db, town(0.5))) == ["test_src:1"]
+
+
+def test_default_import_paths_lists_only_business_files(tmp_path: Path) -> None:
+    for name in ("uk_businesses.csv.gz", "uk_businesses_extra_pubs.csv.gz", "gb_places.csv", "other.csv.gz"):
+        (tmp_path / name).write_bytes(b"")
+
+    assert default_import_paths(tmp_path) == [
+        tmp_path / "uk_businesses.csv.gz",
+        tmp_path / "uk_businesses_extra_pubs.csv.gz",
+    ]
+    assert default_import_paths(tmp_path / "absent") == []
+
+
+# ---------------------------------------------------------------------------------------------- not imported
+
+
+@pytest.mark.parametrize(
+    "prepare",
+    [
+        pytest.param(lambda p: None, id="no-file"),  # nothing at the path
+        pytest.param(lambda p: sqlite3.connect(p).close(), id="empty-sqlite"),  # a database, never imported
+        pytest.param(lambda p: p.write_bytes(b"not a database" * 100), id="not-sqlite"),  # some other file
+    ],
+)
+def test_search_directory_not_imported_raises(tmp_path: Path, prepare: Callable[[Path], object]) -> None:
+    path = tmp_path / "directory.sqlite"
+    prepare(path)
+
+    with pytest.raises(DirectoryNotImportedError):
+        cafes(path, town())
+    assert directory_info(path) is None
+
+
+# ---------------------------------------------------------------------------------------------- search
+
+
+@pytest.mark.parametrize(
+    ("region", "expected"),
+    [
+        # within 3 km of the centre: 1 (its duplicate 5 dropped), 3 and 4 at 2 km, 2 at 1 km; by relevance first
+        (town(), ["test_src:1", "test_src:3", "test_src:4", "test_src:2"]),
+        # an area is searched the same way as a town
+        (town(kind=RegionKind.AREA), ["test_src:1", "test_src:3", "test_src:4", "test_src:2"]),
+        # a 1.5 km radius leaves out the tea rooms 2 km away
+        (town(1.5), ["test_src:1", "test_src:2"]),
+        # county: the county field or the council field (11 has "Testshire" as its council); with no distance,
+        # equal relevance goes by id, and 8 (no postcode) comes last
+        (
+            field_region(RegionKind.COUNTY, "Testshire"),
+            [f"test_src:{n}" for n in (1, 10, 11, 9, 3, 4, 2, 8)],
+        ),
+        # council: either field too; several values widen the search
+        (
+            field_region(RegionKind.LOCAL_AUTHORITY, "Otherby", "Elsewhere"),
+            ["test_src:10", "test_src:12", "test_src:9", "test_src:8"],
+        ),
+        # region field
+        (field_region(RegionKind.REGION, "Far Region"), ["test_src:11", "test_src:12"]),
+        # postcode district: TF6 must not match TF60
+        (field_region(RegionKind.POSTCODE_DISTRICT, "TF6"), ["test_src:9"]),
+        # lower-case district as typed
+        (field_region(RegionKind.POSTCODE_DISTRICT, "tf60"), ["test_src:10"]),
+        # a city abroad is not in the GB directory
+        (
+            RegionMatch(
+                name="Paris", kind=RegionKind.WORLD_CITY, country="FR", lat=48.85, lon=2.35, radius_km=5
+            ),
+            [],
+        ),
+    ],
+)
+def test_search_directory_by_region_kind(db: Path, region: RegionMatch, expected: list[str]) -> None:
+    assert ids(cafes(db, region)) == expected
+
+
+def test_search_directory_ranks_category_and_name_then_distance_then_id(db: Path) -> None:
+    leads = cafes(db, town())
+
+    assert [(lead.source_id, lead.score, lead.distance_km) for lead in leads] == [
+        # category cafe + "cafe" in the name + a postcode, at the centre
+        ("test_src:1", 1.69, 0.0),
+        # category only, 2 km away at the same spot: the smaller id first
+        ("test_src:3", 1.0633, 2.002),
+        ("test_src:4", 1.0633, 2.002),
+        # "coffee" in the name only, though nearer
+        ("test_src:2", 0.6767, 1.001),
+    ]
+
+
+def test_search_directory_dedupes_same_name_and_postcode(db: Path) -> None:
+    # 1 and 5 are "Test Cafe 1" / "TEST CAFE-1" at "TF1 1AA" / "tf1 1aa": the better-ranked one stays.
+    leads = cafes(db, town(0.5))
+
+    assert ids(leads) == ["test_src:1"]
+
+
+def test_search_directory_lead_carries_provenance(db: Path) -> None:
+    lead = cafes(db, town(0.5))[0]
+
+    assert lead == Lead(
+        name="Test Cafe 1",
+        source="test_src",
+        source_id="test_src:1",
+        source_date="2024-01-02",
+        category="cafe",
+        source_type="Restaurant/Cafe/Canteen",
+        address="1 Test Street, Testford",
+        postcode="TF1 1AA",
+        post_town="Testford",
+        local_authority="Testford",
+        county="Testshire",
+        region="Test Region",
+        lat=LAT,
+        lon=LON,
+        distance_km=0.0,
+        score=1.69,
+        provenance={
+            field: "test_src"
+            for field in (
+                "name",
+                "category",
+                "source_type",
+                "address",
+                "postcode",
+                "post_town",
+                "local_authority",
+                "county",
+                "region",
+                "lat",
+                "lon",
+            )
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("categories", "terms", "expected"),
+    [
+        # free text only: name matches first, then source_type matches ("Pub/bar/nightclub")
+        ([], ["arms", "pub"], ["test_src:7"]),
+        # institutions only when asked for
+        (["institution"], [], ["test_src:6"]),
+        # a term of two words needs both
+        ([], ["tea room"], ["test_src:3", "test_src:4"]),
+        # a business without coordinates is never within a radius
+        (["mobile_caterer"], [], []),
+    ],
+)
+def test_search_directory_persona(
+    db: Path, categories: list[str], terms: list[str], expected: list[str]
+) -> None:
+    leads = search_directory(db, categories=categories, terms=terms, region=town(), limit=10)
+
+    assert ids(leads) == expected
+
+
+def test_search_directory_free_text_ranks_name_above_source_type(db: Path) -> None:
+    # "cafe" is in the name and the source_type ("Restaurant/Cafe/Canteen") of 1, in the source_type only of
+    # 2, 3 and 4; with equal relevance the nearer 2 comes first.
+    leads = search_directory(db, categories=[], terms=["cafe"], region=town(), limit=10)
+
+    assert [(lead.source_id, lead.score) for lead in leads] == [
+        ("test_src:1", 0.99),
+        ("test_src:2", 0.3767),
+        ("test_src:3", 0.3633),
+        ("test_src:4", 0.3633),
+    ]
+
+
+def test_search_directory_limit_counts_after_dedupe(db: Path) -> None:
+    assert ids(cafes(db, town(), limit=2)) == ["test_src:1", "test_src:3"]
+    assert cafes(db, town(), limit=0) == []
+
+
+@pytest.mark.parametrize(
+    ("categories", "terms", "region", "message"),
+    [
+        # nothing to look for
+        ([], [" "], town(), "needs categories or search terms"),
+        # a town the gazetteer could not place
+        (["cafe"], [], RegionMatch(name="Nowhere", kind=RegionKind.TOWN, country="GB"), "no coordinates"),
+    ],
+)
+def test_search_directory_bad_input_raises(
+    db: Path, categories: list[str], terms: list[str], region: RegionMatch, message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        search_directory(db, categories=categories, terms=terms, region=region, limit=10)
+
+
+def test_local_directory_serves_several_searches_on_one_connection(db: Path) -> None:
+    with LocalDirectory(db) as directory:
+        first = directory.search(categories=["cafe"], terms=[], region=town(), limit=10)
+        second = directory.search(categories=["pub_bar"], terms=[], region=town(), limit=10)
+
+    assert (ids(first), ids(second)) == (["test_src:1", "test_src:3", "test_src:4"], ["test_src:7"])
+
+
+# ---------------------------------------------------------------------------------------------- real data
+
+
+def _gb_town(name: str, lat: float, lon: float) -> RegionMatch:
+    return RegionMatch(name=name, kind=RegionKind.TOWN, country="GB", lat=lat, lon=lon, radius_km=6.0)
+
+
+REAL_SEARCHES = [
+    # "coffee shops in Manchester": Manchester, Salford and Trafford share M postcodes
+    pytest.param(
+        ["cafe"],
+        ["coffee", "cafe", "café"],
+        _gb_town("Manchester", 53.48095, -2.23743),
+        r"^M\d",
+        id="coffee-manchester",
+    ),
+    # "pubs in Leeds": Leeds has pubs only from the Open Pubs file
+    pytest.param(
+        ["pub_bar"],
+        ["pub", "inn", "tavern", "arms"],
+        _gb_town("Leeds", 53.79648, -1.54785),
+        r"^LS\d",
+        id="pubs-leeds",
+    ),
+    # "dentists in Bristol": NHS dental practices
+    pytest.param(
+        ["dentist"],
+        ["dental", "dentist"],
+        _gb_town("Bristol", 51.45523, -2.59665),
+        r"^BS\d",
+        id="dentists-bristol",
+    ),
+]
+
+
+@pytest.mark.data
+@pytest.mark.timeout(300)
+def test_import_directory_full_data_imports_every_row(real_db: tuple[Path, ImportReport]) -> None:
+    path, report = real_db
+
+    assert report.rows_read == 531_961 + 3_439
+    assert report.rows_written == directory_info(path)["row_count"]  # type: ignore[index]
+    assert report.rows_written > 530_000  # import time is measured in bench/, not asserted here
+
+
+@pytest.mark.data
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(("categories", "terms", "region", "postcode"), REAL_SEARCHES)
+def test_search_directory_real_town_returns_local_rows(
+    real_db: tuple[Path, ImportReport],
+    categories: list[str],
+    terms: list[str],
+    region: RegionMatch,
+    postcode: str,
+) -> None:
+    leads = search_directory(real_db[0], categories=categories, terms=terms, region=region, limit=40)
+
+    assert len(leads) == 40
+    assert [lead.category for lead in leads] == categories * 40
+    assert [lead.postcode for lead in leads if not re.match(postcode, lead.postcode or "")] == []
+    assert all(lead.distance_km is not None and lead.distance_km <= 6.0 for lead in leads)
+    assert all(lead.provenance["name"] == lead.source for lead in leads)
+
+
+@pytest.mark.data
+@pytest.mark.timeout(300)
+def test_search_directory_real_region_returns_yorkshire_breweries(real_db: tuple[Path, ImportReport]) -> None:
+    region = field_region(RegionKind.REGION, "Yorkshire and The Humber")
+
+    leads = search_directory(
+        real_db[0],
+        categories=["brewery"],
+        terms=["brewery", "brewing", "brewers", "brew"],
+        region=region,
+        limit=40,
+    )
+
+    assert len(leads) == 40
+    assert {lead.region for lead in leads} == {"Yorkshire and The Humber"}
+    assert sum(lead.category == "brewery" for lead in leads) >= 35
