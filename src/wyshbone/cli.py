@@ -136,7 +136,12 @@ def _print_plan(the_plan: LeadGenPlan) -> None:
         table.add_column(col)
     for i, step in enumerate(the_plan.steps, start=1):
         avail = availability.get(step.id)
-        runs = "yes" if avail is None or avail.will_run else f"[magenta]skipped[/]: {avail.reason}"
+        if avail is None or (avail.will_run and not avail.reason):
+            runs = "yes"
+        elif avail.will_run:
+            runs = f"[red]yes, but {avail.reason}[/]"
+        else:
+            runs = f"[magenta]skipped[/]: {avail.reason}"
         table.add_row(str(i), step.title, step.tool, " → ".join(step.providers) or "—", runs)
     out.print(table)
     est = the_plan.estimate

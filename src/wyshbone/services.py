@@ -116,10 +116,15 @@ class Supervisor:
         runtime = Runtime(
             registry=self.registry, store=self.store, max_concurrency=self.settings.max_concurrent_steps
         )
-        prior = await self.store.step_results(plan.id)
-        result = await execute_lead_generation_plan(
-            plan, user, on_event=on_event, runtime=runtime, cancel=cancel, resume=prior
-        )
+        try:
+            prior = await self.store.step_results(plan.id)
+            result = await execute_lead_generation_plan(
+                plan, user, on_event=on_event, runtime=runtime, cancel=cancel, resume=prior
+            )
+        except asyncio.CancelledError:
+            # The task was cancelled (Ctrl-C, shutdown): the events say so; the plan row must too.
+            await asyncio.shield(self.store.set_plan_status(plan.id, PlanStatus.CANCELLED))
+            raise
         await self.store.set_plan_status(plan.id, _FINAL[result.overall_status.value])
         return result
 

@@ -147,3 +147,20 @@ def test_validate_plan_rejects(steps: tuple[tuple[str, list[str]], ...], problem
 
 def test_validate_plan_accepts_diamond() -> None:
     validate_plan(_plan(("a", []), ("b", ["a"]), ("c", ["a"]), ("d", ["b", "c"])))
+
+
+def test_plan_lead_generation_warns_when_no_configured_provider_covers_the_country() -> None:
+    madrid = RegionMatch(
+        name="Madrid", kind=RegionKind.WORLD_CITY, country="ES", lat=40.4, lon=-3.7, radius_km=10
+    )
+    catalog = {
+        T.GLOBAL_DB_SEARCH: (ProviderInfo("local_directory", True, external=False, countries=("GB",)),)
+    }
+    plan = plan_lead_generation(
+        goal(country="ES", target_region="Madrid", region_match=madrid), CTX, catalog=catalog, plan_id="p1"
+    )
+    search = next(a for a in plan.estimate.steps if a.step_id == "global_db_search_1")
+    assert (search.will_run, search.reason) == (
+        True,
+        "will find nothing: no configured provider covers ES (local_directory covers GB only)",
+    )

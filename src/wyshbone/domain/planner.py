@@ -47,6 +47,11 @@ class ProviderInfo:
     """Results per request, for search providers that page."""
     max_results: int | None = None
     """Hard cap on results the provider returns for one query."""
+    countries: tuple[str, ...] | None = None
+    """ISO codes of the countries it covers; None → anywhere."""
+
+    def covers(self, country: str) -> bool:
+        return self.countries is None or country in self.countries
 
 
 ToolCatalog = Mapping[str, tuple[ProviderInfo, ...]]
@@ -222,18 +227,26 @@ def estimate_plan(plan: LeadGenPlan, catalog: ToolCatalog) -> PlanEstimate:
     """External calls per provider (at most) and their list-price cost; which steps will be skipped."""
     calls: list[ProviderCallEstimate] = []
     availability: list[StepAvailability] = []
+    country = plan.goal.country
     for step in plan.steps:
         chain = catalog.get(step.tool, ())
-        usable = [p for p in chain if p.configured]
-        if usable:
-            availability.append(StepAvailability(step_id=step.id, will_run=True))
-        else:
-            reasons = "; ".join(f"{p.name}: {p.reason}" for p in chain if p.reason)
-            why = "no provider configured" + (f" ({reasons})" if reasons else "")
-            availability.append(StepAvailability(step_id=step.id, will_run=False, reason=why))
+        availability.append(_availability(step, chain, country))
         calls.extend(_call_estimate(step, p, plan.goal.volume) for p in chain if p.external)
     total = sum(c.cost_usd or 0.0 for c in calls if c.configured)
     return PlanEstimate(calls=calls, total_cost_usd=round(total, 4), steps=availability)
+
+
+def _availability(step: LeadGenPlanStep, chain: tuple[ProviderInfo, ...], country: str) -> StepAvailability:
+    configured = [p for p in chain if p.configured]
+    if any(p.covers(country) for p in configured):
+        return StepAvailability(step_id=step.id, will_run=True)
+    if configured:
+        names = ", ".join(f"{p.name} covers {'/'.join(p.countries or ())} only" for p in configured)
+        why = f"no configured provider covers {country} ({names})"
+        return StepAvailability(step_id=step.id, will_run=True, reason=f"will find nothing: {why}")
+    reasons = "; ".join(f"{p.name}: {p.reason}" for p in chain if p.reason)
+    why = "no provider configured" + (f" ({reasons})" if reasons else "")
+    return StepAvailability(step_id=step.id, will_run=False, reason=why)
 
 
 def _call_estimate(step: LeadGenPlanStep, provider: ProviderInfo, volume: int) -> ProviderCallEstimate:

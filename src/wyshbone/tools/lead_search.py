@@ -24,6 +24,7 @@ def local_directory_provider(db_path: Path) -> Provider:
         configured=imported,
         reason=None if imported else "the directory is not imported yet: run `wyshbone db import`",
         external=False,
+        countries=("GB",),
     )
 
     async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:

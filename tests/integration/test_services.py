@@ -1,0 +1,96 @@
+"""The use cases end to end on the real directory: start → approve → run → progress → leads."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from wyshbone.config import Settings
+from wyshbone.domain.models import PlanEvent, PlanStatus, SupervisorUserContext
+from wyshbone.errors import InputError, PlanStateError, UnplannableGoalError
+from wyshbone.services import Supervisor
+
+USER = SupervisorUserContext(user_id="u1")
+pytestmark = pytest.mark.data
+
+
+@pytest.fixture
+async def sup(real_db: tuple[Path, object], tmp_path: Path, data_dir: Path) -> AsyncIterator[Supervisor]:
+    settings = Settings(home=tmp_path / "home", directory_path=real_db[0], open_data_dir=data_dir)
+    supervisor = await Supervisor.open(settings)
+    yield supervisor
+    await supervisor.close()
+
+
+async def test_supervisor_start_approve_run_reports_progress_and_leads(sup: Supervisor) -> None:
+    plan = await sup.start_plan("Find 50 pubs in Leeds and email them", USER, session_id="s1")
+    assert (await sup.store.get_plan(plan.id)).status is PlanStatus.PENDING_APPROVAL  # type: ignore[union-attr]
+    assert (await sup.progress(plan.id)).overall_status.value == "pending"
+
+    approved = await sup.approve_plan(plan.id)
+    with pytest.raises(PlanStateError, match="not pending approval"):
+        await sup.approve_plan(plan.id)  # approving twice
+
+    seen: list[PlanEvent] = []
+    result = await sup.run_plan(approved, USER, on_event=seen.append)
+    assert result.overall_status.value == "partial"
+    assert [r.status.value for r in result.step_results] == [
+        "succeeded",
+        "skipped",
+        "skipped",
+        "succeeded",
+        "skipped",  # Prepare Outreach: no provider configured yet
+    ]
+    assert (await sup.store.get_plan(plan.id)).status is PlanStatus.PARTIAL  # type: ignore[union-attr]
+    progress = await sup.progress(plan.id)
+    assert (progress.overall_status.value, progress.detail) == ("completed", "partial")
+    assert [s.status.value for s in progress.steps] == [
+        "completed",
+        "skipped",
+        "skipped",
+        "completed",
+        "skipped",
+    ]
+    assert await sup.store.list_events(plan.id) == seen
+    leads = await sup.leads(plan.id)
+    assert len(leads) == 50
+    assert all(lead.postcode and lead.postcode.startswith("LS") for lead in leads)
+
+    # running the same plan again (e.g. after a crash) re-runs nothing that succeeded and adds no leads
+    again = await sup.run_plan(approved, USER)
+    assert [r.attempts for r in again.step_results if r.status.value == "succeeded"] == [1, 1]
+    assert len(await sup.leads(plan.id)) == 50
+
+
+async def test_supervisor_cancelled_run_marks_plan_cancelled(sup: Supervisor) -> None:
+    plan = await sup.approve_plan((await sup.start_plan("Find 20 cafes in Manchester", USER)).id)
+    task = asyncio.create_task(sup.run_plan(plan, USER))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert (await sup.store.get_plan(plan.id)).status is PlanStatus.CANCELLED  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("goal", "error"),
+    [
+        ("", InputError),  # empty
+        ("x" * 1001, InputError),  # too long
+        ("hello", UnplannableGoalError),  # nothing to plan
+    ],
+)
+async def test_supervisor_rejects_bad_goals_and_stores_nothing(
+    sup: Supervisor, goal: str, error: type
+) -> None:
+    with pytest.raises(error):
+        await sup.start_plan(goal, USER)
+    assert not (sup.settings.home / "wyshbone.sqlite").exists()
+
+
+async def test_supervisor_unknown_plan_is_an_input_error(sup: Supervisor) -> None:
+    with pytest.raises(InputError, match="no plan 'nope'"):
+        await sup.approve_plan("nope")
