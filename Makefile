@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 GOAL ?= Find 20 coffee shops in Manchester
 
-.PHONY: install run test lint typecheck unit bench import demo clean
+.PHONY: install serve run test lint typecheck unit bench import demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,7 +15,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The main job on the embedded default: import the open data once, then plan and run the goal.
+## The main job on the embedded default: import the open data once, then serve the app on :8000.
+serve: $(STAMP)
+	$(BIN)/wyshbone db import --if-missing
+	$(BIN)/wyshbone serve
+
+## The same job from the command line: plan and run one goal with live progress.
 run: $(STAMP)
 	$(BIN)/wyshbone db import --if-missing
 	$(BIN)/wyshbone run "$(GOAL)" --yes

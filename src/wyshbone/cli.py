@@ -9,6 +9,7 @@ import asyncio
 import csv
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from functools import partial
@@ -247,7 +248,11 @@ async def _run_goal(sup: Supervisor, goal: str, *, yes: bool, as_json: bool) -> 
         raise typer.Exit(code=1)
     await sup.store.save_plan(the_plan)
     approved = await sup.approve_plan(the_plan.id)
-    result = await _execute_live(approved, partial(sup.run_plan, approved, CLI_USER), display)
+    cancel = asyncio.Event()
+    # Ctrl-C cancels the plan cleanly: running steps stop, the event log and the plan say "cancelled".
+    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, cancel.set)
+    runner = partial(sup.run_plan, approved, CLI_USER, cancel=cancel)
+    result = await _execute_live(approved, runner, display)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -323,6 +328,29 @@ def demo(
             out.print(f"Overall: [bold]{result.overall_status.value}[/]")
 
     _run(both())
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on (default WYSHBONE_HOST, 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default WYSHBONE_PORT, 8000).")] = None,
+) -> None:
+    """Serve the web app and API; plans left executing by a crash resume on start."""
+    import uvicorn
+
+    from wyshbone.web import create_app
+
+    settings = _settings()
+    logging.basicConfig(level=logging.INFO, format="%(message)s", force=True)
+    if directory_info(settings.directory_file) is None:
+        err.print(
+            "[yellow]warning:[/] the directory is not imported: run `wyshbone db import` (searches will be skipped)"
+        )
+    uvicorn.run(
+        create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"
+    )
 
 
 @db_app.command("import")

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     """How many independent ready steps of one plan run side by side."""
     default_country: str = "GB"
     """Country assumed when a goal names none."""
+    secret_key: str | None = None
+    """Signs session cookies; default: a random key kept in ``<home>/secret_key``."""
+    host: str = "127.0.0.1"
+    """Where ``wyshbone serve`` listens."""
+    port: int = 8000
 
     @property
     def directory_file(self) -> Path:

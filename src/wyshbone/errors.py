@@ -40,6 +40,10 @@ class UnplannableGoalError(InputError):
         super().__init__("; ".join(problems) if problems else None)
 
 
+class NotFoundError(InputError):
+    """Not found."""
+
+
 class PlanError(WyshboneError):
     """The plan cannot be used."""
 

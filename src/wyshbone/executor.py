@@ -147,8 +147,9 @@ async def execute_lead_generation_plan(
     """Execute ``plan`` to the end and return its result; every transition goes through ``emit_plan_event``.
 
     ``resume`` holds results from an earlier, interrupted run: steps that succeeded there are not run again.
-    Setting ``cancel`` (or cancelling the task) stops new steps, cancels running ones and emits
-    ``PLAN_CANCELLED``.
+    Setting ``cancel`` stops new steps, cancels running ones and emits ``PLAN_CANCELLED``. Cancelling the task
+    instead is an interruption (shutdown): running steps stop, nothing more is recorded, and a later run with
+    ``resume`` carries on.
     """
     if runtime is None:
         if registry is None:
@@ -201,7 +202,11 @@ async def _drive(run: _Run, cancel: asyncio.Event | None) -> bool:
                 task.result()  # a step records its own result; anything raised here is an executor bug
                 await _absorb(run, frontier, frontier.finish(run.results[step.id]), waiting)
     except asyncio.CancelledError:
-        await asyncio.shield(_cancel_running(run, running))
+        # The task itself was cancelled (shutdown, Ctrl-C): an interruption, not a decision to cancel the plan.
+        # Stop the steps and record nothing more; the plan stays executing and resumes from its stored results.
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
         raise
     finally:
         if cancel_wait is not None:

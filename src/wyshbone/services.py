@@ -1,38 +1,48 @@
-"""Use cases, shared by the CLI and (later) the web routes: read a goal, plan it, run it, report on it.
+"""Use cases shared by the CLI and the web routes: read a goal, plan it, approve it, run it, report on it.
 
-Routes and commands are thin adapters over ``Supervisor``; nothing here formats output.
+Routes and commands are thin adapters over ``Supervisor`` (one plan at a time, scoped to a session where the
+caller has one) and ``PlanRunner`` (runs approved plans on this process's event loop). Nothing here formats
+output or knows HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from wyshbone.config import Settings
 from wyshbone.domain.gazetteer import Gazetteer
-from wyshbone.domain.goals import parse_goal
+from wyshbone.domain.goals import apply_overrides
 from wyshbone.domain.models import (
+    GoalOverrides,
     Lead,
     LeadGenContext,
     LeadGenExecutionResult,
     LeadGenPlan,
+    LeadGenStepStatus,
     ParsedGoal,
+    PlanEvent,
+    PlanEventType,
     PlanProgress,
     PlanStatus,
     SupervisorUserContext,
 )
 from wyshbone.domain.planner import plan_lead_generation
 from wyshbone.domain.progress import project
-from wyshbone.errors import InputError, PlanStateError, UnplannableGoalError
-from wyshbone.executor import EventCallback, Runtime, execute_lead_generation_plan
+from wyshbone.errors import InputError, NotFoundError, PlanStateError, UnplannableGoalError
+from wyshbone.executor import EventCallback, Runtime, emit_plan_event, execute_lead_generation_plan
 from wyshbone.geodata import load_gazetteer
-from wyshbone.storage.repository import PlanStore, open_store
+from wyshbone.storage.repository import Message, PlanRow, PlanStore, open_store
 from wyshbone.tools.builtin import build_registry
 from wyshbone.tools.registry import ToolRegistry
 
-MAX_GOAL_LENGTH = 1000
+logger = logging.getLogger("wyshbone.services")
+
+MAX_GOAL_LENGTH = 2000
 
 _FINAL = {
     "succeeded": PlanStatus.SUCCEEDED,
@@ -43,6 +53,29 @@ _FINAL = {
 
 
 @dataclass
+class EventBus:
+    """Wakes readers of a plan's event log when a new event has been stored (events are read from the store)."""
+
+    _waiters: dict[str, set[asyncio.Future[None]]] = field(default_factory=lambda: defaultdict(set))
+
+    def publish(self, event: PlanEvent) -> None:
+        for waiter in self._waiters.pop(event.plan_id, set()):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self, plan_id: str, *, within: float) -> None:
+        """Return when ``plan_id`` gets a new event, or after ``within`` seconds (whichever comes first)."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters[plan_id].add(waiter)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), within)
+        except TimeoutError:
+            pass
+        finally:
+            self._waiters.get(plan_id, set()).discard(waiter)
+
+
+@dataclass
 class Supervisor:
     """The application: settings, the plan store, the tool registry and the gazetteer, opened once."""
 
@@ -50,6 +83,7 @@ class Supervisor:
     store: PlanStore
     registry: ToolRegistry
     gazetteer: Gazetteer
+    bus: EventBus = field(default_factory=EventBus)
 
     @classmethod
     async def open(cls, settings: Settings, *, store_url: str | None = None) -> Supervisor:
@@ -63,8 +97,12 @@ class Supervisor:
     def context(self, user: SupervisorUserContext) -> LeadGenContext:
         return LeadGenContext(user_id=user.user_id, default_country=self.settings.default_country)
 
-    def read_goal(self, text: str, user: SupervisorUserContext) -> ParsedGoal:
-        """Parse ``text``; raise ``InputError``/``UnplannableGoalError`` when it cannot be planned."""
+    # --- reading and planning ------------------------------------------------------------------------
+
+    def read_goal(
+        self, text: str, user: SupervisorUserContext, overrides: GoalOverrides | None = None
+    ) -> ParsedGoal:
+        """Parse ``text`` (and apply ``overrides``); raise ``InputError``/``UnplannableGoalError`` when unplannable."""
         text = (text or "").strip()
         if not text:
             raise InputError(
@@ -72,14 +110,16 @@ class Supervisor:
             )
         if len(text) > MAX_GOAL_LENGTH:
             raise InputError(f"the goal is too long ({len(text)} characters; at most {MAX_GOAL_LENGTH})")
-        parsed = parse_goal(text, self.gazetteer, self.context(user))
+        parsed = apply_overrides(text, overrides or GoalOverrides(), self.gazetteer, self.context(user))
         if not parsed.plannable:
             raise UnplannableGoalError(parsed.problems or ["the goal could not be read"])
         return parsed
 
-    def plan(self, text: str, user: SupervisorUserContext) -> LeadGenPlan:
+    def plan(
+        self, text: str, user: SupervisorUserContext, overrides: GoalOverrides | None = None
+    ) -> LeadGenPlan:
         """Read and plan ``text`` without storing anything."""
-        parsed = self.read_goal(text, user)
+        parsed = self.read_goal(text, user, overrides)
         assert parsed.goal is not None  # plannable
         plan = plan_lead_generation(
             parsed.goal, self.context(user), catalog=self.registry.catalog(), assumptions=parsed.assumptions
@@ -87,18 +127,35 @@ class Supervisor:
         return plan.model_copy(update={"created_at": datetime.now(UTC)})
 
     async def start_plan(
-        self, text: str, user: SupervisorUserContext, *, session_id: str | None = None
+        self,
+        text: str,
+        user: SupervisorUserContext,
+        *,
+        session_id: str | None = None,
+        overrides: GoalOverrides | None = None,
     ) -> LeadGenPlan:
-        """Plan ``text`` and store it as pending approval."""
-        plan = self.plan(text, user)
+        """Plan ``text`` and store it as pending approval, owned by ``session_id``."""
+        plan = self.plan(text, user, overrides)
+        if session_id is not None:
+            await self.store.ensure_session(session_id)
         await self.store.save_plan(plan, session_id=session_id)
         return plan
 
-    async def approve_plan(self, plan_id: str) -> LeadGenPlan:
-        """Mark a pending plan as executing; the caller then runs it (``run_plan``)."""
+    # --- one plan, as its session sees it ------------------------------------------------------------
+
+    async def get_plan(self, plan_id: str, *, session_id: str | None = None) -> LeadGenPlan:
+        """The plan, if it exists and belongs to ``session_id`` (when given); else ``NotFoundError``.
+
+        Another session's plan is "not found" too: saying "forbidden" would confirm it exists.
+        """
         plan = await self.store.get_plan(plan_id)
-        if plan is None:
-            raise InputError(f"no plan {plan_id!r}")
+        if plan is None or (session_id is not None and await self.store.plan_session(plan_id) != session_id):
+            raise NotFoundError(f"no plan {plan_id!r}")
+        return plan
+
+    async def approve_plan(self, plan_id: str, *, session_id: str | None = None) -> LeadGenPlan:
+        """Mark a pending plan as executing; the caller then runs it (``run_plan`` or ``PlanRunner.start``)."""
+        plan = await self.get_plan(plan_id, session_id=session_id)
         if plan.status is not PlanStatus.PENDING_APPROVAL:
             raise PlanStateError(f"plan {plan_id} is {plan.status.value}, not pending approval")
         await self.store.set_plan_status(plan_id, PlanStatus.EXECUTING)
@@ -112,27 +169,168 @@ class Supervisor:
         on_event: EventCallback | None = None,
         cancel: asyncio.Event | None = None,
     ) -> LeadGenExecutionResult:
-        """Execute an approved plan to the end, resuming from any step results already stored."""
+        """Execute an approved plan to the end, resuming from any step results already stored.
+
+        If the task is cancelled (shutdown), the plan stays ``executing`` and a later run resumes it.
+        """
         runtime = Runtime(
             registry=self.registry, store=self.store, max_concurrency=self.settings.max_concurrent_steps
         )
-        try:
-            prior = await self.store.step_results(plan.id)
-            result = await execute_lead_generation_plan(
-                plan, user, on_event=on_event, runtime=runtime, cancel=cancel, resume=prior
-            )
-        except asyncio.CancelledError:
-            # The task was cancelled (Ctrl-C, shutdown): the events say so; the plan row must too.
-            await asyncio.shield(self.store.set_plan_status(plan.id, PlanStatus.CANCELLED))
-            raise
+
+        async def publish(event: PlanEvent) -> None:
+            self.bus.publish(event)
+            if on_event is not None:
+                outcome = on_event(event)
+                if outcome is not None:
+                    await outcome
+
+        prior = await self.store.step_results(plan.id)
+        result = await execute_lead_generation_plan(
+            plan, user, on_event=publish, runtime=runtime, cancel=cancel, resume=prior
+        )
+        await self.store.save_result(plan.id, result)
         await self.store.set_plan_status(plan.id, _FINAL[result.overall_status.value])
         return result
 
-    async def progress(self, plan_id: str) -> PlanProgress:
-        plan = await self.store.get_plan(plan_id)
-        if plan is None:
-            raise InputError(f"no plan {plan_id!r}")
-        return project(await self.store.list_events(plan_id), plan=plan)
+    async def cancel_pending(self, plan: LeadGenPlan) -> None:
+        """Cancel a plan that was never approved: its status and its event log say so."""
+        await self.store.set_plan_status(plan.id, PlanStatus.CANCELLED)
+        event = PlanEvent(
+            timestamp=datetime.now(UTC),
+            type=PlanEventType.PLAN_CANCELLED,
+            plan_id=plan.id,
+            user_id=plan.user_id,
+            status="cancelled",
+            data={"reason": "cancelled before approval"},
+        )
+        await emit_plan_event(event, store=self.store, on_event=self.bus.publish)
 
-    async def leads(self, plan_id: str) -> Sequence[Lead]:
+    async def progress(self, plan_id: str, *, session_id: str | None = None) -> PlanProgress:
+        plan = await self.get_plan(plan_id, session_id=session_id)
+        events = await self.store.list_events(plan_id)
+        return project(events, plan=plan, session_id=session_id)
+
+    async def latest_progress(self, *, session_id: str) -> PlanProgress | None:
+        plans = await self.store.list_plans(session_id=session_id)
+        return await self.progress(plans[0].plan_id, session_id=session_id) if plans else None
+
+    async def events(self, plan_id: str, *, session_id: str | None = None, after: int = 0) -> list[PlanEvent]:
+        await self.get_plan(plan_id, session_id=session_id)
+        return await self.store.list_events(plan_id, after=after)
+
+    async def result(self, plan_id: str, *, session_id: str | None = None) -> LeadGenExecutionResult:
+        plan = await self.get_plan(plan_id, session_id=session_id)
+        found = await self.store.get_result(plan_id)
+        if found is None:
+            raise PlanStateError(f"plan {plan_id} is {plan.status.value}: it has no result yet")
+        return found
+
+    async def leads(self, plan_id: str, *, session_id: str | None = None) -> Sequence[Lead]:
+        await self.get_plan(plan_id, session_id=session_id)
         return await self.store.list_leads(plan_id=plan_id)
+
+    async def plans(self, *, session_id: str) -> list[PlanRow]:
+        return await self.store.list_plans(session_id=session_id)
+
+    async def messages(self, *, session_id: str) -> list[Message]:
+        return await self.store.list_messages(session_id=session_id)
+
+
+def summarize(plan: LeadGenPlan, result: LeadGenExecutionResult) -> str:
+    """A short, plain summary of a finished run: how many leads, where, what was skipped and why."""
+    goal = plan.goal
+    by_id = {r.step_id: r for r in result.step_results}
+    saved = next(
+        (r.data.get("saved", 0) for r in result.step_results if r.data and "saved" in r.data),
+        0,
+    )
+    where = goal.target_region or goal.country
+    lines = [
+        f"Plan {result.overall_status.value}: {saved} {goal.target_persona or 'lead'} lead(s) in {where} saved."
+    ]
+    for step in plan.steps:
+        res = by_id.get(step.id)
+        if res is None or res.status is LeadGenStepStatus.SUCCEEDED:
+            continue
+        reason = (res.error_message or "no reason given").removeprefix("skipped: ")
+        lines.append(f"{step.title}: {res.status.value} ({reason}).")
+    return " ".join(lines)
+
+
+@dataclass
+class PlanRunner:
+    """Runs approved plans as tasks on this process's event loop, and resumes interrupted ones on start-up."""
+
+    supervisor: Supervisor
+    _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _cancels: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    def start(self, plan: LeadGenPlan, *, session_id: str | None) -> None:
+        """Schedule the run and return at once; the run never blocks the caller."""
+        if plan.id in self._tasks:
+            return
+        cancel = asyncio.Event()
+        self._cancels[plan.id] = cancel
+        task = asyncio.create_task(self._run(plan, session_id, cancel), name=f"plan-{plan.id}")
+        self._tasks[plan.id] = task
+        task.add_done_callback(lambda _: self._forget(plan.id))
+
+    def _forget(self, plan_id: str) -> None:
+        self._tasks.pop(plan_id, None)
+        self._cancels.pop(plan_id, None)
+
+    def running(self, plan_id: str) -> bool:
+        return plan_id in self._tasks
+
+    async def _run(self, plan: LeadGenPlan, session_id: str | None, cancel: asyncio.Event) -> None:
+        sup = self.supervisor
+        user = SupervisorUserContext(user_id=plan.user_id)
+        try:
+            result = await sup.run_plan(plan, user, cancel=cancel)
+            if session_id is not None:
+                await sup.store.add_message(
+                    session_id=session_id, plan_id=plan.id, role="assistant", text=summarize(plan, result)
+                )
+        except asyncio.CancelledError:
+            logger.info("plan run interrupted", extra={"planId": plan.id, "sessionId": session_id})
+            raise
+        except Exception:
+            # A bug in the executor or the store: log it with its context; the client sees the plan's state.
+            logger.exception("plan run crashed", extra={"planId": plan.id, "sessionId": session_id})
+
+    async def cancel(self, plan_id: str, *, session_id: str | None) -> PlanStatus:
+        """Stop a running or pending plan; ``PlanStateError`` if it has already finished."""
+        plan = await self.supervisor.get_plan(plan_id, session_id=session_id)
+        if plan.status is PlanStatus.PENDING_APPROVAL:
+            await self.supervisor.cancel_pending(plan)
+            return PlanStatus.CANCELLED
+        if plan.status is not PlanStatus.EXECUTING:
+            raise PlanStateError(f"plan {plan_id} has already finished ({plan.status.value})")
+        task, cancel = self._tasks.get(plan_id), self._cancels.get(plan_id)
+        if task is None or cancel is None:
+            raise PlanStateError(f"plan {plan_id} is executing in another process; cancel it there")
+        cancel.set()
+        await asyncio.shield(task)
+        return PlanStatus.CANCELLED
+
+    async def resume_interrupted(self) -> list[str]:
+        """Start again every plan left ``executing`` (by a crash or a shutdown); return their ids."""
+        resumed = []
+        for row in await self.supervisor.store.plans_with_status(PlanStatus.EXECUTING):
+            plan = await self.supervisor.store.get_plan(row.plan_id)
+            if plan is not None and row.plan_id not in self._tasks:
+                self.start(plan, session_id=row.session_id)
+                resumed.append(row.plan_id)
+        return resumed
+
+    async def shutdown(self) -> None:
+        """Interrupt running plans (they stay executing and resume on the next start)."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def wait_idle(self) -> None:
+        """Wait until every run this runner started has finished (tests, graceful shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)

@@ -65,14 +65,30 @@ async def test_supervisor_start_approve_run_reports_progress_and_leads(sup: Supe
     assert len(await sup.leads(plan.id)) == 50
 
 
-async def test_supervisor_cancelled_run_marks_plan_cancelled(sup: Supervisor) -> None:
+async def test_supervisor_cancel_event_marks_plan_cancelled(sup: Supervisor) -> None:
     plan = await sup.approve_plan((await sup.start_plan("Find 20 cafes in Manchester", USER)).id)
-    task = asyncio.create_task(sup.run_plan(plan, USER))
-    await asyncio.sleep(0)
-    task.cancel()
+    cancel = asyncio.Event()
+    cancel.set()
+    result = await sup.run_plan(plan, USER, cancel=cancel)
+    assert result.overall_status.value == "cancelled"
+    assert (await sup.store.get_plan(plan.id)).status is PlanStatus.CANCELLED  # type: ignore[union-attr]
+    assert (await sup.progress(plan.id)).overall_status.value == "cancelled"
+
+
+async def test_supervisor_interrupted_run_stays_executing_and_resumes(sup: Supervisor) -> None:
+    plan = await sup.approve_plan((await sup.start_plan("Find 20 cafes in Manchester", USER)).id)
+
+    def interrupt(event: PlanEvent) -> None:
+        if event.type.value == "STEP_STARTED":
+            task.cancel()  # a shutdown mid-step, not a decision to cancel
+
+    task = asyncio.create_task(sup.run_plan(plan, USER, on_event=interrupt))
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert (await sup.store.get_plan(plan.id)).status is PlanStatus.CANCELLED  # type: ignore[union-attr]
+    assert (await sup.store.get_plan(plan.id)).status is PlanStatus.EXECUTING  # type: ignore[union-attr]
+    result = await sup.run_plan(plan, USER)
+    assert result.overall_status.value == "partial"
+    assert len(await sup.leads(plan.id)) == 20
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ def test_project_running_step_sets_current_index() -> None:
         "planId": "p1",
         "sessionId": "s1",
         "overallStatus": "executing",
+        "status": "executing",  # the same, under the name the progress widget reads
         "currentStepIndex": 1,
         "totalSteps": 3,
         "updatedAt": T0 + timedelta(seconds=3),

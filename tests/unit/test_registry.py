@@ -18,6 +18,7 @@ from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import NotConfiguredError, RegistryError
 from wyshbone.executor import execute_lead_generation_plan
 from wyshbone.tools import Provider, ToolRegistry, ToolSpec, run_lead_tool
+from wyshbone.tools.registry import unavailable
 
 USER = SupervisorUserContext(user_id="u")
 
@@ -43,9 +44,9 @@ def test_registry_unknown_tool_says_how_to_fix() -> None:
 
 
 async def test_run_lead_tool_without_configured_provider_raises_not_configured() -> None:
-    registry = ToolRegistry.of([ToolSpec("EMPTY", not_configured_reason="set WYSHBONE_X")])
+    registry = ToolRegistry.of([ToolSpec("EMPTY", (unavailable("x", "set WYSHBONE_X"),))])
     env = LeadToolExecutionEnv.model_construct(user=USER, plan=None, prior_results={}, step_id="s")
-    with pytest.raises(NotConfiguredError, match=r"EMPTY: no provider configured \(set WYSHBONE_X\)"):
+    with pytest.raises(NotConfiguredError, match=r"EMPTY: no provider configured \(x: set WYSHBONE_X\)"):
         await run_lead_tool("EMPTY", {}, env, registry=registry)
 
 

@@ -13,7 +13,14 @@ from text_to_num import alpha2digit
 
 from wyshbone.domain import personas
 from wyshbone.domain.gazetteer import Gazetteer, Place, WorldCity, place_key
-from wyshbone.domain.models import LeadGenContext, LeadGenGoal, ParsedGoal, RegionKind, RegionMatch
+from wyshbone.domain.models import (
+    GoalOverrides,
+    LeadGenContext,
+    LeadGenGoal,
+    ParsedGoal,
+    RegionKind,
+    RegionMatch,
+)
 
 __all__ = [
     "DEFAULT_CADENCE",
@@ -253,6 +260,45 @@ def parse_goal(text: str, gazetteer: Gazetteer, context: LeadGenContext | None =
         monitor_cadence=cadence,
     )
     return ParsedGoal(goal=goal, assumptions=notes.assumptions, problems=[])
+
+
+def apply_overrides(
+    text: str, overrides: GoalOverrides, gazetteer: Gazetteer, context: LeadGenContext | None = None
+) -> ParsedGoal:
+    """Read ``text``, then apply a person's corrections; a changed persona or place is re-read by the parser."""
+    parsed = parse_goal(text, gazetteer, context)
+    fields = overrides.model_fields_set
+    if not fields:
+        return parsed
+    base = parsed.goal
+    persona = overrides.target_persona or (base.target_persona if base else None)
+    region = overrides.target_region or (base.target_region if base else None)
+    if overrides.country and region:
+        region = f"{region}, {overrides.country}"
+    reread = parse_goal(f"Find {persona or ''} in {region or ''}", gazetteer, context)
+    if reread.goal is None or reread.problems:
+        return ParsedGoal(goal=None, assumptions=parsed.assumptions, problems=reread.problems)
+    volume = overrides.volume or (base.volume if base else DEFAULT_VOLUME)
+    channels = overrides.preferred_channels
+    monitoring = overrides.include_monitoring
+    if monitoring is None:
+        monitoring = base.include_monitoring if base else False
+    cadence = overrides.monitor_cadence or (base.monitor_cadence if base else None)
+    goal = reread.goal.model_copy(
+        update={
+            "raw_goal": text,
+            "volume": volume,
+            "preferred_channels": list(channels)
+            if channels is not None
+            else (base.preferred_channels if base else []),
+            "include_monitoring": monitoring,
+            "monitor_cadence": (cadence or DEFAULT_CADENCE) if monitoring else None,
+            "timing": base.timing if base else None,
+        }
+    )
+    changed = ", ".join(sorted(overrides.model_dump(exclude_unset=True, by_alias=True)))
+    kept = [a for a in parsed.assumptions if not (overrides.volume and a.startswith("No number given"))]
+    return ParsedGoal(goal=goal, assumptions=[*kept, f"Changed by you: {changed}."], problems=[])
 
 
 # --- channels, monitoring, timing ----------------------------------------------------------------------

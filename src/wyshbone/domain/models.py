@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 from pydantic.alias_generators import to_camel
 
 
@@ -94,6 +94,20 @@ class LeadGenGoal(CamelModel):
     region_match: RegionMatch | None = None
     monitor_cadence: str | None = None
     """"daily" | "weekly" | "monthly" when monitoring is asked."""
+
+
+class GoalOverrides(CamelModel):
+    """Corrections a person makes to the parsed goal before planning; unset fields keep the parser's reading."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target_persona: str | None = Field(default=None, min_length=1, max_length=100)
+    target_region: str | None = Field(default=None, min_length=1, max_length=100)
+    country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
+    volume: int | None = Field(default=None, ge=1, le=500)
+    preferred_channels: list[Literal["email", "phone"]] | None = None
+    include_monitoring: bool | None = None
+    monitor_cadence: Literal["daily", "weekly", "monthly"] | None = None
 
 
 class ParsedGoal(CamelModel):
@@ -315,6 +329,12 @@ class PlanProgress(CamelModel):
     updated_at: datetime | None = None
     detail: str | None = None
     """The execution's own outcome once finished: succeeded | partial | failed | cancelled."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> ProgressOverallStatus:
+        """``overallStatus`` again, under the name the progress widget reads."""
+        return self.overall_status
 
 
 class Lead(CamelModel):

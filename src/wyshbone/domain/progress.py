@@ -14,6 +14,7 @@ from wyshbone.domain.models import (
     PlanEvent,
     PlanEventType,
     PlanProgress,
+    PlanStatus,
     ProgressOverallStatus,
     ProgressStepStatus,
     StepProgress,
@@ -44,10 +45,13 @@ def project(
     The step list comes from ``plan`` when given, else from the ``PLAN_STARTED`` event's ``steps``.
     """
     steps: dict[str, StepProgress] = {}
+    overall = ProgressOverallStatus.PENDING
     if plan is not None:
         _init_steps(steps, [(s.id, s.title) for s in plan.steps])
         plan_id = plan.id
-    overall = ProgressOverallStatus.PENDING
+        if plan.status is PlanStatus.EXECUTING:
+            # Approved and handed to the executor, which has not written its first event yet.
+            overall = ProgressOverallStatus.EXECUTING
     detail: str | None = None
     updated_at: datetime | None = None
     for event in events:

@@ -22,7 +22,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 
 from wyshbone.domain.dedupe import lead_keys
-from wyshbone.domain.models import Lead, LeadGenPlan, LeadGenStepResult, PlanEvent, PlanStatus
+from wyshbone.domain.models import (
+    Lead,
+    LeadGenExecutionResult,
+    LeadGenPlan,
+    LeadGenStepResult,
+    PlanEvent,
+    PlanStatus,
+)
 from wyshbone.errors import InputError
 from wyshbone.storage import tables as t
 
@@ -43,6 +50,31 @@ class SavedList:
     """Leads in the list after this call."""
 
 
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    """A plan as listed: no steps or events, just what a history needs."""
+
+    plan_id: str
+    session_id: str | None
+    user_id: str
+    status: PlanStatus
+    raw_goal: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message of a session's conversation (e.g. a finished plan's summary)."""
+
+    id: int
+    session_id: str
+    plan_id: str | None
+    role: str
+    text: str
+    created_at: str
+
+
 class PlanStore(Protocol):
     """Where plans, their event log, step results and lead lists are kept."""
 
@@ -58,6 +90,14 @@ class PlanStore(Protocol):
         self, *, plan_id: str, step_id: str, list_name: str, leads: list[Lead]
     ) -> SavedList: ...
     async def list_leads(self, *, plan_id: str) -> list[Lead]: ...
+    async def ensure_session(self, session_id: str) -> None: ...
+    async def plan_session(self, plan_id: str) -> str | None: ...
+    async def list_plans(self, *, session_id: str) -> list[PlanRow]: ...
+    async def plans_with_status(self, status: PlanStatus) -> list[PlanRow]: ...
+    async def save_result(self, plan_id: str, result: LeadGenExecutionResult) -> None: ...
+    async def get_result(self, plan_id: str) -> LeadGenExecutionResult | None: ...
+    async def add_message(self, *, session_id: str, plan_id: str | None, role: str, text: str) -> None: ...
+    async def list_messages(self, *, session_id: str) -> list[Message]: ...
     async def close(self) -> None: ...
 
 
@@ -289,6 +329,74 @@ class SqlStore:
         rows = await self._tx(lambda conn: conn.execute(stmt).all())
         return [Lead.model_validate(row.lead) for row in rows]
 
+    async def ensure_session(self, session_id: str) -> None:
+        stmt = self._insert(t.sessions).values(id=session_id, created_at=_now()).on_conflict_do_nothing()
+        await self._tx(lambda conn: conn.execute(stmt))
+
+    async def plan_session(self, plan_id: str) -> str | None:
+        stmt = select(t.plans.c.session_id).where(t.plans.c.id == plan_id)
+        return await self._tx(lambda conn: conn.execute(stmt).scalar())
+
+    _PLAN_ROW = (
+        t.plans.c.id,
+        t.plans.c.session_id,
+        t.plans.c.user_id,
+        t.plans.c.status,
+        t.plans.c.plan,
+        t.plans.c.created_at,
+        t.plans.c.updated_at,
+    )
+
+    async def list_plans(self, *, session_id: str) -> list[PlanRow]:
+        stmt = (
+            select(*self._PLAN_ROW)
+            .where(t.plans.c.session_id == session_id)
+            .order_by(t.plans.c.created_at.desc(), t.plans.c.id.desc())
+        )
+        rows = await self._tx(lambda conn: conn.execute(stmt).all())
+        return [_plan_row(row) for row in rows]
+
+    async def plans_with_status(self, status: PlanStatus) -> list[PlanRow]:
+        stmt = select(*self._PLAN_ROW).where(t.plans.c.status == status.value).order_by(t.plans.c.created_at)
+        rows = await self._tx(lambda conn: conn.execute(stmt).all())
+        return [_plan_row(row) for row in rows]
+
+    async def save_result(self, plan_id: str, result: LeadGenExecutionResult) -> None:
+        stmt = (
+            update(t.plans)
+            .where(t.plans.c.id == plan_id)
+            .values(result=result.to_json_dict(), updated_at=_now())
+        )
+        await self._tx(lambda conn: conn.execute(stmt))
+
+    async def get_result(self, plan_id: str) -> LeadGenExecutionResult | None:
+        stmt = select(t.plans.c.result).where(t.plans.c.id == plan_id)
+        raw = await self._tx(lambda conn: conn.execute(stmt).scalar())
+        return LeadGenExecutionResult.model_validate(raw) if raw else None
+
+    async def add_message(self, *, session_id: str, plan_id: str | None, role: str, text: str) -> None:
+        stmt = t.messages.insert().values(
+            session_id=session_id, plan_id=plan_id, role=role, text=text, created_at=_now()
+        )
+        await self._tx(lambda conn: conn.execute(stmt))
+
+    async def list_messages(self, *, session_id: str) -> list[Message]:
+        stmt = select(t.messages).where(t.messages.c.session_id == session_id).order_by(t.messages.c.id)
+        rows = await self._tx(lambda conn: conn.execute(stmt).all())
+        return [Message(r.id, r.session_id, r.plan_id, r.role, r.text, r.created_at) for r in rows]
+
+
+def _plan_row(row: Any) -> PlanRow:
+    return PlanRow(
+        plan_id=row.id,
+        session_id=row.session_id,
+        user_id=row.user_id,
+        status=PlanStatus(row.status),
+        raw_goal=str(row.plan.get("goal", {}).get("rawGoal", "")),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
@@ -308,7 +416,11 @@ class MemoryStore:
     events: list[PlanEvent] = field(default_factory=list)
     results: dict[str, dict[str, LeadGenStepResult]] = field(default_factory=dict)
     lists: dict[tuple[str, str], tuple[str, list[Lead]]] = field(default_factory=dict)
+    sessions: set[str] = field(default_factory=set)
+    plan_results: dict[str, LeadGenExecutionResult] = field(default_factory=dict)
+    messages: list[Message] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _created: dict[str, str] = field(default_factory=dict)
 
     async def save_plan(self, plan: LeadGenPlan, *, session_id: str | None = None) -> None:
         previous = self.plans.get(plan.id)
@@ -351,6 +463,38 @@ class MemoryStore:
 
     async def list_leads(self, *, plan_id: str) -> list[Lead]:
         return [lead for (pid, _), (_, saved) in self.lists.items() if pid == plan_id for lead in saved]
+
+    async def ensure_session(self, session_id: str) -> None:
+        self.sessions.add(session_id)
+
+    async def plan_session(self, plan_id: str) -> str | None:
+        found = self.plans.get(plan_id)
+        return found[1] if found else None
+
+    def _row(self, plan: LeadGenPlan, session_id: str | None) -> PlanRow:
+        created = self._created.setdefault(
+            plan.id, plan.created_at.isoformat() if plan.created_at else _now()
+        )
+        return PlanRow(plan.id, session_id, plan.user_id, plan.status, plan.goal.raw_goal, created, created)
+
+    async def list_plans(self, *, session_id: str) -> list[PlanRow]:
+        rows = [self._row(p, s) for p, s in self.plans.values() if s == session_id]
+        return sorted(rows, key=lambda r: (r.created_at, r.plan_id), reverse=True)
+
+    async def plans_with_status(self, status: PlanStatus) -> list[PlanRow]:
+        return [self._row(p, s) for p, s in self.plans.values() if p.status is status]
+
+    async def save_result(self, plan_id: str, result: LeadGenExecutionResult) -> None:
+        self.plan_results[plan_id] = result
+
+    async def get_result(self, plan_id: str) -> LeadGenExecutionResult | None:
+        return self.plan_results.get(plan_id)
+
+    async def add_message(self, *, session_id: str, plan_id: str | None, role: str, text: str) -> None:
+        self.messages.append(Message(len(self.messages) + 1, session_id, plan_id, role, text, _now()))
+
+    async def list_messages(self, *, session_id: str) -> list[Message]:
+        return [m for m in self.messages if m.session_id == session_id]
 
     async def close(self) -> None:
         return None

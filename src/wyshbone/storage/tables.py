@@ -21,16 +21,37 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("created_at", String(40), nullable=False),
+)
+
 plans = Table(
     "plans",
     metadata,
     Column("id", String(64), primary_key=True),
     Column("session_id", String(128), nullable=True, index=True),
     Column("user_id", String(128), nullable=False),
-    Column("status", String(32), nullable=False),
+    Column("status", String(32), nullable=False, index=True),
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
     Column("plan", JSON, nullable=False),
+    # The LeadGenExecutionResult once the run has finished.
+    Column("result", JSON, nullable=True),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_id", String(128), nullable=False),
+    Column("plan_id", String(64), nullable=True),
+    Column("role", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Index("ix_messages_session_id", "session_id", "id"),
 )
 
 plan_events = Table(

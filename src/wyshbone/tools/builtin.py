@@ -11,18 +11,24 @@ from wyshbone.domain.models import LeadToolIdentifier as T
 from wyshbone.storage.repository import PlanStore
 from wyshbone.tools.lead_list import lead_store_provider
 from wyshbone.tools.lead_search import local_directory_provider
-from wyshbone.tools.registry import ToolRegistry, ToolSpec
+from wyshbone.tools.registry import ToolRegistry, ToolSpec, unavailable
 
 
 def build_registry(*, settings: Settings, store: PlanStore) -> ToolRegistry:
     return ToolRegistry.of(
         [
             ToolSpec(T.GLOBAL_DB_SEARCH, (local_directory_provider(settings.directory_file),)),
-            ToolSpec(T.GOOGLE_PLACES_SEARCH, not_configured_reason="Google Places support is not built yet"),
-            ToolSpec(T.HUNTER_DOMAIN_LOOKUP, not_configured_reason="no domain lookup provider is built yet"),
-            ToolSpec(T.HUNTER_ENRICH, not_configured_reason="no contact enrichment provider is built yet"),
+            ToolSpec(
+                T.GOOGLE_PLACES_SEARCH,
+                (unavailable("google_places", "Google Places support is not built yet"),),
+            ),
+            ToolSpec(T.HUNTER_DOMAIN_LOOKUP, (unavailable("hunter", "domain lookup is not built yet"),)),
+            ToolSpec(T.HUNTER_ENRICH, (unavailable("hunter", "contact enrichment is not built yet"),)),
             ToolSpec(T.LEAD_LIST_SAVE, (lead_store_provider(store),)),
-            ToolSpec(T.EMAIL_SEQUENCE_SETUP, not_configured_reason="outreach drafting is not built yet"),
-            ToolSpec(T.MONITOR_SETUP, not_configured_reason="monitors are not built yet"),
+            ToolSpec(
+                T.EMAIL_SEQUENCE_SETUP,
+                (unavailable("outreach_drafts", "outreach drafting is not built yet"),),
+            ),
+            ToolSpec(T.MONITOR_SETUP, (unavailable("monitor", "monitors are not built yet"),)),
         ]
     )

@@ -30,6 +30,15 @@ class Provider:
     run: ToolFunc
 
 
+def unavailable(name: str, reason: str) -> Provider:
+    """A provider the plan names but that cannot be used here; it says why and is never called."""
+
+    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+        raise NotConfiguredError(f"{name}: {reason}")
+
+    return Provider(ProviderInfo(name, configured=False, reason=reason), run)
+
+
 @dataclass(frozen=True, slots=True)
 class ToolSpec:
     """A registered tool."""
@@ -40,16 +49,12 @@ class ToolSpec:
     """Fallback order. Empty, or none configured → the step is skipped by design."""
     retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY
     """How failed attempts on one provider are retried."""
-    not_configured_reason: str | None = None
-    """Shown when the chain is empty: what would make the tool available."""
 
     def usable(self) -> tuple[Provider, ...]:
         return tuple(p for p in self.providers if p.info.configured)
 
     def unavailable_reason(self) -> str:
         reasons = [f"{p.info.name}: {p.info.reason}" for p in self.providers if p.info.reason]
-        if self.not_configured_reason:
-            reasons.append(self.not_configured_reason)
         return "no provider configured" + (f" ({'; '.join(reasons)})" if reasons else "")
 
 

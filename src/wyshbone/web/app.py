@@ -1,0 +1,119 @@
+"""The FastAPI application factory: lifespan (open the store, resume interrupted plans), errors, routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from wyshbone import __version__
+from wyshbone.config import Settings
+from wyshbone.errors import InputError, NotFoundError, PlanStateError, UnplannableGoalError, WyshboneError
+from wyshbone.services import PlanRunner, Supervisor
+from wyshbone.web.routes import api
+from wyshbone.web.sessions import SessionIssuer, load_or_create_secret
+
+logger = logging.getLogger("wyshbone.web")
+
+MAX_BODY_BYTES = 64 * 1024
+"""Larger request bodies are refused with 413 before they are read."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new app; the store is opened and interrupted plans resumed when it starts serving."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        supervisor = await Supervisor.open(settings)
+        runner = PlanRunner(supervisor)
+        app.state.supervisor = supervisor
+        app.state.runner = runner
+        resumed = await runner.resume_interrupted()
+        if resumed:
+            logger.info("resumed %d interrupted plan(s): %s", len(resumed), ", ".join(resumed))
+        try:
+            yield
+        finally:
+            await runner.shutdown()
+            await supervisor.close()
+
+    app = FastAPI(
+        title="Wyshbone Supervisor",
+        version=__version__,
+        description="A sales goal in plain words → an approved plan → live execution → a lead list.",
+        lifespan=lifespan,
+    )
+    app.state.sessions = SessionIssuer(settings.secret_key or load_or_create_secret(settings.home))
+    _install_error_handlers(app)
+    app.middleware("http")(_guard_requests)
+    app.include_router(api.router)
+
+    @app.get("/health", tags=["meta"])
+    async def health() -> dict[str, str]:
+        """Liveness: answers as long as the process serves requests."""
+        return {"status": "ok"}
+
+    return app
+
+
+async def _guard_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """POST bodies must be JSON (a cross-site form cannot send it) and small."""
+    if request.method in ("POST", "PUT", "PATCH"):
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return _error(413, f"the request body is too large (at most {MAX_BODY_BYTES} bytes)")
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            return _error(415, "send the request body as JSON (Content-Type: application/json)")
+    return await call_next(request)
+
+
+def _error(status: int, detail: str, problems: list[str] | None = None) -> JSONResponse:
+    body: dict[str, object] = {"detail": detail}
+    if problems is not None:
+        body["problems"] = problems
+    return JSONResponse(status_code=status, content=body)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def unplannable(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, UnplannableGoalError)
+        return _error(422, f"I can't plan that goal: {exc}", exc.problems)
+
+    async def not_found(_: Request, exc: Exception) -> Response:
+        return _error(404, str(exc))
+
+    async def conflict(_: Request, exc: Exception) -> Response:
+        return _error(409, str(exc))
+
+    async def bad_input(_: Request, exc: Exception) -> Response:
+        return _error(400, str(exc))
+
+    async def invalid(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        problems = [_describe(err) for err in exc.errors()]
+        return _error(422, "the request is not valid: " + "; ".join(problems), problems)
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        logger.error("unhandled error on %s %s: %r", request.method, request.url.path, exc, exc_info=exc)
+        return _error(500, "something went wrong on our side; the error is logged")
+
+    app.add_exception_handler(UnplannableGoalError, unplannable)
+    app.add_exception_handler(NotFoundError, not_found)
+    app.add_exception_handler(PlanStateError, conflict)
+    app.add_exception_handler(InputError, bad_input)
+    app.add_exception_handler(WyshboneError, bad_input)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def _describe(err: object) -> str:
+    if not isinstance(err, dict):
+        return str(err)
+    where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+    return f"{where or 'body'}: {err.get('msg', 'invalid')}"

@@ -1,0 +1,223 @@
+"""The JSON API: start, approve, progress, events, stream, result, leads, cancel, history, conversation."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+
+from wyshbone.domain.models import (
+    Lead,
+    LeadGenExecutionResult,
+    LeadGenPlan,
+    PlanEvent,
+    PlanProgress,
+    SupervisorUserContext,
+)
+from wyshbone.web.deps import RunnerDep, SessionDep, SupervisorDep
+from wyshbone.web.schemas import (
+    ApprovePlanRequest,
+    ErrorBody,
+    IdleProgress,
+    MessageView,
+    PlanListItem,
+    PlanStatusView,
+    PlanView,
+    StartPlanRequest,
+)
+from wyshbone.web.sse import event_stream
+
+router = APIRouter(prefix="/api", tags=["plans"])
+
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"model": ErrorBody, "description": "No such plan in this session"}}
+CONFLICT: Responses = {
+    409: {"model": ErrorBody, "description": "The plan is not in a state that allows this"}
+}
+PlanId = Annotated[str, Query(min_length=1, max_length=64)]
+
+LEAD_CSV_FIELDS = (
+    "name",
+    "category",
+    "sourceType",
+    "address",
+    "postcode",
+    "postTown",
+    "phone",
+    "website",
+    "domain",
+    "emails",
+    "distanceKm",
+    "source",
+    "sourceId",
+    "sourceDate",
+)
+
+
+def _view(plan: LeadGenPlan) -> PlanView:
+    return PlanView(
+        plan_id=plan.id,
+        status=plan.status,
+        goal=plan.goal,
+        assumptions=plan.assumptions,
+        steps=plan.steps,
+        estimate=plan.estimate,
+        created_at=plan.created_at,
+    )
+
+
+def _user(session_id: str) -> SupervisorUserContext:
+    # The session id is a bearer secret (X-Session-Id): user ids, which are logged, carry only a digest of it.
+    return SupervisorUserContext(user_id="session-" + hashlib.sha256(session_id.encode()).hexdigest()[:16])
+
+
+@router.post(
+    "/plan/start",
+    status_code=status.HTTP_201_CREATED,
+    responses={422: {"model": ErrorBody, "description": "The goal cannot be planned"}},
+)
+async def start_plan(body: StartPlanRequest, sup: SupervisorDep, session_id: SessionDep) -> PlanView:
+    """Read the goal, plan it and keep the plan pending approval."""
+    plan = await sup.start_plan(body.goal, _user(session_id), session_id=session_id, overrides=body.overrides)
+    return _view(plan)
+
+
+@router.get("/plan/progress", response_model=PlanProgress | IdleProgress)
+async def latest_progress(sup: SupervisorDep, session_id: SessionDep) -> PlanProgress | IdleProgress:
+    """Progress of this session's most recent plan, or ``{"status": "idle"}``."""
+    return await sup.latest_progress(session_id=session_id) or IdleProgress()
+
+
+@router.post("/plan/approve", responses={**NOT_FOUND, **CONFLICT})
+async def approve(
+    body: ApprovePlanRequest, sup: SupervisorDep, runner: RunnerDep, session_id: SessionDep
+) -> PlanStatusView:
+    """Approve a pending plan: it starts executing at once; this answers without waiting for it."""
+    return await _approve(body.plan_id, sup, runner, session_id)
+
+
+@router.post("/plan/{plan_id}/approve", responses={**NOT_FOUND, **CONFLICT})
+async def approve_by_path(
+    plan_id: str, sup: SupervisorDep, runner: RunnerDep, session_id: SessionDep
+) -> PlanStatusView:
+    """Same as ``POST /api/plan/approve``."""
+    return await _approve(plan_id, sup, runner, session_id)
+
+
+async def _approve(plan_id: str, sup: SupervisorDep, runner: RunnerDep, session_id: str) -> PlanStatusView:
+    plan = await sup.approve_plan(plan_id, session_id=session_id)
+    runner.start(plan, session_id=session_id)
+    return PlanStatusView(plan_id=plan.id, status=plan.status)
+
+
+@router.get("/plan/{plan_id}", responses=NOT_FOUND)
+async def get_plan(plan_id: str, sup: SupervisorDep, session_id: SessionDep) -> PlanView:
+    plan = await sup.get_plan(plan_id, session_id=session_id)
+    return _view(plan)
+
+
+@router.get("/plan/{plan_id}/progress", responses=NOT_FOUND)
+async def progress(plan_id: str, sup: SupervisorDep, session_id: SessionDep) -> PlanProgress:
+    return await sup.progress(plan_id, session_id=session_id)
+
+
+@router.get("/plan/{plan_id}/events", responses=NOT_FOUND)
+async def events(
+    plan_id: str,
+    sup: SupervisorDep,
+    session_id: SessionDep,
+    after: Annotated[int, Query(ge=0, description="Only events with a larger seq")] = 0,
+) -> list[PlanEvent]:
+    """The plan's event log, in order; page with ``after=<seq of the last event you have>``."""
+    return await sup.events(plan_id, session_id=session_id, after=after)
+
+
+@router.get(
+    "/plan/{plan_id}/stream",
+    responses={**NOT_FOUND, 200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}},
+    response_class=StreamingResponse,
+)
+async def stream(
+    plan_id: str,
+    request: Request,
+    sup: SupervisorDep,
+    session_id: SessionDep,
+    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> StreamingResponse:
+    """Each event as it is stored; reconnect with ``Last-Event-ID`` to carry on where you left off."""
+    await sup.get_plan(plan_id, session_id=session_id)
+    start = max(after, last_event_id or 0)
+    return StreamingResponse(
+        event_stream(sup, plan_id, after=start, disconnected=request.is_disconnected),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/plan/{plan_id}/result", responses={**NOT_FOUND, **CONFLICT})
+async def result(plan_id: str, sup: SupervisorDep, session_id: SessionDep) -> LeadGenExecutionResult:
+    """The execution result once the plan has finished (409 while it is pending or running)."""
+    return await sup.result(plan_id, session_id=session_id)
+
+
+@router.get(
+    "/plan/{plan_id}/leads",
+    responses={**NOT_FOUND, 200: {"content": {"application/json": {}, "text/csv": {}}}},
+    response_model=list[Lead],
+)
+async def leads(
+    plan_id: str,
+    sup: SupervisorDep,
+    session_id: SessionDep,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",  # the API's parameter name
+) -> list[Lead] | Response:
+    """The saved leads with each field's source; ``?format=csv`` downloads them."""
+    found = list(await sup.leads(plan_id, session_id=session_id))
+    if format == "json":
+        return found
+    return Response(
+        content=leads_csv(found),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="wyshbone-leads-{plan_id}.csv"'},
+    )
+
+
+def leads_csv(found: list[Lead]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=LEAD_CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for lead in found:
+        row = lead.to_json_dict()
+        row["emails"] = "; ".join(str(e.get("value", "")) for e in lead.emails)
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+@router.post("/plan/{plan_id}/cancel", responses={**NOT_FOUND, **CONFLICT})
+async def cancel(plan_id: str, runner: RunnerDep, session_id: SessionDep) -> PlanStatusView:
+    """Stop a running or pending plan (409 once it has finished)."""
+    return PlanStatusView(plan_id=plan_id, status=await runner.cancel(plan_id, session_id=session_id))
+
+
+@router.get("/plans")
+async def plans(sup: SupervisorDep, session_id: SessionDep) -> list[PlanListItem]:
+    """This session's plans, newest first."""
+    rows = await sup.plans(session_id=session_id)
+    return [
+        PlanListItem(plan_id=r.plan_id, status=r.status, goal=r.raw_goal, created_at=r.created_at)
+        for r in rows
+    ]
+
+
+@router.get("/conversations/current/messages", tags=["conversation"])
+async def messages(sup: SupervisorDep, session_id: SessionDep) -> list[MessageView]:
+    """The session's conversation: e.g. a summary of each finished plan."""
+    return [
+        MessageView(id=m.id, plan_id=m.plan_id, role=m.role, text=m.text, created_at=m.created_at)
+        for m in await sup.messages(session_id=session_id)
+    ]
