@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     """Country assumed when a goal names none."""
     secret_key: str | None = None
     """Signs session cookies; default: a random key kept in ``<home>/secret_key``."""
+    plugins: str = ""
+    """Comma-separated ``module:function`` entries; each function takes the settings and returns
+    ``(tool, Provider)`` pairs to put first in those tools' provider chains (extra providers, test fakes)."""
     host: str = "127.0.0.1"
     """Where ``wyshbone serve`` listens."""
     port: int = 8000

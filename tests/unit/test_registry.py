@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from wyshbone.config import Settings
 from wyshbone.domain.models import (
     LeadGenGoal,
     LeadGenPlan,
@@ -17,7 +19,9 @@ from wyshbone.domain.models import (
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import NotConfiguredError, RegistryError
 from wyshbone.executor import execute_lead_generation_plan
+from wyshbone.storage import MemoryStore
 from wyshbone.tools import Provider, ToolRegistry, ToolSpec, run_lead_tool
+from wyshbone.tools.builtin import build_registry
 from wyshbone.tools.registry import unavailable
 
 USER = SupervisorUserContext(user_id="u")
@@ -62,3 +66,23 @@ async def test_new_tool_is_one_registration_and_runs_in_a_plan() -> None:
     assert [(r.step_id, r.status.value, r.provider, r.data) for r in result.step_results] == [
         ("s1", "succeeded", "loud", {"text": "HI", "step": "s1"})
     ]
+
+
+def test_build_registry_puts_plugin_providers_first(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, plugins="tests.fakes.slow_tools:providers")
+    registry = build_registry(settings=settings, store=MemoryStore())
+    chain = [p.info.name for p in registry.spec("HUNTER_DOMAIN_LOOKUP").providers]
+    assert chain == ["slow_test_fake", "hunter"]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "no_such_module:providers",  # module missing
+        "tests.fakes.slow_tools:nope",  # function missing
+        "tests.fakes.slow_tools:NAME",  # not a function
+    ],
+)
+def test_build_registry_bad_plugin_fails_loudly(tmp_path: Path, entry: str) -> None:
+    with pytest.raises(RegistryError, match="WYSHBONE_PLUGINS entry"):
+        build_registry(settings=Settings(home=tmp_path, plugins=entry), store=MemoryStore())

@@ -7,7 +7,7 @@ Adding a tool is one identifier and one ``register`` call; nothing else changes.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wyshbone.domain.models import LeadToolExecutionEnv, LeadToolExecutionResult
@@ -88,6 +88,11 @@ class ToolRegistry:
                 f"no tool registered as {tool!r} (registered: {known}); "
                 "add an identifier and register a ToolSpec for it"
             ) from None
+
+    def add_provider(self, tool: str, provider: Provider) -> None:
+        """Put ``provider`` first in ``tool``'s chain (it is tried before the built-in ones)."""
+        spec = self.spec(tool)
+        self._specs[tool] = replace(spec, providers=(provider, *spec.providers))
 
     def __contains__(self, tool: object) -> bool:
         return tool in self._specs
