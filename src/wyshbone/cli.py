@@ -376,7 +376,7 @@ def db_import(
             "to the folder holding the open data, or pass the files."
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err) as bar:
         task = bar.add_task("import", total=None)
 
@@ -384,7 +384,12 @@ def db_import(
             bar.update(task, completed=done, total=total)
 
         try:
-            report = import_directory(files, target, on_progress=on_progress)
+            report = import_directory(
+                files,
+                target,
+                on_progress=on_progress,
+                on_phase=lambda what: bar.update(task, description=what),
+            )
         except InputError as exc:
             raise _fail(str(exc)) from None
     err.print(

@@ -10,6 +10,7 @@ import gzip
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,10 @@ import pytest
 from wyshbone.domain.models import Lead, RegionKind, RegionMatch
 from wyshbone.errors import DirectoryNotImportedError, InputError
 from wyshbone.providers.local_directory import (
+    DISTRICTS_FILE,
+    PHASE_DISTRICTS,
+    PHASE_INDEXING,
+    PHASE_READING,
     ImportReport,
     LocalDirectory,
     default_import_paths,
@@ -103,6 +108,47 @@ def write_csv(path: Path, rows: Sequence[list[str]]) -> Path:
     return path
 
 
+# The TF9 district's centre, 11 km north of Testford's, where a publisher put its "TF9" rows.
+TF9_LAT, TF9_LON = LAT + 0.1, LON
+
+DISTRICTS = [
+    ["TF1", f"{LAT:.6f}", f"{LON:.6f}"],
+    ["TF9", f"{TF9_LAT:.6f}", f"{TF9_LON:.6f}"],
+    ["TF99", "", ""],  # a retired district: no centre
+]
+
+OUTWARD_ONLY_ROWS = [
+    # only an outward code, at the publisher's Testford-wide default: moved to TF9's centre
+    row("21", "Test Airport Cafe 21", "cafe", postcode="TF9", lat=LAT, lon=LON),
+    # lower case, no coordinates at all: placed at TF9's centre too
+    row("22", "Test Cafe 22", "cafe", postcode="tf9"),
+    # a full postcode in the same district, with or without its space: the publisher's point stays
+    row("23", "Test Cafe 23", "cafe", postcode="TF9 1AA", lat=LAT + 0.097, lon=LON),
+    row("24", "Test Cafe 24", "cafe", postcode="TF91AB", lat=LAT + 0.105, lon=LON),
+    # an outward code the districts file does not know: left alone
+    row("25", "Test Cafe 25", "cafe", postcode="ZZ9", lat=LAT, lon=LON),
+    # not a postcode at all
+    row("26", "Test Cafe 26", "cafe", postcode="PRIVATE", lat=LAT, lon=LON),
+]
+
+
+def write_districts(path: Path, rows: Sequence[list[str]] = DISTRICTS) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Postcode", "Latitude", "Longitude", "Easting", "Northing", "Town/Area"])
+        writer.writerows([*r, "", "", "Testford"] for r in rows)
+    return path
+
+
+def stored(db: Path) -> dict[str, tuple[float | None, float | None, str | None]]:
+    """id → (lat, lon, geocode) of every row in the directory."""
+    with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+        return {
+            rid: (lat, lon, geo)
+            for rid, lat, lon, geo in conn.execute("SELECT id, lat, lon, geocode FROM business")
+        }
+
+
 @pytest.fixture
 def source(tmp_path: Path) -> Path:
     return write_csv(tmp_path / "uk_businesses.csv.gz", ROWS)
@@ -173,6 +219,139 @@ def test_import_directory_reports_progress_ending_at_the_total(tmp_path: Path, s
 
     assert calls[-1] == (12, 12)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_import_directory_announces_each_phase_after_the_rows(tmp_path: Path, source: Path) -> None:
+    events: list[tuple[object, ...]] = []
+    write_districts(tmp_path / DISTRICTS_FILE)
+
+    import_directory(
+        [source],
+        tmp_path / "d.sqlite",
+        on_progress=lambda done, total: events.append(("rows", done, total)),
+        on_phase=lambda description: events.append(("phase", description)),
+    )
+
+    assert events == [
+        ("phase", PHASE_READING),
+        ("rows", 12, 12),
+        ("phase", PHASE_DISTRICTS),
+        ("phase", PHASE_INDEXING),
+    ]
+
+
+def test_import_directory_without_districts_skips_their_phase(tmp_path: Path, source: Path) -> None:
+    phases: list[str] = []
+
+    import_directory([source], tmp_path / "d.sqlite", on_phase=phases.append)
+
+    assert phases == [PHASE_READING, PHASE_INDEXING]
+
+
+# ---------------------------------------------------------------------------------------------- districts
+
+
+@pytest.mark.parametrize(
+    "explicit",
+    [
+        pytest.param(False, id="beside"),  # found beside the business file under its usual name
+        pytest.param(True, id="explicit"),  # given as districts=, anywhere under any name
+    ],
+)
+def test_import_directory_places_outward_code_only_rows_at_their_district_centre(
+    tmp_path: Path, explicit: bool
+) -> None:
+    business = write_csv(tmp_path / "uk_businesses.csv.gz", OUTWARD_ONLY_ROWS)
+    districts = write_districts(tmp_path / ("elsewhere.csv" if explicit else DISTRICTS_FILE))
+    db = tmp_path / "d.sqlite"
+
+    report = import_directory([business], db, districts=districts if explicit else None)
+
+    assert (report.rows_written, report.districts, report.rows_at_district) == (6, districts, 2)
+    assert directory_info(db)["districts"] == str(districts)  # type: ignore[index]
+    assert stored(db) == {
+        "test_src:21": (TF9_LAT, TF9_LON, "district"),
+        "test_src:22": (TF9_LAT, TF9_LON, "district"),
+        "test_src:23": (LAT + 0.097, LON, "source"),
+        "test_src:24": (LAT + 0.105, LON, "source"),
+        "test_src:25": (LAT, LON, "source"),
+        "test_src:26": (LAT, LON, "source"),
+    }
+    # no longer in Testford, found around TF9's centre and by its district
+    assert ids(cafes(db, town(3.0))) == ["test_src:25", "test_src:26"]
+    near_tf9 = RegionMatch(
+        name="TF9", kind=RegionKind.TOWN, country="GB", lat=TF9_LAT, lon=TF9_LON, radius_km=1
+    )
+    assert ids(cafes(db, near_tf9)) == ["test_src:21", "test_src:22", "test_src:23", "test_src:24"]
+    assert ids(cafes(db, field_region(RegionKind.POSTCODE_DISTRICT, "TF9"))) == [
+        "test_src:21",
+        "test_src:22",
+        "test_src:23",
+        "test_src:24",
+    ]
+
+
+def test_import_directory_without_districts_file_keeps_the_publishers_points(tmp_path: Path) -> None:
+    business = write_csv(tmp_path / "uk_businesses.csv.gz", OUTWARD_ONLY_ROWS)
+    db = tmp_path / "d.sqlite"
+
+    report = import_directory([business], db)
+
+    assert (report.districts, report.rows_at_district) == (None, 0)
+    assert directory_info(db)["districts"] is None  # type: ignore[index]
+    assert stored(db)["test_src:21"] == (LAT, LON, "source")
+    assert stored(db)["test_src:22"] == (None, None, None)
+    # an outward code alone is still its row's district
+    assert ids(cafes(db, field_region(RegionKind.POSTCODE_DISTRICT, "tf9"))) == [
+        "test_src:21",
+        "test_src:22",
+        "test_src:23",
+        "test_src:24",
+    ]
+
+
+def test_import_directory_with_districts_is_idempotent(tmp_path: Path) -> None:
+    business = write_csv(tmp_path / "uk_businesses.csv.gz", OUTWARD_ONLY_ROWS)
+    write_districts(tmp_path / DISTRICTS_FILE)
+    db = tmp_path / "d.sqlite"
+    import_directory([business], db)
+    first = stored(db)
+
+    report = import_directory([business], db)
+
+    assert (report.rows_written, report.rows_at_district) == (6, 2)
+    assert stored(db) == first
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # no centre columns
+        ("Postcode,Town/Area\nTF9,Testford\n", "not a postcode districts file"),
+        # a centre that is not a number
+        ("Postcode,Latitude,Longitude\nTF9,north,-2.0\n", r"line 2: the centre 'north', '-2.0' of TF9"),
+        # not text
+        (b"\xff\xfe\x00bad".decode("latin-1"), "cannot be read"),
+    ],
+)
+def test_import_directory_bad_districts_file_leaves_the_directory_as_it_was(
+    db: Path, source: Path, tmp_path: Path, content: str, message: str
+) -> None:
+    bad = tmp_path / "districts.csv"
+    bad.write_bytes(content.encode("latin-1"))
+    before = stored(db)
+
+    with pytest.raises(InputError, match=message):
+        import_directory([source], db, districts=bad)
+
+    assert stored(db) == before
+
+
+def test_import_directory_missing_districts_file_raises_input_error(tmp_path: Path, source: Path) -> None:
+    with pytest.raises(InputError, match=r"districts file not found: .*nope\.csv"):
+        import_directory([source], tmp_path / "d.sqlite", districts=tmp_path / "nope.csv")
+
+    assert directory_info(tmp_path / "d.sqlite") is None
 
 
 def test_import_directory_missing_file_raises_input_error(tmp_path: Path) -> None:
@@ -467,6 +646,25 @@ def test_search_directory_real_town_returns_local_rows(
     assert [lead.postcode for lead in leads if not re.match(postcode, lead.postcode or "")] == []
     assert all(lead.distance_km is not None and lead.distance_km <= 6.0 for lead in leads)
     assert all(lead.provenance["name"] == lead.source for lead in leads)
+
+
+@pytest.mark.data
+@pytest.mark.timeout(300)
+def test_search_directory_real_outward_code_only_row_is_not_in_manchester_centre(
+    real_db: tuple[Path, ImportReport],
+) -> None:
+    # Starbucks at Manchester Airport, Terminal 1: postcode "M22" only, published at the city centre.
+    path, report = real_db
+    manchester = _gb_town("Manchester", 53.48095, -2.23743)
+
+    leads = search_directory(
+        path, categories=["cafe"], terms=["coffee", "cafe", "café"], region=manchester, limit=5_000
+    )
+
+    assert 40 < len(leads) < 5_000  # every cafe within 6 km, not a page of them
+    assert "fsa_fhrs:331182" not in ids(leads)
+    assert stored(path)["fsa_fhrs:331182"] == (53.385, -2.26126, "district")  # M22's centre, Wythenshawe
+    assert report.rows_at_district > 800
 
 
 @pytest.mark.data

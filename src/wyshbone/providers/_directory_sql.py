@@ -74,11 +74,14 @@ DROP TABLE IF EXISTS directory_meta;
 """
 """Run before importing over a directory of another schema version."""
 
-# The outward code ("LS6" of "LS6 1AB") is derived in SQL so the bulk load runs no Python per row.
+# The outward code ("LS6" of "LS6 1AB") is derived in SQL so the bulk load runs no Python per row. A postcode
+# that is only an outward code ("M22": one or two letters, a digit, maybe a letter or digit) is its own.
 _OUTWARD = (
     "CASE WHEN instr(?7, ' ') > 0 THEN upper(substr(?7, 1, instr(?7, ' ') - 1))"
     " WHEN length(?7) BETWEEN 5 AND 7 AND ?7 GLOB '*[0-9][A-Za-z][A-Za-z]'"
-    " THEN upper(substr(?7, 1, length(?7) - 3)) END"
+    " THEN upper(substr(?7, 1, length(?7) - 3))"
+    " WHEN length(?7) BETWEEN 2 AND 4 AND (?7 GLOB '[A-Za-z][0-9]' OR ?7 GLOB '[A-Za-z][0-9][0-9A-Za-z]'"
+    " OR ?7 GLOB '[A-Za-z][A-Za-z][0-9]' OR ?7 GLOB '[A-Za-z][A-Za-z][0-9][0-9A-Za-z]') THEN upper(?7) END"
 )
 
 
@@ -96,6 +99,28 @@ def _upsert_sql() -> str:
 
 UPSERT_ROW = _upsert_sql()
 """Upsert one CSV row (17 text parameters) by id: empty strings become NULL, lat/lon REAL."""
+
+GEOCODE_DISTRICT = "district"
+"""``geocode`` of a row placed at its postcode district's centre because its postcode is only an outward code."""
+
+# The publisher's coordinates of a row whose postcode is only an outward code are often a council-wide default
+# (Manchester Airport's "M22" at the city centre); the district's centre is the best place its postcode gives.
+CREATE_DISTRICTS = (
+    "CREATE TEMP TABLE postcode_district (outward TEXT PRIMARY KEY, lat REAL NOT NULL, lon REAL NOT NULL)"
+    " WITHOUT ROWID"
+)
+
+PUT_DISTRICT = "INSERT OR REPLACE INTO temp.postcode_district(outward, lat, lon) VALUES (?, ?, ?)"
+
+# For a full postcode the outward code is shorter than the postcode, so equality means "only an outward code".
+PLACE_AT_DISTRICTS = (
+    f"UPDATE business SET lat = d.lat, lon = d.lon, geocode = '{GEOCODE_DISTRICT}'"
+    " FROM temp.postcode_district AS d"
+    " WHERE business.outward = d.outward AND upper(business.postcode) = business.outward"
+)
+"""Place every row whose postcode is only an outward code at its district's centre."""
+
+DROP_DISTRICTS = "DROP TABLE IF EXISTS temp.postcode_district"
 
 TAGS_FUNCTION = "directory_tags"
 """Name under which the import registers ``row_tags`` for ``FILL_FTS``."""

@@ -1,7 +1,8 @@
 """The local business directory (the "Wyshbone Global Database"): import the open data into SQLite, search it.
 
-Import loads ``uk_businesses*.csv.gz`` into one table plus an FTS5 index; search turns a persona and a
-``RegionMatch`` into one indexed query and returns ranked, deduplicated ``Lead`` values with provenance.
+Import loads ``uk_businesses*.csv.gz`` into one table plus an FTS5 index, placing rows whose postcode is only an
+outward code at that district's centre; search turns a persona and a ``RegionMatch`` into one indexed query and
+returns ranked, deduplicated ``Lead`` values with provenance.
 """
 
 from __future__ import annotations
@@ -30,8 +31,13 @@ from wyshbone.providers import _directory_sql as sql
 
 __all__ = [
     "DEFAULT_RADIUS_KM",
+    "DISTRICTS_FILE",
+    "PHASE_DISTRICTS",
+    "PHASE_INDEXING",
+    "PHASE_READING",
     "ImportReport",
     "LocalDirectory",
+    "PhaseCallback",
     "ProgressCallback",
     "dedupe",
     "default_import_paths",
@@ -43,7 +49,18 @@ __all__ = [
 ]
 
 ProgressCallback = Callable[[int, int | None], None]
-"""``on_progress(rows_done, estimated_total_or_None)``."""
+"""``on_progress(rows_done, estimated_total_or_None)``: rows read so far; ends at ``(rows, rows)``."""
+
+PhaseCallback = Callable[[str], None]
+"""``on_phase(description)``: called as each phase of an import starts, e.g. ``"building the search index"``."""
+
+# The phases of an import, in order, as ``on_phase`` names them; the districts phase only with a districts file.
+PHASE_READING = "reading the business files"
+PHASE_DISTRICTS = "placing outward-code-only postcodes at their district centres"
+PHASE_INDEXING = "building the search index"
+
+DISTRICTS_FILE = "postcode_districts_doogal.csv"
+"""Postcode district centres (``Postcode,Latitude,Longitude,...``), looked for beside the first business file."""
 
 DEFAULT_RADIUS_KM = 5.0
 """Radius searched around a town or area whose ``RegionMatch`` carries none."""
@@ -68,6 +85,10 @@ class ImportReport:
     """The files imported, in order."""
     seconds: float
     """Wall-clock time of the whole import, index building included."""
+    districts: Path | None = None
+    """The postcode districts file used to place outward-code-only rows; None when there was none."""
+    rows_at_district: int = 0
+    """Rows whose postcode is only an outward code ("M22"), placed at its district's centre (geocode "district")."""
 
 
 def default_import_paths(open_data_dir: Path) -> list[Path]:
@@ -82,34 +103,53 @@ def import_directory(
     db_path: Path,
     *,
     on_progress: ProgressCallback | None = None,
+    on_phase: PhaseCallback | None = None,
+    districts: Path | None = None,
 ) -> ImportReport:
     """Load the CSV files into the directory at ``db_path`` (created if needed), upserting rows by id.
 
+    A row whose postcode is only an outward code ("M22") is placed at that district's centre from ``districts``
+    (default: ``DISTRICTS_FILE`` beside the first file, skipped when absent) with ``geocode`` "district".
+    ``on_progress`` follows the rows read; ``on_phase`` names each phase as it starts (reading, placing, indexing).
     Importing the same files again leaves the same rows. A missing or malformed file raises ``InputError``
     and leaves the directory as it was: the whole import is one transaction.
     """
     started = time.perf_counter()
     files = tuple(Path(p) for p in paths)
     _check_inputs(files)
+    districts_path = _districts_path(files, districts)
+    centres = _read_districts(districts_path) if districts_path else []
     db_path.parent.mkdir(parents=True, exist_ok=True)
     progress = _Progress(files, on_progress)
+    phase = on_phase or _no_phase
     with closing(sqlite3.connect(db_path, isolation_level=None)) as conn:
         _prepare_bulk_load(conn)
         conn.execute("BEGIN")
         try:
+            phase(PHASE_READING)
             conn.execute(sql.DROP_FTS)
             rows_read = sum(_load_file(conn, path, progress) for path in files)
+            progress.finish()
+            at_district = 0
+            if centres:
+                phase(PHASE_DISTRICTS)
+                at_district = _place_at_districts(conn, centres)
+            phase(PHASE_INDEXING)
             conn.execute(sql.CREATE_FTS)
             conn.execute(sql.FILL_FTS)
             conn.execute(sql.OPTIMIZE_FTS)
-            rows_written = _write_meta(conn, files=files)
+            rows_written = _write_meta(conn, files=files, districts=districts_path)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    progress.finish()
-    return ImportReport(rows_read, rows_written, files, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return ImportReport(rows_read, rows_written, files, seconds, districts_path, at_district)
+
+
+def _no_phase(description: str) -> None:
+    pass
 
 
 def _check_inputs(files: Sequence[Path]) -> None:
@@ -118,6 +158,51 @@ def _check_inputs(files: Sequence[Path]) -> None:
     missing = [str(p) for p in files if not p.is_file()]
     if missing:
         raise InputError(f"Directory file not found: {', '.join(missing)}")
+
+
+def _districts_path(files: Sequence[Path], districts: Path | None) -> Path | None:
+    """The districts file asked for (which must exist), else ``DISTRICTS_FILE`` beside the first file if there."""
+    if districts is not None:
+        if not districts.is_file():
+            raise InputError(f"Postcode districts file not found: {districts}")
+        return districts
+    beside = files[0].parent / DISTRICTS_FILE
+    return beside if beside.is_file() else None
+
+
+def _read_districts(path: Path) -> list[tuple[str, float, float]]:
+    """``(outward code, lat, lon)`` of each district with a centre in a ``Postcode,Latitude,Longitude,...`` CSV."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = csv.DictReader(f)
+            if not {"Postcode", "Latitude", "Longitude"} <= set(rows.fieldnames or ()):
+                raise InputError(
+                    f"{path} is not a postcode districts file: expected the columns Postcode, Latitude, Longitude"
+                )
+            return [centre for row in rows if (centre := _district_centre(row, path, rows.line_num))]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path} cannot be read as a CSV file: {exc}") from exc
+
+
+def _district_centre(row: dict[str, str], path: Path, line: int) -> tuple[str, float, float] | None:
+    code, lat, lon = ((row[k] or "").strip() for k in ("Postcode", "Latitude", "Longitude"))
+    if not (code and lat and lon):
+        return None  # a retired district has no centre
+    try:
+        return code.upper(), float(lat), float(lon)
+    except ValueError:
+        raise InputError(
+            f"{path} line {line}: the centre {lat!r}, {lon!r} of {code} is not a number"
+        ) from None
+
+
+def _place_at_districts(conn: sqlite3.Connection, centres: Sequence[tuple[str, float, float]]) -> int:
+    """Move outward-code-only rows to their district's centre; how many rows moved."""
+    conn.execute(sql.CREATE_DISTRICTS)
+    conn.executemany(sql.PUT_DISTRICT, centres)
+    moved = conn.execute(sql.PLACE_AT_DISTRICTS).rowcount
+    conn.execute(sql.DROP_DISTRICTS)
+    return moved
 
 
 def _prepare_bulk_load(conn: sqlite3.Connection) -> None:
@@ -186,28 +271,33 @@ class _Progress:
         self._callback = callback
         self._total_bytes = sum(p.stat().st_size for p in files)
         self._positions: dict[Path, int] = {}
+        self._reported: tuple[int, int | None] | None = None
         self.rows = 0
 
     def advance(self, rows: int, *, path: Path, position: int) -> None:
         self.rows += rows
         self._positions[path] = position
-        if self._callback is None:
-            return
         done_bytes = sum(self._positions.values())
         estimate = max(self.rows, round(self.rows * self._total_bytes / done_bytes)) if done_bytes else None
-        self._callback(self.rows, estimate)
+        self._report(self.rows, estimate)
 
     def finish(self) -> None:
-        if self._callback is not None:
-            self._callback(self.rows, self.rows)
+        """All rows are read: the total is known."""
+        self._report(self.rows, self.rows)
+
+    def _report(self, done: int, total: int | None) -> None:
+        if self._callback is not None and (done, total) != self._reported:
+            self._reported = (done, total)
+            self._callback(done, total)
 
 
-def _write_meta(conn: sqlite3.Connection, *, files: Sequence[Path]) -> int:
+def _write_meta(conn: sqlite3.Connection, *, files: Sequence[Path], districts: Path | None) -> int:
     rows = int(conn.execute(sql.COUNT_ROWS).fetchone()[0])
     meta = {
         "schema_version": sql.SCHEMA_VERSION,
         "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": json.dumps([str(p) for p in files]),
+        "districts": str(districts or ""),
         "row_count": str(rows),
         "categories": json.dumps([r[0] for r in conn.execute(sql.LIST_CATEGORIES)]),
     }
@@ -219,7 +309,7 @@ def _write_meta(conn: sqlite3.Connection, *, files: Sequence[Path]) -> int:
 
 
 def directory_info(db_path: Path) -> dict[str, Any] | None:
-    """Path, row count, import time, files and categories of the directory; None when not imported."""
+    """Path, row count, import time, files, districts file and categories of the directory; None when not imported."""
     if not db_path.is_file():
         return None
     try:
@@ -234,6 +324,7 @@ def directory_info(db_path: Path) -> dict[str, Any] | None:
         "row_count": int(meta["row_count"]),
         "imported_at": meta["imported_at"],
         "files": json.loads(meta["files"]),
+        "districts": meta.get("districts") or None,
         "categories": json.loads(meta["categories"]),
     }
 
