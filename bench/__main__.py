@@ -5,22 +5,29 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench import directory, executor
+from bench import concurrent_plans, directory, executor, web
 from wyshbone.config import Settings
 
 
-def main() -> None:
-    print("== executor ==", flush=True)
-    for name, _, text in executor.run():
+def _print(rows: list[tuple[str, float, str]]) -> None:
+    for name, _, text in rows:
         print(f"{name}: {text}", flush=True)
+
+
+def main() -> None:
+    print("== executor (issue 2) ==", flush=True)
+    _print(executor.run())
+    print("== concurrent plans (issue 3) ==", flush=True)
+    _print(concurrent_plans.run())
     open_data = Settings().open_data_dir
-    print("== directory ==", flush=True)
-    if not open_data.is_dir():
-        print(f"skipped: no open data at {open_data} (set WYSHBONE_OPEN_DATA_DIR)")
+    if not (open_data / "uk_businesses.csv.gz").is_file():
+        print(f"directory and web figures skipped: no open data at {open_data} (set WYSHBONE_OPEN_DATA_DIR)")
         return
     with tempfile.TemporaryDirectory() as tmp:
-        for name, _, text in directory.run(open_data, Path(tmp)):
-            print(f"{name}: {text}", flush=True)
+        print("== directory (issue 2) ==", flush=True)
+        _print(directory.run(open_data, Path(tmp)))
+        print("== web service (issue 3) ==", flush=True)
+        _print(web.run(Path(tmp) / "directory.sqlite", open_data))
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -36,7 +37,7 @@ from wyshbone.domain.progress import project
 from wyshbone.errors import InputError, NotFoundError, PlanStateError, UnplannableGoalError
 from wyshbone.executor import EventCallback, Runtime, emit_plan_event, execute_lead_generation_plan
 from wyshbone.geodata import load_gazetteer
-from wyshbone.storage.repository import Message, PlanRow, PlanStore, open_store
+from wyshbone.storage.repository import Message, PlanHead, PlanRow, PlanStore, open_store
 from wyshbone.tools.builtin import build_registry
 from wyshbone.tools.registry import ToolRegistry
 
@@ -54,25 +55,41 @@ _FINAL = {
 
 @dataclass
 class EventBus:
-    """Wakes readers of a plan's event log when a new event has been stored (events are read from the store)."""
+    """Hands each stored event to this process's live readers of its plan (SSE streams).
 
-    _waiters: dict[str, set[asyncio.Future[None]]] = field(default_factory=lambda: defaultdict(set))
+    Events are published only after they are stored, so a reader that catches up from the store and then
+    follows the bus misses nothing; events stored by another process are found by polling the store.
+    """
+
+    _subscribers: dict[str, set[asyncio.Queue[PlanEvent]]] = field(default_factory=lambda: defaultdict(set))
 
     def publish(self, event: PlanEvent) -> None:
-        for waiter in self._waiters.pop(event.plan_id, set()):
-            if not waiter.done():
-                waiter.set_result(None)
+        for queue in self._subscribers.get(event.plan_id, ()):
+            queue.put_nowait(event)
 
-    async def wait(self, plan_id: str, *, within: float) -> None:
-        """Return when ``plan_id`` gets a new event, or after ``within`` seconds (whichever comes first)."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters[plan_id].add(waiter)
+    @contextmanager
+    def subscribe(self, plan_id: str) -> Iterator[asyncio.Queue[PlanEvent]]:
+        queue: asyncio.Queue[PlanEvent] = asyncio.Queue()
+        self._subscribers[plan_id].add(queue)
         try:
-            await asyncio.wait_for(asyncio.shield(waiter), within)
-        except TimeoutError:
-            pass
+            yield queue
         finally:
-            self._waiters.get(plan_id, set()).discard(waiter)
+            subscribers = self._subscribers.get(plan_id)
+            if subscribers is not None:
+                subscribers.discard(queue)
+                if not subscribers:
+                    del self._subscribers[plan_id]
+
+
+PROGRESS_MEMO_SIZE = 1000
+"""Projections kept for the most recently read plans."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Memo:
+    head: PlanHead
+    events: list[PlanEvent]
+    progress: PlanProgress
 
 
 @dataclass
@@ -84,6 +101,7 @@ class Supervisor:
     registry: ToolRegistry
     gazetteer: Gazetteer
     bus: EventBus = field(default_factory=EventBus)
+    _memo: OrderedDict[str, _Memo] = field(default_factory=OrderedDict)
 
     @classmethod
     async def open(cls, settings: Settings, *, store_url: str | None = None) -> Supervisor:
@@ -148,8 +166,8 @@ class Supervisor:
 
         Another session's plan is "not found" too: saying "forbidden" would confirm it exists.
         """
-        plan = await self.store.get_plan(plan_id)
-        if plan is None or (session_id is not None and await self.store.plan_session(plan_id) != session_id):
+        plan = await self.store.get_plan(plan_id, session_id=session_id)
+        if plan is None:
             raise NotFoundError(f"no plan {plan_id!r}")
         return plan
 
@@ -188,8 +206,7 @@ class Supervisor:
         result = await execute_lead_generation_plan(
             plan, user, on_event=publish, runtime=runtime, cancel=cancel, resume=prior
         )
-        await self.store.save_result(plan.id, result)
-        await self.store.set_plan_status(plan.id, _FINAL[result.overall_status.value])
+        await self.store.save_result(plan.id, result, status=_FINAL[result.overall_status.value])
         return result
 
     async def cancel_pending(self, plan: LeadGenPlan) -> None:
@@ -206,13 +223,35 @@ class Supervisor:
         await emit_plan_event(event, store=self.store, on_event=self.bus.publish)
 
     async def progress(self, plan_id: str, *, session_id: str | None = None) -> PlanProgress:
-        plan = await self.get_plan(plan_id, session_id=session_id)
-        events = await self.store.list_events(plan_id)
-        return project(events, plan=plan, session_id=session_id)
+        head = await self.store.plan_head(plan_id, session_id=session_id)
+        if head is None:
+            raise NotFoundError(f"no plan {plan_id!r}")
+        return await self._project(head, session_id)
 
     async def latest_progress(self, *, session_id: str) -> PlanProgress | None:
-        plans = await self.store.list_plans(session_id=session_id)
-        return await self.progress(plans[0].plan_id, session_id=session_id) if plans else None
+        head = await self.store.latest_plan_head(session_id=session_id)
+        return None if head is None else await self._project(head, session_id)
+
+    async def _project(self, head: PlanHead, session_id: str | None) -> PlanProgress:
+        """The projection of the plan's event log, recomputed only when the log or the plan's status changed.
+
+        The memo is keyed by the log's last ``seq`` and the status read from the store on every call, so it
+        cannot drift from the log: it only saves re-reading and re-folding events nobody added.
+        """
+        memo = self._memo.get(head.plan_id)
+        if memo is not None and memo.head == head and memo.progress.session_id == session_id:
+            self._memo.move_to_end(head.plan_id)
+            return memo.progress
+        plan = await self.store.get_plan(head.plan_id)
+        assert plan is not None  # the head was just read
+        known = memo.events if memo is not None and memo.head.last_seq <= head.last_seq else []
+        after = known[-1].seq or 0 if known else 0
+        events = [*known, *await self.store.list_events(head.plan_id, after=after)]
+        progress = project(events, plan=plan, session_id=session_id)
+        self._memo[head.plan_id] = _Memo(head, events, progress)
+        while len(self._memo) > PROGRESS_MEMO_SIZE:
+            self._memo.popitem(last=False)
+        return progress
 
     async def events(self, plan_id: str, *, session_id: str | None = None, after: int = 0) -> list[PlanEvent]:
         await self.get_plan(plan_id, session_id=session_id)

@@ -1,20 +1,21 @@
-"""The plan store: SQLite (SqlStore) and in-memory (MemoryStore) behave the same."""
+"""The plan store: SqlStore on SQLite and on Postgres, and MemoryStore, behave the same."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from wyshbone.domain.models import (
     Lead,
+    LeadGenExecutionResult,
     LeadGenGoal,
     LeadGenPlan,
     LeadGenStepResult,
     LeadGenStepStatus,
+    OverallStatus,
     PlanEvent,
     PlanEventType,
     PlanStatus,
@@ -22,15 +23,18 @@ from wyshbone.domain.models import (
 from wyshbone.storage import MemoryStore, PlanStore, SqlStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+T1 = datetime(2026, 1, 2, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "memory"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[PlanStore]:
-    the_store: PlanStore = (
-        await SqlStore.connect(f"sqlite:///{tmp_path / 'store.sqlite'}")
-        if request.param == "sqlite"
-        else MemoryStore()
-    )
+# Every test runs on each store: SqlStore on SQLite and on Postgres, and MemoryStore, which must behave the same.
+pytestmark = pytest.mark.parametrize(
+    "store_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "memory"], indirect=True
+)
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[PlanStore]:
+    the_store: PlanStore = MemoryStore() if store_url == "memory://" else await SqlStore.connect(store_url)
     yield the_store
     await the_store.close()
 
@@ -91,3 +95,60 @@ async def test_store_save_leads_is_idempotent_and_deduplicates(store: PlanStore)
     assert [x.source_id for x in saved] == ["fsa_fhrs:1", "fsa_fhrs:3", "fsa_fhrs:4"]
     assert saved[0] == leads[0]
     assert await store.list_leads(plan_id="other") == []
+
+
+async def test_store_keeps_leads_whose_keys_outgrow_their_columns(store: PlanStore) -> None:
+    # Postgres refuses strings longer than a column where SQLite keeps them: every store must save these.
+    long_id = "overpass:node/" + "7" * 300
+    leads = [
+        lead(long_id + "1", "The Bell", "SW1A 1AA;SW1A 2AA;SW1A 3AA"),  # an OpenStreetMap list of postcodes
+        lead(long_id + "2", "The Bell", None),  # its id differs from the first only past the column's length
+    ]
+    saved = await store.save_leads(plan_id="p1", step_id="save", list_name="Pubs", leads=leads)
+    assert (saved.added, saved.total) == (2, 2)
+    assert await store.list_leads(plan_id="p1") == leads
+
+
+async def test_store_lists_a_sessions_plans_results_and_messages(store: PlanStore) -> None:
+    await store.ensure_session("s1")
+    await store.ensure_session("s1")  # a session seen again is no error
+    older = LeadGenPlan(
+        id="p1", user_id="u", goal=LeadGenGoal(raw_goal="pubs in Leeds"), steps=[], created_at=T0
+    )
+    newer = LeadGenPlan(
+        id="p2", user_id="u", goal=LeadGenGoal(raw_goal="cafes in York"), steps=[], created_at=T1
+    )
+    elsewhere = LeadGenPlan(
+        id="p3", user_id="v", goal=LeadGenGoal(raw_goal="dentists"), steps=[], created_at=T1
+    )
+    await store.save_plan(older, session_id="s1")
+    await store.save_plan(newer, session_id="s1")
+    await store.save_plan(elsewhere, session_id="s2")
+    await store.set_plan_status("p2", PlanStatus.EXECUTING)
+
+    rows = await store.list_plans(session_id="s1")
+    assert [(r.plan_id, r.session_id, r.user_id, r.status, r.raw_goal) for r in rows] == [
+        ("p2", "s1", "u", PlanStatus.EXECUTING, "cafes in York"),
+        ("p1", "s1", "u", PlanStatus.PENDING_APPROVAL, "pubs in Leeds"),
+    ]
+    assert [r.plan_id for r in await store.plans_with_status(PlanStatus.EXECUTING)] == ["p2"]
+    assert (await store.plan_session("p3"), await store.plan_session("nope")) == ("s2", None)
+
+    result = LeadGenExecutionResult(
+        plan_id="p2",
+        overall_status=OverallStatus.PARTIAL,
+        started_at=T0,
+        finished_at=T1,
+        step_results=[LeadGenStepResult(step_id="a", status=LeadGenStepStatus.FAILED, errorMessage="quota")],
+    )
+    assert await store.get_result("p2") is None
+    await store.save_result("p2", result, status=PlanStatus.PARTIAL)
+    assert await store.get_result("p2") == result
+    assert (await store.get_plan("p2")).status is PlanStatus.PARTIAL  # type: ignore[union-attr]
+
+    await store.add_message(session_id="s1", plan_id="p2", role="assistant", text="Found 3 cafes")
+    await store.add_message(session_id="s2", plan_id=None, role="user", text="dentists")
+    messages = await store.list_messages(session_id="s1")
+    assert [(m.session_id, m.plan_id, m.role, m.text) for m in messages] == [
+        ("s1", "p2", "assistant", "Found 3 cafes")
+    ]

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, func, select, update
+from sqlalchemy import Column, Connection, Engine, bindparam, create_engine, func, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -31,9 +32,30 @@ from wyshbone.domain.models import (
     PlanStatus,
 )
 from wyshbone.errors import InputError
+from wyshbone.storage import migrate
 from wyshbone.storage import tables as t
 
 R = TypeVar("R")
+
+
+def _head_query() -> Any:
+    last = (
+        select(func.coalesce(func.max(t.plan_events.c.seq), 0))
+        .where(t.plan_events.c.plan_id == t.plans.c.id)
+        .scalar_subquery()
+    )
+    return select(t.plans.c.id, t.plans.c.status, last.label("last_seq"))
+
+
+# Built once: the progress routes are polled, and a prebuilt statement skips SQLAlchemy's per-call work.
+_HEAD_BY_ID = _head_query().where(t.plans.c.id == bindparam("plan_id"))
+_HEAD_BY_ID_AND_SESSION = _HEAD_BY_ID.where(t.plans.c.session_id == bindparam("session_id"))
+_LATEST_HEAD = (
+    _head_query()
+    .where(t.plans.c.session_id == bindparam("session_id"))
+    .order_by(t.plans.c.created_at.desc(), t.plans.c.id.desc())
+    .limit(1)
+)
 _PendingEvent = tuple[PlanEvent, "LeadGenStepResult | None", "asyncio.Future[int]"]
 _INSERT_EVENT = t.plan_events.insert()
 
@@ -64,6 +86,15 @@ class PlanRow:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanHead:
+    """What changes when a plan moves: its status and the ``seq`` of its last event (0 before any)."""
+
+    plan_id: str
+    status: PlanStatus
+    last_seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One message of a session's conversation (e.g. a finished plan's summary)."""
 
@@ -79,7 +110,13 @@ class PlanStore(Protocol):
     """Where plans, their event log, step results and lead lists are kept."""
 
     async def save_plan(self, plan: LeadGenPlan, *, session_id: str | None = None) -> None: ...
-    async def get_plan(self, plan_id: str) -> LeadGenPlan | None: ...
+    async def get_plan(self, plan_id: str, *, session_id: str | None = None) -> LeadGenPlan | None:
+        """The plan; with ``session_id``, only if that session owns it."""
+        ...
+
+    async def latest_plan(self, *, session_id: str) -> LeadGenPlan | None: ...
+    async def plan_head(self, plan_id: str, *, session_id: str | None = None) -> PlanHead | None: ...
+    async def latest_plan_head(self, *, session_id: str) -> PlanHead | None: ...
     async def set_plan_status(self, plan_id: str, status: PlanStatus) -> None: ...
     async def append_event(
         self, event: PlanEvent, *, step_result: LeadGenStepResult | None = None
@@ -94,7 +131,10 @@ class PlanStore(Protocol):
     async def plan_session(self, plan_id: str) -> str | None: ...
     async def list_plans(self, *, session_id: str) -> list[PlanRow]: ...
     async def plans_with_status(self, status: PlanStatus) -> list[PlanRow]: ...
-    async def save_result(self, plan_id: str, result: LeadGenExecutionResult) -> None: ...
+    async def save_result(self, plan_id: str, result: LeadGenExecutionResult, *, status: PlanStatus) -> None:
+        """Store the finished run's result and the plan's final status together."""
+        ...
+
     async def get_result(self, plan_id: str) -> LeadGenExecutionResult | None: ...
     async def add_message(self, *, session_id: str, plan_id: str | None, role: str, text: str) -> None: ...
     async def list_messages(self, *, session_id: str) -> list[Message]: ...
@@ -107,6 +147,20 @@ def _now() -> str:
 
 def _lead_keys(lead: Lead) -> tuple[str, str]:
     return lead_keys(lead.source_id, lead.name, lead.postcode)
+
+
+def _fit(value: str | None, column: Column[Any]) -> str | None:
+    """``value`` cut to the column's length, ending in a hash of the whole when cut, so keys stay distinct.
+
+    Postgres refuses over-long strings where SQLite keeps them; these columns are only keys and filters,
+    the lead's JSON keeps every value whole.
+    """
+    length = getattr(column.type, "length", None)
+    if value is None or length is None or len(value) <= length:
+        return value
+    keep = max(length - 17, length // 2)  # room for "#" and up to 16 hex digits of the hash
+    digest = hashlib.sha256(value.encode()).hexdigest()[: length - keep - 1]
+    return f"{value[:keep]}#{digest}"
 
 
 def sync_url(url: str) -> URL:
@@ -133,10 +187,12 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wyshbone-db")
+        self._thread = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wyshbone-db")
         self._pending: list[_PendingEvent] = []
         self._writing = False
         self._created = False
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._loop_conn: Connection | None = None
 
     @classmethod
     async def connect(cls, url: str) -> SqlStore:
@@ -158,7 +214,7 @@ class SqlStore:
         url = self._engine.url
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
-        t.metadata.create_all(self._engine)
+        migrate.upgrade(self._engine)
         self._created = True
 
     async def _call(self, fn: Callable[[], R]) -> R:
@@ -177,6 +233,9 @@ class SqlStore:
         return await self._call(work)
 
     async def close(self) -> None:
+        if self._loop_conn is not None:
+            self._loop_conn.close()
+            self._loop_conn = None
         await asyncio.get_running_loop().run_in_executor(self._thread, self._engine.dispose)
         self._thread.shutdown(wait=True)
 
@@ -198,8 +257,47 @@ class SqlStore:
         )
         await self._tx(lambda conn: conn.execute(stmt))
 
-    async def get_plan(self, plan_id: str) -> LeadGenPlan | None:
+    async def get_plan(self, plan_id: str, *, session_id: str | None = None) -> LeadGenPlan | None:
         stmt = select(t.plans.c.plan, t.plans.c.status).where(t.plans.c.id == plan_id)
+        if session_id is not None:
+            stmt = stmt.where(t.plans.c.session_id == session_id)
+        row = await self._tx(lambda conn: conn.execute(stmt).first())
+        if row is None:
+            return None
+        return LeadGenPlan.model_validate({**row.plan, "status": row.status})
+
+    async def plan_head(self, plan_id: str, *, session_id: str | None = None) -> PlanHead | None:
+        if session_id is None:
+            return await self._head(_HEAD_BY_ID, {"plan_id": plan_id})
+        return await self._head(_HEAD_BY_ID_AND_SESSION, {"plan_id": plan_id, "session_id": session_id})
+
+    async def latest_plan_head(self, *, session_id: str) -> PlanHead | None:
+        return await self._head(_LATEST_HEAD, {"session_id": session_id})
+
+    async def _head(self, stmt: Any, params: dict[str, str]) -> PlanHead | None:
+        def read(conn: Connection) -> Any:
+            return conn.execute(stmt, params).first()
+
+        row = self._read_on_loop(read) if self._sqlite and self._created else await self._tx(read)
+        return None if row is None else PlanHead(row.id, PlanStatus(row.status), int(row.last_seq))
+
+    def _read_on_loop(self, read: Callable[[Connection], R]) -> R:
+        """A tiny read on the event loop's own connection: SQLite in WAL mode never makes a reader wait,
+        and a thread hop costs ten times the query (~20 µs). Used only for the polled progress heads."""
+        if self._loop_conn is None:
+            self._loop_conn = self._engine.connect()
+        try:
+            return read(self._loop_conn)
+        finally:
+            self._loop_conn.rollback()  # end the read transaction so the next read sees new commits
+
+    async def latest_plan(self, *, session_id: str) -> LeadGenPlan | None:
+        stmt = (
+            select(t.plans.c.plan, t.plans.c.status)
+            .where(t.plans.c.session_id == session_id)
+            .order_by(t.plans.c.created_at.desc(), t.plans.c.id.desc())
+            .limit(1)
+        )
         row = await self._tx(lambda conn: conn.execute(stmt).first())
         if row is None:
             return None
@@ -294,10 +392,10 @@ class SqlStore:
                     {
                         "list_id": list_id,
                         "position": position,
-                        "source_id": source_id,
-                        "name_key": name_key,
+                        "source_id": _fit(source_id, t.leads.c.source_id),
+                        "name_key": _fit(name_key, t.leads.c.name_key),
                         "name": lead.name,
-                        "postcode": lead.postcode,
+                        "postcode": _fit(lead.postcode, t.leads.c.postcode),
                         "score": lead.score,
                         "lead": payload,
                     }
@@ -361,12 +459,9 @@ class SqlStore:
         rows = await self._tx(lambda conn: conn.execute(stmt).all())
         return [_plan_row(row) for row in rows]
 
-    async def save_result(self, plan_id: str, result: LeadGenExecutionResult) -> None:
-        stmt = (
-            update(t.plans)
-            .where(t.plans.c.id == plan_id)
-            .values(result=result.to_json_dict(), updated_at=_now())
-        )
+    async def save_result(self, plan_id: str, result: LeadGenExecutionResult, *, status: PlanStatus) -> None:
+        values = {"result": result.to_json_dict(), "status": status.value, "updated_at": _now()}
+        stmt = update(t.plans).where(t.plans.c.id == plan_id).values(values)
         await self._tx(lambda conn: conn.execute(stmt))
 
     async def get_result(self, plan_id: str) -> LeadGenExecutionResult | None:
@@ -426,9 +521,26 @@ class MemoryStore:
         previous = self.plans.get(plan.id)
         self.plans[plan.id] = (plan, session_id if previous is None else previous[1])
 
-    async def get_plan(self, plan_id: str) -> LeadGenPlan | None:
+    async def get_plan(self, plan_id: str, *, session_id: str | None = None) -> LeadGenPlan | None:
         found = self.plans.get(plan_id)
-        return found[0] if found else None
+        if found is None or (session_id is not None and found[1] != session_id):
+            return None
+        return found[0]
+
+    async def latest_plan(self, *, session_id: str) -> LeadGenPlan | None:
+        rows = await self.list_plans(session_id=session_id)
+        return self.plans[rows[0].plan_id][0] if rows else None
+
+    async def plan_head(self, plan_id: str, *, session_id: str | None = None) -> PlanHead | None:
+        plan = await self.get_plan(plan_id, session_id=session_id)
+        if plan is None:
+            return None
+        seqs = [e.seq or 0 for e in self.events if e.plan_id == plan_id]
+        return PlanHead(plan_id, plan.status, max(seqs, default=0))
+
+    async def latest_plan_head(self, *, session_id: str) -> PlanHead | None:
+        rows = await self.list_plans(session_id=session_id)
+        return await self.plan_head(rows[0].plan_id) if rows else None
 
     async def set_plan_status(self, plan_id: str, status: PlanStatus) -> None:
         plan, session = self.plans[plan_id]
@@ -484,8 +596,9 @@ class MemoryStore:
     async def plans_with_status(self, status: PlanStatus) -> list[PlanRow]:
         return [self._row(p, s) for p, s in self.plans.values() if p.status is status]
 
-    async def save_result(self, plan_id: str, result: LeadGenExecutionResult) -> None:
+    async def save_result(self, plan_id: str, result: LeadGenExecutionResult, *, status: PlanStatus) -> None:
         self.plan_results[plan_id] = result
+        await self.set_plan_status(plan_id, status)
 
     async def get_result(self, plan_id: str) -> LeadGenExecutionResult | None:
         return self.plan_results.get(plan_id)

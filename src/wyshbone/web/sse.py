@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from wyshbone.domain.models import PlanEvent, PlanEventType
+from wyshbone.domain.models import PlanEvent, PlanEventType, PlanStatus
 from wyshbone.services import Supervisor
 
 KEEPALIVE_SECONDS = 15.0
 """A comment line this often keeps proxies from closing an idle stream."""
 POLL_SECONDS = 1.0
-"""Also look in the store this often: events written by another process wake no one here."""
+"""Also look in the store this often: events stored by another process reach no one here."""
 _FINAL = frozenset({PlanEventType.PLAN_COMPLETED, PlanEventType.PLAN_CANCELLED})
+_DONE = frozenset({PlanStatus.SUCCEEDED, PlanStatus.PARTIAL, PlanStatus.FAILED, PlanStatus.CANCELLED})
+
+
+async def _finished(sup: Supervisor, plan_id: str) -> bool:
+    head = await sup.store.plan_head(plan_id)
+    return head is None or head.status in _DONE
 
 
 def format_event(event: PlanEvent) -> str:
@@ -23,19 +30,28 @@ async def event_stream(
 ) -> AsyncIterator[str]:
     """Yield every event after ``after``, then each new one; end after the plan's final event."""
     yield "retry: 2000\n\n"
-    idle = 0.0
-    while not await disconnected():
-        batch = await sup.store.list_events(plan_id, after=after)
-        for event in batch:
-            after = event.seq or after
-            yield format_event(event)
-            if event.type in _FINAL:
+    # Subscribe before catching up, so nothing published in between is missed (duplicates are skipped by seq).
+    with sup.bus.subscribe(plan_id) as live:
+        pending = await sup.store.list_events(plan_id, after=after)
+        idle = 0.0
+        while True:
+            for event in pending:
+                if (event.seq or 0) <= after:
+                    continue
+                after = event.seq or after
+                yield format_event(event)
+                if event.type in _FINAL:
+                    return
+            if await disconnected():
                 return
-        if batch:
-            idle = 0.0
-            continue
-        await sup.bus.wait(plan_id, within=POLL_SECONDS)
-        idle += POLL_SECONDS
-        if idle >= KEEPALIVE_SECONDS:
-            idle = 0.0
-            yield ": keepalive\n\n"
+            try:
+                pending = [await asyncio.wait_for(live.get(), POLL_SECONDS)]
+                idle = 0.0
+            except TimeoutError:
+                pending = await sup.store.list_events(plan_id, after=after)
+                if not pending and await _finished(sup, plan_id):
+                    return  # e.g. a reconnect after the final event: nothing more will come
+                idle += POLL_SECONDS
+                if idle >= KEEPALIVE_SECONDS:
+                    idle = 0.0
+                    yield ": keepalive\n\n"

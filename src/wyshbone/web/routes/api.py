@@ -7,8 +7,9 @@ import hashlib
 import io
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
 from wyshbone.domain.models import (
     Lead,
@@ -31,14 +32,26 @@ from wyshbone.web.schemas import (
 )
 from wyshbone.web.sse import event_stream
 
-router = APIRouter(prefix="/api", tags=["plans"])
-
 Responses = dict[int | str, dict[str, Any]]
+BAD_INPUT: Responses = {
+    400: {"model": ErrorBody, "description": "A bad X-Session-Id header"},
+    422: {"model": ErrorBody, "description": "The request is not valid; `problems` lists why"},
+}
+POST_GUARD: Responses = {
+    413: {"model": ErrorBody, "description": "The body is too large"},
+    415: {
+        "model": ErrorBody,
+        "description": "POST bodies must be JSON (send `{}` when there is nothing to say)",
+    },
+}
 NOT_FOUND: Responses = {404: {"model": ErrorBody, "description": "No such plan in this session"}}
 CONFLICT: Responses = {
     409: {"model": ErrorBody, "description": "The plan is not in a state that allows this"}
 }
-PlanId = Annotated[str, Query(min_length=1, max_length=64)]
+router = APIRouter(prefix="/api", tags=["plans"], responses=BAD_INPUT)
+
+MAX_SEQ = 2**63 - 1
+"""Event seqs are 64-bit integers in the store; a larger "after" is a client error, not a crash."""
 
 LEAD_CSV_FIELDS = (
     "name",
@@ -56,6 +69,11 @@ LEAD_CSV_FIELDS = (
     "sourceId",
     "sourceDate",
 )
+
+
+EmptyBody = Annotated[
+    dict[str, Any] | None, Body(description="Nothing is needed: send `{}` (the body must be JSON)")
+]
 
 
 def _view(plan: LeadGenPlan) -> PlanView:
@@ -78,7 +96,7 @@ def _user(session_id: str) -> SupervisorUserContext:
 @router.post(
     "/plan/start",
     status_code=status.HTTP_201_CREATED,
-    responses={422: {"model": ErrorBody, "description": "The goal cannot be planned"}},
+    responses={**POST_GUARD, 422: {"model": ErrorBody, "description": "The goal cannot be planned"}},
 )
 async def start_plan(body: StartPlanRequest, sup: SupervisorDep, session_id: SessionDep) -> PlanView:
     """Read the goal, plan it and keep the plan pending approval."""
@@ -87,12 +105,17 @@ async def start_plan(body: StartPlanRequest, sup: SupervisorDep, session_id: Ses
 
 
 @router.get("/plan/progress", response_model=PlanProgress | IdleProgress)
-async def latest_progress(sup: SupervisorDep, session_id: SessionDep) -> PlanProgress | IdleProgress:
+async def latest_progress(sup: SupervisorDep, session_id: SessionDep) -> Response:
     """Progress of this session's most recent plan, or ``{"status": "idle"}``."""
-    return await sup.latest_progress(session_id=session_id) or IdleProgress()
+    return _json(await sup.latest_progress(session_id=session_id) or IdleProgress())
 
 
-@router.post("/plan/approve", responses={**NOT_FOUND, **CONFLICT})
+def _json(model: BaseModel) -> Response:
+    # The progress routes are polled: serialise the (already valid) model directly, skipping re-validation.
+    return Response(content=model.model_dump_json(), media_type="application/json")
+
+
+@router.post("/plan/approve", responses={**NOT_FOUND, **CONFLICT, **POST_GUARD})
 async def approve(
     body: ApprovePlanRequest, sup: SupervisorDep, runner: RunnerDep, session_id: SessionDep
 ) -> PlanStatusView:
@@ -120,9 +143,9 @@ async def get_plan(plan_id: str, sup: SupervisorDep, session_id: SessionDep) -> 
     return _view(plan)
 
 
-@router.get("/plan/{plan_id}/progress", responses=NOT_FOUND)
-async def progress(plan_id: str, sup: SupervisorDep, session_id: SessionDep) -> PlanProgress:
-    return await sup.progress(plan_id, session_id=session_id)
+@router.get("/plan/{plan_id}/progress", responses=NOT_FOUND, response_model=PlanProgress)
+async def progress(plan_id: str, sup: SupervisorDep, session_id: SessionDep) -> Response:
+    return _json(await sup.progress(plan_id, session_id=session_id))
 
 
 @router.get("/plan/{plan_id}/events", responses=NOT_FOUND)
@@ -130,7 +153,7 @@ async def events(
     plan_id: str,
     sup: SupervisorDep,
     session_id: SessionDep,
-    after: Annotated[int, Query(ge=0, description="Only events with a larger seq")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ, description="Only events with a larger seq")] = 0,
 ) -> list[PlanEvent]:
     """The plan's event log, in order; page with ``after=<seq of the last event you have>``."""
     return await sup.events(plan_id, session_id=session_id, after=after)
@@ -146,8 +169,8 @@ async def stream(
     request: Request,
     sup: SupervisorDep,
     session_id: SessionDep,
-    last_event_id: Annotated[int | None, Header(ge=0)] = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    last_event_id: Annotated[int | None, Header(ge=0, le=MAX_SEQ)] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
 ) -> StreamingResponse:
     """Each event as it is stored; reconnect with ``Last-Event-ID`` to carry on where you left off."""
     await sup.get_plan(plan_id, session_id=session_id)
@@ -198,8 +221,10 @@ def leads_csv(found: list[Lead]) -> str:
     return buffer.getvalue()
 
 
-@router.post("/plan/{plan_id}/cancel", responses={**NOT_FOUND, **CONFLICT})
-async def cancel(plan_id: str, runner: RunnerDep, session_id: SessionDep) -> PlanStatusView:
+@router.post("/plan/{plan_id}/cancel", responses={**NOT_FOUND, **CONFLICT, **POST_GUARD})
+async def cancel(
+    plan_id: str, runner: RunnerDep, session_id: SessionDep, _body: EmptyBody = None
+) -> PlanStatusView:
     """Stop a running or pending plan (409 once it has finished)."""
     return PlanStatusView(plan_id=plan_id, status=await runner.cancel(plan_id, session_id=session_id))
 
