@@ -333,9 +333,25 @@ class PlanRunner:
         except asyncio.CancelledError:
             logger.info("plan run interrupted", extra={"planId": plan.id, "sessionId": session_id})
             raise
-        except Exception:
-            # A bug in the executor or the store: log it with its context; the client sees the plan's state.
+        except Exception as exc:
+            # A bug in the executor or the store: log it with its context, and end the plan visibly as failed.
             logger.exception("plan run crashed", extra={"planId": plan.id, "sessionId": session_id})
+            await self._record_crash(plan, exc)
+
+    async def _record_crash(self, plan: LeadGenPlan, exc: Exception) -> None:
+        event = PlanEvent(
+            timestamp=datetime.now(UTC),
+            type=PlanEventType.PLAN_COMPLETED,
+            plan_id=plan.id,
+            user_id=plan.user_id,
+            status="failed",
+            error_message=f"internal error ({type(exc).__name__}); the details are in the server log",
+        )
+        try:
+            await emit_plan_event(event, store=self.supervisor.store, on_event=self.supervisor.bus.publish)
+            await self.supervisor.store.set_plan_status(plan.id, PlanStatus.FAILED)
+        except Exception:  # the store itself is failing: the log above is all we can leave
+            logger.exception("could not record the crash of plan %s", plan.id)
 
     async def cancel(self, plan_id: str, *, session_id: str | None) -> PlanStatus:
         """Stop a running or pending plan; ``PlanStateError`` if it has already finished."""

@@ -12,11 +12,11 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect, select
+from sqlalchemy import Engine, create_engine, inspect
 
 from wyshbone.storage import SqlStore, migrate
 from wyshbone.storage.repository import sync_url
-from wyshbone.storage.tables import metadata, sessions
+from wyshbone.storage.tables import metadata
 
 SCRIPTS = ScriptDirectory.from_config(migrate.alembic_config())
 HEAD = SCRIPTS.get_current_head()
@@ -60,18 +60,6 @@ def test_migrate_builds_exactly_the_tables_module(engine: Engine) -> None:
     migrate.upgrade(engine)
     # Empty, or tables.py changed without a migration: write one (see migrate.alembic_config).
     assert schema_drift(engine) == []
-
-
-async def test_migrate_adopts_a_store_created_before_migrations(store_url: str, engine: Engine) -> None:
-    metadata.create_all(engine)  # how SqlStore made its tables before it ran migrations
-    with engine.begin() as conn:
-        conn.execute(sessions.insert().values(id="s1", created_at="2026-01-01T00:00:00+00:00"))
-    store = await SqlStore.connect(store_url)
-    await store.close()
-    assert revision_and_tables(engine) == ((HEAD,), {*metadata.tables, "alembic_version"})
-    assert schema_drift(engine) == []
-    with engine.connect() as conn:
-        assert conn.execute(select(sessions.c.id)).scalars().all() == ["s1"]
 
 
 def test_migrate_downgrade_to_base_and_back(engine: Engine) -> None:

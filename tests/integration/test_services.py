@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 
 from wyshbone.config import Settings
-from wyshbone.domain.models import PlanEvent, PlanStatus, SupervisorUserContext
+from wyshbone.domain.models import LeadGenGoal, LeadGenPlan, PlanEvent, PlanStatus, SupervisorUserContext
 from wyshbone.errors import InputError, PlanStateError, UnplannableGoalError
-from wyshbone.services import Supervisor
+from wyshbone.geodata import load_gazetteer
+from wyshbone.services import PlanRunner, Supervisor
+from wyshbone.storage import MemoryStore
+from wyshbone.tools import ToolRegistry
 
 USER = SupervisorUserContext(user_id="u1")
 pytestmark = pytest.mark.data
@@ -110,3 +113,31 @@ async def test_supervisor_rejects_bad_goals_and_stores_nothing(
 async def test_supervisor_unknown_plan_is_an_input_error(sup: Supervisor) -> None:
     with pytest.raises(InputError, match="no plan 'nope'"):
         await sup.approve_plan("nope")
+
+
+class BrokenResultStore(MemoryStore):
+    """A store whose final write fails, as a full disk or a lost database connection would."""
+
+    async def save_result(self, plan_id: str, result: object, *, status: PlanStatus) -> None:
+        raise RuntimeError("disk full")
+
+
+async def test_runner_records_a_crashed_run_as_failed(data_dir: Path, tmp_path: Path) -> None:
+    store = BrokenResultStore()
+    settings = Settings(home=tmp_path / "home", open_data_dir=data_dir)
+    sup = Supervisor(settings, store, ToolRegistry.of([]), load_gazetteer(data_dir))
+    runner = PlanRunner(sup)
+    plan = LeadGenPlan(id="p1", user_id="u1", goal=LeadGenGoal(raw_goal="x"), steps=[])
+    await store.save_plan(plan.model_copy(update={"status": PlanStatus.EXECUTING}), session_id="s1")
+    runner.start(plan, session_id="s1")
+    await runner.wait_idle()
+    events = await store.list_events("p1")
+    # the run itself finished; storing its result failed, and the plan ends failed, visibly
+    assert [(e.type.value, e.status) for e in events] == [
+        ("PLAN_STARTED", "executing"),
+        ("PLAN_COMPLETED", "succeeded"),
+        ("PLAN_COMPLETED", "failed"),
+    ]
+    assert "internal error (RuntimeError)" in (events[-1].error_message or "")
+    assert (await store.get_plan("p1")).status is PlanStatus.FAILED  # type: ignore[union-attr]
+    assert (await sup.progress("p1")).overall_status.value == "failed"

@@ -19,13 +19,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # IF NOT EXISTS: a store created before migrations (by ``metadata.create_all``) is adopted as it is.
     op.create_table(
         "sessions",
         sa.Column("id", sa.String(length=128), nullable=False),
         sa.Column("created_at", sa.String(length=40), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        if_not_exists=True,
     )
 
     op.create_table(
@@ -39,10 +37,9 @@ def upgrade() -> None:
         sa.Column("plan", sa.JSON(), nullable=False),
         sa.Column("result", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
-        if_not_exists=True,
     )
-    op.create_index("ix_plans_session_id", "plans", ["session_id"], if_not_exists=True)
-    op.create_index("ix_plans_status", "plans", ["status"], if_not_exists=True)
+    op.create_index("ix_plans_session_id", "plans", ["session_id"])
+    op.create_index("ix_plans_status", "plans", ["status"])
 
     op.create_table(
         "messages",
@@ -53,9 +50,8 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("created_at", sa.String(length=40), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        if_not_exists=True,
     )
-    op.create_index("ix_messages_session_id", "messages", ["session_id", "id"], if_not_exists=True)
+    op.create_index("ix_messages_session_id", "messages", ["session_id", "id"])
 
     op.create_table(
         "plan_events",
@@ -66,9 +62,8 @@ def upgrade() -> None:
         sa.Column("timestamp", sa.String(length=40), nullable=False),
         sa.Column("event", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("seq"),
-        if_not_exists=True,
     )
-    op.create_index("ix_plan_events_plan_seq", "plan_events", ["plan_id", "seq"], if_not_exists=True)
+    op.create_index("ix_plan_events_plan_seq", "plan_events", ["plan_id", "seq"])
 
     op.create_table(
         "step_results",
@@ -77,7 +72,6 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("result", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("plan_id", "step_id"),
-        if_not_exists=True,
     )
 
     op.create_table(
@@ -89,7 +83,6 @@ def upgrade() -> None:
         sa.Column("created_at", sa.String(length=40), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("plan_id", "step_id", name="uq_lead_lists_plan_step"),
-        if_not_exists=True,
     )
 
     op.create_table(
@@ -107,7 +100,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("list_id", "source_id", name="uq_leads_list_source"),
         sa.UniqueConstraint("list_id", "name_key", name="uq_leads_list_name_postcode"),
-        if_not_exists=True,
     )
 
 
