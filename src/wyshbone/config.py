@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     """Country assumed when a goal names none."""
     secret_key: str | None = None
     """Signs session cookies; default: a random key kept in ``<home>/secret_key``."""
+    google_places_api_key: SecretStr | None = None
+    """Google Places API (New) key; without it the provider is not configured and never called."""
+    google_places_base_url: str = "https://places.googleapis.com"
+    hunter_api_key: SecretStr | None = None
+    """Hunter.io key (sent in the X-API-KEY header, never in a URL)."""
+    hunter_base_url: str = "https://api.hunter.io"
+    overpass_url: str | None = None
+    """OpenStreetMap Overpass endpoint, e.g. https://overpass-api.de/api/interpreter; unset → not used."""
+    website_crawl: bool = False
+    """Fetch businesses' own websites for contact addresses (off by default: it makes outside requests)."""
+    allow_private_addresses: bool = False
+    """Let the website crawler reach loopback/private addresses (tests only: an SSRF guard otherwise)."""
     plugins: str = ""
     """Comma-separated ``module:function`` entries; each function takes the settings and returns
     ``(tool, Provider)`` pairs to put first in those tools' provider chains (extra providers, test fakes)."""

@@ -337,6 +337,25 @@ class PlanProgress(CamelModel):
         return self.overall_status
 
 
+class ContactEmail(CamelModel):
+    """An email address found for a business, with where it came from and how far it is verified."""
+
+    value: str
+    source: str
+    """"website" (found on the business's own pages) or "hunter"."""
+    verification: str = "unverified"
+    """Hunter's status (valid | invalid | accept_all | webmail | disposable | unknown), or "unverified"."""
+    score: int | None = None
+    """Hunter's confidence or verifier score, 0–100."""
+    type: str | None = None
+    """"personal" or "generic" (Hunter's word), when known."""
+    first_name: str | None = None
+    last_name: str | None = None
+    position: str | None = None
+    found_on: str | None = None
+    """The page (URL) it was read from, for website finds."""
+
+
 class Lead(CamelModel):
     """One business, with where each field came from."""
 
