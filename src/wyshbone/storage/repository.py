@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ from wyshbone.storage import migrate
 from wyshbone.storage import tables as t
 
 R = TypeVar("R")
+READERS = 3
+"""Reader threads (and pooled read connections) per store."""
 
 
 def _head_query() -> Any:
@@ -184,10 +187,15 @@ class SqlStore:
     group-committed: events appended while a commit is in flight go into the next single transaction.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
         self._engine = engine
+        self._read_engine = read_engine or engine
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        self._thread = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wyshbone-db")
+        # One writer thread on one connection (its page cache stays warm, and writes never contend with each
+        # other), and a few reader threads: in WAL mode (and on Postgres) reads run beside the writer.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wyshbone-db-write")
+        self._readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="wyshbone-db-read")
+        self._create_lock = threading.Lock()
         self._pending: list[_PendingEvent] = []
         self._writing = False
         self._created = False
@@ -205,10 +213,13 @@ class SqlStore:
     def lazy(cls, url: str) -> SqlStore:
         """The store at ``url``, touched only on first use (so reading a bad goal writes nothing)."""
         target = sync_url(url)
-        engine = create_engine(target, pool_pre_ping=target.get_backend_name() != "sqlite")
-        if engine.dialect.name == "sqlite":
-            sa_event.listen(engine, "connect", _sqlite_pragmas)
-        return cls(engine)
+        ping = target.get_backend_name() != "sqlite"
+        writer = create_engine(target, pool_pre_ping=ping, pool_size=1, max_overflow=0)
+        reader = create_engine(target, pool_pre_ping=ping, pool_size=READERS + 1, max_overflow=2)
+        if writer.dialect.name == "sqlite":
+            sa_event.listen(writer, "connect", _sqlite_pragmas)
+            sa_event.listen(reader, "connect", _sqlite_pragmas)
+        return cls(writer, reader)
 
     def _create(self) -> None:
         url = self._engine.url
@@ -217,27 +228,44 @@ class SqlStore:
         migrate.upgrade(self._engine)
         self._created = True
 
-    async def _call(self, fn: Callable[[], R]) -> R:
+    async def _call(self, fn: Callable[[], R], *, write: bool = True) -> R:
         def work() -> R:
             if not self._created:
-                self._create()
+                with self._create_lock:
+                    if not self._created:
+                        self._create()
             return fn()
 
-        return await asyncio.get_running_loop().run_in_executor(self._thread, work)
+        pool = self._writer if write else self._readers
+        return await asyncio.get_running_loop().run_in_executor(pool, work)
 
     async def _tx(self, fn: Callable[[Connection], R]) -> R:
+        """Run ``fn`` in a write transaction on the writer thread."""
+
         def work() -> R:
             with self._engine.begin() as conn:
                 return fn(conn)
 
         return await self._call(work)
 
+    async def _read(self, fn: Callable[[Connection], R]) -> R:
+        """Run ``fn`` on a reader thread (its own connection; sees everything committed before it starts)."""
+
+        def work() -> R:
+            with self._read_engine.connect() as conn:
+                return fn(conn)
+
+        return await self._call(work, write=False)
+
     async def close(self) -> None:
         if self._loop_conn is not None:
             self._loop_conn.close()
             self._loop_conn = None
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._engine.dispose)
-        self._thread.shutdown(wait=True)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._writer, self._engine.dispose)
+        await loop.run_in_executor(self._readers, self._read_engine.dispose)
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
 
     async def save_plan(self, plan: LeadGenPlan, *, session_id: str | None = None) -> None:
         now = _now()
@@ -261,7 +289,7 @@ class SqlStore:
         stmt = select(t.plans.c.plan, t.plans.c.status).where(t.plans.c.id == plan_id)
         if session_id is not None:
             stmt = stmt.where(t.plans.c.session_id == session_id)
-        row = await self._tx(lambda conn: conn.execute(stmt).first())
+        row = await self._read(lambda conn: conn.execute(stmt).first())
         if row is None:
             return None
         return LeadGenPlan.model_validate({**row.plan, "status": row.status})
@@ -278,14 +306,14 @@ class SqlStore:
         def read(conn: Connection) -> Any:
             return conn.execute(stmt, params).first()
 
-        row = self._read_on_loop(read) if self._sqlite and self._created else await self._tx(read)
+        row = self._read_on_loop(read) if self._sqlite and self._created else await self._read(read)
         return None if row is None else PlanHead(row.id, PlanStatus(row.status), int(row.last_seq))
 
     def _read_on_loop(self, read: Callable[[Connection], R]) -> R:
         """A tiny read on the event loop's own connection: SQLite in WAL mode never makes a reader wait,
         and a thread hop costs ten times the query (~20 µs). Used only for the polled progress heads."""
         if self._loop_conn is None:
-            self._loop_conn = self._engine.connect()
+            self._loop_conn = self._read_engine.connect()
         try:
             return read(self._loop_conn)
         finally:
@@ -298,7 +326,7 @@ class SqlStore:
             .order_by(t.plans.c.created_at.desc(), t.plans.c.id.desc())
             .limit(1)
         )
-        row = await self._tx(lambda conn: conn.execute(stmt).first())
+        row = await self._read(lambda conn: conn.execute(stmt).first())
         if row is None:
             return None
         return LeadGenPlan.model_validate({**row.plan, "status": row.status})
@@ -369,12 +397,12 @@ class SqlStore:
             .where(t.plan_events.c.plan_id == plan_id, t.plan_events.c.seq > after)
             .order_by(t.plan_events.c.seq)
         )
-        rows = await self._tx(lambda conn: conn.execute(stmt).all())
+        rows = await self._read(lambda conn: conn.execute(stmt).all())
         return [PlanEvent.model_validate({**row.event, "seq": row.seq}) for row in rows]
 
     async def step_results(self, plan_id: str) -> dict[str, LeadGenStepResult]:
         stmt = select(t.step_results.c.result).where(t.step_results.c.plan_id == plan_id)
-        rows = await self._tx(lambda conn: conn.execute(stmt).all())
+        rows = await self._read(lambda conn: conn.execute(stmt).all())
         results = [LeadGenStepResult.model_validate(row.result) for row in rows]
         return {r.step_id: r for r in results}
 
@@ -424,7 +452,7 @@ class SqlStore:
             .where(t.lead_lists.c.plan_id == plan_id)
             .order_by(t.leads.c.list_id, t.leads.c.position)
         )
-        rows = await self._tx(lambda conn: conn.execute(stmt).all())
+        rows = await self._read(lambda conn: conn.execute(stmt).all())
         return [Lead.model_validate(row.lead) for row in rows]
 
     async def ensure_session(self, session_id: str) -> None:
@@ -433,7 +461,7 @@ class SqlStore:
 
     async def plan_session(self, plan_id: str) -> str | None:
         stmt = select(t.plans.c.session_id).where(t.plans.c.id == plan_id)
-        return await self._tx(lambda conn: conn.execute(stmt).scalar())
+        return await self._read(lambda conn: conn.execute(stmt).scalar())
 
     _PLAN_ROW = (
         t.plans.c.id,
@@ -451,12 +479,12 @@ class SqlStore:
             .where(t.plans.c.session_id == session_id)
             .order_by(t.plans.c.created_at.desc(), t.plans.c.id.desc())
         )
-        rows = await self._tx(lambda conn: conn.execute(stmt).all())
+        rows = await self._read(lambda conn: conn.execute(stmt).all())
         return [_plan_row(row) for row in rows]
 
     async def plans_with_status(self, status: PlanStatus) -> list[PlanRow]:
         stmt = select(*self._PLAN_ROW).where(t.plans.c.status == status.value).order_by(t.plans.c.created_at)
-        rows = await self._tx(lambda conn: conn.execute(stmt).all())
+        rows = await self._read(lambda conn: conn.execute(stmt).all())
         return [_plan_row(row) for row in rows]
 
     async def save_result(self, plan_id: str, result: LeadGenExecutionResult, *, status: PlanStatus) -> None:
@@ -466,7 +494,7 @@ class SqlStore:
 
     async def get_result(self, plan_id: str) -> LeadGenExecutionResult | None:
         stmt = select(t.plans.c.result).where(t.plans.c.id == plan_id)
-        raw = await self._tx(lambda conn: conn.execute(stmt).scalar())
+        raw = await self._read(lambda conn: conn.execute(stmt).scalar())
         return LeadGenExecutionResult.model_validate(raw) if raw else None
 
     async def add_message(self, *, session_id: str, plan_id: str | None, role: str, text: str) -> None:
@@ -477,7 +505,7 @@ class SqlStore:
 
     async def list_messages(self, *, session_id: str) -> list[Message]:
         stmt = select(t.messages).where(t.messages.c.session_id == session_id).order_by(t.messages.c.id)
-        rows = await self._tx(lambda conn: conn.execute(stmt).all())
+        rows = await self._read(lambda conn: conn.execute(stmt).all())
         return [Message(r.id, r.session_id, r.plan_id, r.role, r.text, r.created_at) for r in rows]
 
 
