@@ -54,7 +54,9 @@ def raise_for_status(
     meaning = (meanings or {}).get(status)
     if meaning is not None:
         if meaning.retryable:
-            raise RetryableToolError(f"{provider}: {meaning.message}", retry_after=retry_after_seconds(response))
+            raise RetryableToolError(
+                f"{provider}: {meaning.message}", retry_after=retry_after_seconds(response)
+            )
         raise PermanentToolError(f"{provider}: {meaning.message}")
     if status == 429 or status >= 500:
         raise RetryableToolError(f"{provider}: HTTP {status}", retry_after=retry_after_seconds(response))
