@@ -117,6 +117,13 @@ class Supervisor:
 
     # --- reading and planning ------------------------------------------------------------------------
 
+    def parse(self, text: str, user: SupervisorUserContext) -> ParsedGoal:
+        """What the parser read from ``text``, problems included (nothing raised for an unplannable goal)."""
+        text = (text or "").strip()
+        if len(text) > MAX_GOAL_LENGTH:
+            raise InputError(f"the goal is too long ({len(text)} characters; at most {MAX_GOAL_LENGTH})")
+        return apply_overrides(text, GoalOverrides(), self.gazetteer, self.context(user))
+
     def read_goal(
         self, text: str, user: SupervisorUserContext, overrides: GoalOverrides | None = None
     ) -> ParsedGoal:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from wyshbone import __version__
 from wyshbone.config import Settings
 from wyshbone.errors import InputError, NotFoundError, PlanStateError, UnplannableGoalError, WyshboneError
 from wyshbone.services import PlanRunner, Supervisor
-from wyshbone.web.routes import api
+from wyshbone.web.routes import api, pages
 from wyshbone.web.sessions import SessionIssuer, load_or_create_secret
 
 logger = logging.getLogger("wyshbone.web")
@@ -52,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.middleware("http")(_guard_requests)
     app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/health", tags=["meta"])
     async def health() -> dict[str, str]:

@@ -26,6 +26,12 @@ class StartPlanRequest(CamelModel):
     overrides: GoalOverrides | None = None
 
 
+class ParseGoalRequest(CamelModel):
+    model_config = ConfigDict(extra="forbid")
+
+    goal: str = Field(max_length=MAX_GOAL_CHARS, description="The goal in plain words.")
+
+
 class ApprovePlanRequest(CamelModel):
     model_config = ConfigDict(extra="forbid")
 

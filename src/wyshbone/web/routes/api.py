@@ -15,6 +15,7 @@ from wyshbone.domain.models import (
     Lead,
     LeadGenExecutionResult,
     LeadGenPlan,
+    ParsedGoal,
     PlanEvent,
     PlanProgress,
     SupervisorUserContext,
@@ -25,6 +26,7 @@ from wyshbone.web.schemas import (
     ErrorBody,
     IdleProgress,
     MessageView,
+    ParseGoalRequest,
     PlanListItem,
     PlanStatusView,
     PlanView,
@@ -91,6 +93,12 @@ def _view(plan: LeadGenPlan) -> PlanView:
 def _user(session_id: str) -> SupervisorUserContext:
     # The session id is a bearer secret (X-Session-Id): user ids, which are logged, carry only a digest of it.
     return SupervisorUserContext(user_id="session-" + hashlib.sha256(session_id.encode()).hexdigest()[:16])
+
+
+@router.post("/goal/parse", responses=POST_GUARD)
+async def parse_goal(body: ParseGoalRequest, sup: SupervisorDep, session_id: SessionDep) -> ParsedGoal:
+    """What the goal says, what was assumed, and what stops it being planned; stores nothing."""
+    return sup.parse(body.goal, _user(session_id))
 
 
 @router.post(
