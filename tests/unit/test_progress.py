@@ -88,6 +88,7 @@ def test_project_retry_then_failure_then_skip_then_partial() -> None:
         ev(8, E.PLAN_COMPLETED, status="partial"),
     ]
     end = project(events)
+    assert end.steps[1].retry_in_seconds is None  # no longer waiting once it failed
     assert statuses(events) == [
         ("search", "completed", 1),
         ("enrich", "failed", 3),

@@ -317,6 +317,8 @@ class StepProgress(CamelModel):
     attempts: int = 0
     error_message: str | None = None
     provider: str | None = None
+    retry_in_seconds: float | None = None
+    """Set while the step waits to retry: the delay the executor chose."""
 
 
 class PlanProgress(CamelModel):

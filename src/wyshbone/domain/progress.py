@@ -101,6 +101,7 @@ def _apply_step_event(step: StepProgress, event: PlanEvent) -> None:
         step.provider = event.provider
     # A retry or fallback shows why the previous attempt failed; success clears it.
     step.error_message = event.error_message
+    step.retry_in_seconds = event.data.get("delaySeconds") if event.type is E.STEP_RETRYING else None
 
 
 def _current_index(steps: list[StepProgress]) -> int:

@@ -197,7 +197,8 @@ function renderProgress(progress) {
     const item = el("li", null, `status-${step.status}`);
     item.append(el("span", `${ICONS[step.status] || ""} ${step.title} — ${step.status}`));
     const bits = [];
-    if (step.attempts > 1) bits.push(`attempt ${step.attempts}`);
+    if (step.retryInSeconds != null) bits.push(`retrying in ${step.retryInSeconds} s (attempt ${step.attempts})`);
+    else if (step.attempts > 1) bits.push(`attempt ${step.attempts}`);
     if (step.provider) bits.push(`via ${step.provider}`);
     if (bits.length) item.append(el("span", bits.join(" · "), "detail"));
     if (step.errorMessage) item.append(el("span", step.errorMessage, "detail"));
