@@ -1,0 +1,368 @@
+"""Google Places API (New) Text Search: persona + region → leads, following ``nextPageToken`` to the 60 cap.
+
+The field mask decides the price tier, so the mask and the price the planner shows live side by side here;
+Google's error envelope (``{"error": {code, message, status, details[ErrorInfo]}}``) is read here, once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from wyshbone.config import Settings
+from wyshbone.domain.gazetteer import distance_km
+from wyshbone.domain.models import Lead, RegionMatch
+from wyshbone.domain.planner import ProviderInfo
+from wyshbone.errors import PermanentToolError, RetryableToolError, ToolError
+from wyshbone.providers.http import StatusMeaning, raise_for_status, retry_after_seconds, transport_error
+
+__all__ = [
+    "FIELD_MASK",
+    "GOOGLE_PLACES",
+    "MAX_RESULTS",
+    "PAGE_SIZE",
+    "SEARCH_TEXT_PATH",
+    "GoogleApiError",
+    "google_places_info",
+    "lead_from_place",
+    "parse_error",
+    "quota_window",
+    "search_body",
+    "search_places",
+    "sku_for_mask",
+    "tool_error",
+]
+
+GOOGLE_PLACES = "google_places"
+SEARCH_TEXT_PATH = "/v1/places:searchText"
+PAGE_SIZE = 20
+"""Text Search returns at most 20 places per page."""
+MAX_RESULTS = 60
+"""…and at most 60 places per query, over three pages."""
+MAX_BIAS_RADIUS_M = 50_000.0
+"""``locationBias.circle.radius`` must lie in [0, 50,000] metres."""
+DEFAULT_BIAS_RADIUS_KM = 10.0
+
+# Every field is billed at the tier of the most expensive field in the mask (Text Search SKUs, list prices
+# per 1,000 requests): Essentials IDs Only (places.id, nextPageToken: no charge), Pro (displayName,
+# formattedAddress, location, types, businessStatus: $32), Enterprise (websiteUri, nationalPhoneNumber,
+# rating, userRatingCount: $35), Enterprise + Atmosphere (reviews, serves*: $40). Website and phone are
+# what a lead needs, so this mask is Text Search Enterprise: $35 / 1,000 requests = $0.035 a request.
+FIELD_MASK = ",".join(
+    (
+        "places.id",
+        "places.displayName",
+        "places.formattedAddress",
+        "places.location",
+        "places.types",
+        "places.websiteUri",
+        "places.nationalPhoneNumber",
+        "places.rating",
+        "places.userRatingCount",
+        "places.businessStatus",
+        "nextPageToken",
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sku:
+    name: str
+    """Google's SKU name."""
+    usd_per_request: float
+    """List price per request (the per-1,000 price / 1,000)."""
+    fields: frozenset[str] = field(default_factory=frozenset)
+    """Fields (without the ``places.`` prefix) that put a request in this SKU."""
+
+
+def _names(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Cheapest first: a mask costs what its most expensive field's SKU costs.
+_SKUS = (
+    _Sku("Text Search Essentials (IDs Only)", 0.0, _names("id name attributions nextPageToken")),
+    _Sku(
+        "Text Search Pro",
+        0.032,
+        _names(
+            """accessibilityOptions addressComponents adrFormatAddress businessStatus containingPlaces
+            displayName formattedAddress googleMapsLinks googleMapsUri iconBackgroundColor iconMaskBaseUri
+            location photos plusCode postalAddress primaryType primaryTypeDisplayName pureServiceAreaBusiness
+            shortFormattedAddress subDestinations types utcOffsetMinutes viewport"""
+        ),
+    ),
+    _Sku(
+        "Text Search Enterprise",
+        0.035,
+        _names(
+            """currentOpeningHours currentSecondaryOpeningHours internationalPhoneNumber nationalPhoneNumber
+            priceLevel priceRange rating regularOpeningHours regularSecondaryOpeningHours userRatingCount
+            websiteUri"""
+        ),
+    ),
+)
+_ATMOSPHERE = _Sku("Text Search Enterprise + Atmosphere", 0.040)
+"""Any field not listed above (reviews, servesCoffee, outdoorSeating...) is in the Atmosphere tier."""
+
+
+def sku_for_mask(mask: str) -> tuple[str, float]:
+    """The SKU a field mask bills at and its price per request: ``sku_for_mask(FIELD_MASK)`` → Enterprise."""
+    rank = 0
+    for path in filter(None, (part.strip() for part in mask.split(","))):
+        name = path.removeprefix("places.").split(".", 1)[0]
+        found = next((i for i, sku in enumerate(_SKUS) if name in sku.fields), None)
+        if found is None:
+            return _ATMOSPHERE.name, _ATMOSPHERE.usd_per_request
+        rank = max(rank, found)
+    return _SKUS[rank].name, _SKUS[rank].usd_per_request
+
+
+def google_places_info(settings: Settings) -> ProviderInfo:
+    """What the planner shows: configured iff a key is set, priced by the mask ``search_places`` sends."""
+    configured = settings.google_places_api_key is not None and bool(
+        settings.google_places_api_key.get_secret_value()
+    )
+    return ProviderInfo(
+        GOOGLE_PLACES,
+        configured=configured,
+        reason=None if configured else "set WYSHBONE_GOOGLE_PLACES_API_KEY",
+        unit_price_usd=sku_for_mask(FIELD_MASK)[1],
+        page_size=PAGE_SIZE,
+        max_results=MAX_RESULTS,
+    )
+
+
+# --- requests and places (pure) ---------------------------------------------------------------------------
+
+
+def search_body(
+    *, persona: str, region: RegionMatch, page_size: int, page_token: str | None
+) -> dict[str, Any]:
+    """The searchText body; a follow-up page repeats everything but ``pageToken``/``pageSize``, as Google asks."""
+    body: dict[str, Any] = {
+        "textQuery": f"{persona} in {region.name}",
+        "pageSize": max(1, min(page_size, PAGE_SIZE)),
+    }
+    if len(region.country) == 2:
+        body["regionCode"] = region.country.upper()
+    if region.lat is not None and region.lon is not None:
+        radius_m = (region.radius_km or DEFAULT_BIAS_RADIUS_KM) * 1000.0
+        body["locationBias"] = {
+            "circle": {
+                "center": {"latitude": region.lat, "longitude": region.lon},
+                "radius": min(max(radius_m, 0.0), MAX_BIAS_RADIUS_M),
+            }
+        }
+    if page_token:
+        body["pageToken"] = page_token
+    return body
+
+
+def lead_from_place(place: Mapping[str, Any], region: RegionMatch | None = None) -> Lead | None:
+    """One ``places[]`` entry as a lead; None for a permanently closed place or one without id or name.
+
+    Google leaves out every field that is empty, so nothing here may be assumed present.
+    """
+    place_id = place.get("id")
+    display = place.get("displayName")
+    name = display.get("text") if isinstance(display, Mapping) else None
+    if not isinstance(place_id, str) or not place_id or not isinstance(name, str) or not name.strip():
+        return None
+    if place.get("businessStatus") == "CLOSED_PERMANENTLY":
+        return None
+    location = place.get("location")
+    lat = _number(location.get("latitude")) if isinstance(location, Mapping) else None
+    lon = _number(location.get("longitude")) if isinstance(location, Mapping) else None
+    types = place.get("types")
+    fields: dict[str, Any] = {
+        "name": name.strip(),
+        "address": _text(place.get("formattedAddress")),
+        "lat": lat if lon is not None else None,
+        "lon": lon if lat is not None else None,
+        "website": _text(place.get("websiteUri")),
+        "phone": _text(place.get("nationalPhoneNumber")),
+        "category": _text(types[0]) if isinstance(types, list) and types else None,
+    }
+    filled = {key: value for key, value in fields.items() if value is not None}
+    return Lead(
+        source=GOOGLE_PLACES,
+        source_id=f"{GOOGLE_PLACES}:{place_id}",
+        distance_km=_distance(region, lat, lon),
+        provenance=dict.fromkeys(filled, GOOGLE_PLACES),
+        **filled,
+    )
+
+
+def _distance(region: RegionMatch | None, lat: float | None, lon: float | None) -> float | None:
+    if region is None or region.lat is None or region.lon is None or lat is None or lon is None:
+        return None
+    return round(distance_km(region.lat, region.lon, lat, lon), 3)
+
+
+def _text(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+# --- errors (pure) ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GoogleApiError:
+    """Google's error envelope, read."""
+
+    code: int
+    status: str
+    """The canonical code name: ``RESOURCE_EXHAUSTED``, ``PERMISSION_DENIED``, ``INVALID_ARGUMENT``..."""
+    message: str
+    reason: str | None = None
+    """``ErrorInfo.reason``: ``RATE_LIMIT_EXCEEDED``, ``API_KEY_INVALID``, ``SERVICE_DISABLED``..."""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    """``ErrorInfo.metadata``: for quotas ``quota_limit`` ("…PerMinutePerProject"), ``quota_limit_value``..."""
+
+
+_ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
+
+
+def parse_error(body: object) -> GoogleApiError | None:
+    """The envelope ``{"error": {code, message, status, details: [ErrorInfo, ...]}}``; None if it is not one."""
+    error = body.get("error") if isinstance(body, Mapping) else None
+    if not isinstance(error, Mapping):
+        return None
+    reason, metadata = None, {}
+    details = error.get("details")
+    for detail in details if isinstance(details, list) else ():
+        if isinstance(detail, Mapping) and detail.get("@type") == _ERROR_INFO:
+            reason = detail.get("reason") if isinstance(detail.get("reason"), str) else None
+            raw = detail.get("metadata")
+            metadata = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+            break
+    code = error.get("code")
+    return GoogleApiError(
+        code=code if isinstance(code, int) else 0,
+        status=str(error.get("status") or ""),
+        message=str(error.get("message") or ""),
+        reason=reason,
+        metadata=metadata,
+    )
+
+
+def quota_window(error: GoogleApiError) -> Literal["minute", "day"] | None:
+    """Which quota a ``RESOURCE_EXHAUSTED`` hit: ``quota_limit`` names it ("SearchTextRequestsPerDayPerProject").
+
+    Falls back to the message ("… limit 'Requests per day' …") when the ErrorInfo detail is absent.
+    """
+    limit = (error.metadata.get("quota_limit") or "").lower()
+    unit = (error.metadata.get("quota_unit") or "").lower()  # "1/d/{project}", "1/min/{project}"
+    message = error.message.lower()
+    if "perday" in limit or "/d/" in unit or "per day" in message:
+        return "day"
+    if "perminute" in limit or "persecond" in limit or "/min/" in unit or "per minute" in message:
+        return "minute"
+    return None
+
+
+# Meanings for bodies that are not Google's envelope (a proxy's HTML page, an empty 5xx).
+_MEANINGS = {
+    400: StatusMeaning(False, "HTTP 400 INVALID_ARGUMENT: the request was refused as invalid"),
+    403: StatusMeaning(False, "HTTP 403 PERMISSION_DENIED: the key may not call Places API (New)"),
+    404: StatusMeaning(False, "HTTP 404: no such endpoint (check WYSHBONE_GOOGLE_PLACES_BASE_URL)"),
+}
+
+
+def tool_error(
+    status: int, error: GoogleApiError, *, retry_after: float | None, secret: str = ""
+) -> ToolError:
+    """What an unsuccessful searchText response means for a retry; every message is scrubbed of ``secret``."""
+    what = f"HTTP {status} {error.status or 'error'}" + (f" ({error.reason})" if error.reason else "")
+    said = _scrub(error.message, secret)
+    if status == 429 or error.status == "RESOURCE_EXHAUSTED":
+        window = quota_window(error)
+        limit = _scrub(error.metadata.get("quota_limit", ""), secret)
+        named = f" {limit}" if limit else ""
+        if window == "day":
+            return PermanentToolError(f"{GOOGLE_PLACES}: {what}: daily quota{named} used up: {said}")
+        return RetryableToolError(
+            f"{GOOGLE_PLACES}: {what}: rate limited{named}: {said}", retry_after=retry_after
+        )
+    if status >= 500:
+        return RetryableToolError(f"{GOOGLE_PLACES}: {what}: {said}", retry_after=retry_after)
+    return PermanentToolError(f"{GOOGLE_PLACES}: {what}: {said}")
+
+
+def _scrub(text: str, secret: str) -> str:
+    text = " ".join(text.split())[:300]
+    return text.replace(secret, "[key]") if secret else text
+
+
+# --- I/O --------------------------------------------------------------------------------------------------
+
+
+async def search_places(
+    *,
+    client: httpx.AsyncClient,
+    api_key: str,
+    base_url: str,
+    persona: str,
+    region: RegionMatch,
+    limit: int,
+) -> list[Lead]:
+    """Text Search for "<persona> in <region>", biased to the region's circle, up to ``min(limit, 60)`` leads."""
+    wanted = min(limit, MAX_RESULTS)
+    leads: dict[str, Lead] = {}
+    token: str | None = None
+    # Three pages reach the 60 cap; closed places take slots too, so never more requests than that.
+    for _ in range(-(-MAX_RESULTS // PAGE_SIZE)):
+        if len(leads) >= wanted:
+            break
+        body = search_body(persona=persona, region=region, page_size=wanted - len(leads), page_token=token)
+        page = await _post(
+            client=client, api_key=api_key, url=base_url.rstrip("/") + SEARCH_TEXT_PATH, body=body
+        )
+        for place in _places(page):
+            lead = lead_from_place(place, region)
+            if lead is not None and len(leads) < wanted:
+                leads.setdefault(lead.source_id, lead)
+        next_token = page.get("nextPageToken")
+        token = next_token if isinstance(next_token, str) and next_token else None
+        if token is None:
+            break
+    return list(leads.values())
+
+
+async def _post(*, client: httpx.AsyncClient, api_key: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
+    headers = {"X-Goog-Api-Key": api_key, "X-Goog-FieldMask": FIELD_MASK}
+    try:
+        response = await client.post(url, json=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise transport_error(GOOGLE_PLACES, exc) from exc
+    try:
+        payload: object = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = None
+    if not response.is_success:
+        error = parse_error(payload)
+        if error is not None:
+            raise tool_error(
+                response.status_code, error, retry_after=retry_after_seconds(response), secret=api_key
+            )
+        raise_for_status(GOOGLE_PLACES, response, _MEANINGS)
+    if not isinstance(payload, dict):
+        # A cut-off or garbled body from a healthy service is usually a proxy or network hiccup.
+        raise RetryableToolError(f"{GOOGLE_PLACES}: HTTP {response.status_code} with a body that is not JSON")
+    return payload
+
+
+def _places(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    places = page.get("places", [])
+    if not isinstance(places, list):
+        raise PermanentToolError(f"{GOOGLE_PLACES}: unexpected response: 'places' is not a list")
+    return [place for place in places if isinstance(place, Mapping)]

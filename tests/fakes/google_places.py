@@ -1,0 +1,323 @@
+"""A fake Google Places API (New) on 127.0.0.1: ``POST /v1/places:searchText`` with the real field mask rules,
+paging, error envelopes and status codes, driven by scripted faults and recording every request.
+
+Also ``serve_asgi``: run any ASGI app under uvicorn in a background thread on a free port (the Overpass fake uses it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+SEARCH_TEXT_PATH = "/v1/places:searchText"
+PROJECT = "123456789012"
+
+
+@contextmanager
+def serve_asgi(app: ASGIApp) -> Iterator[str]:
+    """Serve ``app`` on a free 127.0.0.1 port for the duration of the block; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="off", ws="none", access_log=False, timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"fake:{port}")
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the fake server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """One request the fake received, as it arrived."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    """Lower-case names."""
+    body: Any
+    """Parsed JSON, or the raw text when it was not JSON."""
+
+
+class Fault(StrEnum):
+    """What the fake answers instead of a page, once per scripted request."""
+
+    QUOTA_PER_MINUTE = "quota_per_minute"
+    """429 RESOURCE_EXHAUSTED, ErrorInfo quota_limit SearchTextRequestsPerMinutePerProject."""
+    QUOTA_PER_DAY = "quota_per_day"
+    """429 RESOURCE_EXHAUSTED, ErrorInfo quota_limit SearchTextRequestsPerDayPerProject."""
+    PERMISSION_DENIED = "permission_denied"
+    """403 PERMISSION_DENIED: Places API (New) not enabled for the key's project."""
+    INTERNAL = "internal"
+    """500 INTERNAL."""
+    UNAVAILABLE = "unavailable"
+    """503 UNAVAILABLE."""
+    BAD_GATEWAY_HTML = "bad_gateway_html"
+    """502 with Google's front end's HTML page, not the JSON envelope."""
+    MALFORMED = "malformed"
+    """200 with a cut-off JSON body."""
+    KEY_IN_MESSAGE = "key_in_message"
+    """400 API_KEY_INVALID whose message quotes the key back (scrubbing must catch it)."""
+
+
+def sample_places(
+    count: int, *, city: str = "Manchester", lat: float = 53.4808, lon: float = -2.2426
+) -> list[dict[str, Any]]:
+    """``count`` coffee shops as the API returns them with ``*``: some without website or phone, every
+    tenth permanently closed, every seventh without a rating (Google leaves out empty fields)."""
+    places: list[dict[str, Any]] = []
+    for i in range(1, count + 1):
+        place: dict[str, Any] = {
+            "name": f"places/ChIJfake{i:04d}",
+            "id": f"ChIJfake{i:04d}",
+            "displayName": {"text": f"Bean Counter {i}", "languageCode": "en"},
+            "formattedAddress": f"{i} Market St, {city} M1 {i % 9 + 1}AA, UK",
+            "location": {"latitude": lat + i * 0.001, "longitude": lon - i * 0.001},
+            "types": ["coffee_shop", "cafe", "food", "point_of_interest", "store", "establishment"],
+            "businessStatus": "CLOSED_PERMANENTLY" if i % 10 == 0 else "OPERATIONAL",
+        }
+        if i % 3 != 0:
+            place["websiteUri"] = f"https://bean-counter-{i}.example/"
+        if i % 4 != 0:
+            place["nationalPhoneNumber"] = f"0161 496 {i:04d}"
+        if i % 7 != 0:
+            place["rating"] = 4.0 + (i % 10) / 10
+            place["userRatingCount"] = 10 * i
+        places.append(place)
+    return places
+
+
+@dataclass
+class FakeGooglePlaces:
+    """The fake service's state: its key, its places, scripted faults, and what it received."""
+
+    api_key: str = field(default_factory=lambda: "AIzaFAKE" + secrets.token_urlsafe(24))
+    places: list[dict[str, Any]] = field(default_factory=lambda: sample_places(45))
+    faults: deque[Fault] = field(default_factory=deque)
+    """Consumed one per request, before any other check."""
+    delay: float = 0.0
+    """Seconds to wait before answering (slow responses)."""
+    retry_after: str | None = None
+    """``Retry-After`` sent with 429/503 answers (Google itself rarely sends one)."""
+    requests: list[RecordedRequest] = field(default_factory=list)
+    base_url: str = ""
+    """Set while ``running()``: what WYSHBONE_GOOGLE_PLACES_BASE_URL would be."""
+    _tokens: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def fail_next(self, fault: Fault, times: int = 1) -> None:
+        self.faults.extend([fault] * times)
+
+    @property
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route(SEARCH_TEXT_PATH, self._search_text, methods=["POST"])])
+
+    @contextmanager
+    def running(self) -> Iterator[FakeGooglePlaces]:
+        """Serve the fake on a free port for the block, with ``base_url`` set."""
+        with serve_asgi(self.app) as base_url:
+            self.base_url = base_url
+            try:
+                yield self
+            finally:
+                self.base_url = ""
+
+    async def _search_text(self, request: Request) -> Response:
+        raw = await request.body()
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        self.requests.append(
+            RecordedRequest(
+                request.method, str(request.url), {k.lower(): v for k, v in request.headers.items()}, body
+            )
+        )
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.faults:
+            return self._fault(self.faults.popleft())
+        return self._answer(request, body)
+
+    def _answer(self, request: Request, body: Any) -> Response:
+        key = request.headers.get("x-goog-api-key") or request.query_params.get("key")
+        if key != self.api_key:
+            return _error(
+                400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", "API_KEY_INVALID"
+            )
+        mask = request.headers.get("x-goog-fieldmask") or request.query_params.get("fields")
+        if not mask:
+            return _error(400, "INVALID_ARGUMENT", _NO_MASK_MESSAGE)
+        if not isinstance(body, dict) or not str(body.get("textQuery") or "").strip():
+            return _error(400, "INVALID_ARGUMENT", "Empty text_query.")
+        page_size = int(body.get("pageSize") or 20)
+        if page_size < 0:
+            return _error(400, "INVALID_ARGUMENT", "page_size must be non-negative.")
+        radius = ((body.get("locationBias") or {}).get("circle") or {}).get("radius", 0)
+        if not 0 <= float(radius) <= 50_000:
+            return _error(
+                400, "INVALID_ARGUMENT", "Invalid radius. Must be between 0.0 and 50000.0, inclusive."
+            )
+        query = str(body["textQuery"])
+        offset = 0
+        if body.get("pageToken"):
+            known = self._tokens.get(str(body["pageToken"]))
+            if known is None or known[0] != query:
+                return _error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "Invalid page token, or the request does not match the one that produced it.",
+                )
+            offset = known[1]
+        # The API returns at most 60 places for a query, 20 a page (larger sizes are treated as 20).
+        matches = self.places[:60]
+        page = matches[offset : offset + min(page_size or 20, 20)]
+        fields = {part.strip() for part in mask.split(",")}
+        answer: dict[str, Any] = {}
+        if page:
+            answer["places"] = [_masked(place, fields) for place in page]
+        end = offset + len(page)
+        if end < len(matches) and ("nextPageToken" in fields or "*" in fields):
+            token = secrets.token_urlsafe(32)
+            self._tokens[token] = (query, end)
+            answer["nextPageToken"] = token
+        return JSONResponse(answer, media_type="application/json; charset=UTF-8")
+
+    def _fault(self, fault: Fault) -> Response:
+        headers = {"Retry-After": self.retry_after} if self.retry_after else None
+        if fault is Fault.QUOTA_PER_MINUTE:
+            return _quota_error("minute", "min", "600", headers)
+        if fault is Fault.QUOTA_PER_DAY:
+            return _quota_error("day", "d", "1000", headers)
+        if fault is Fault.PERMISSION_DENIED:
+            return _error(
+                403,
+                "PERMISSION_DENIED",
+                f"Places API (New) has not been used in project {PROJECT} before or it is disabled. Enable it by "
+                f"visiting https://console.developers.google.com/apis/api/places.googleapis.com/overview?project={PROJECT} "
+                "then retry.",
+                "SERVICE_DISABLED",
+                {"service": "places.googleapis.com", "consumer": f"projects/{PROJECT}"},
+            )
+        if fault is Fault.INTERNAL:
+            return _error(500, "INTERNAL", "Internal error encountered.")
+        if fault is Fault.UNAVAILABLE:
+            return _error(503, "UNAVAILABLE", "The service is currently unavailable.", headers=headers)
+        if fault is Fault.BAD_GATEWAY_HTML:
+            return Response(_BAD_GATEWAY_PAGE, status_code=502, media_type="text/html; charset=UTF-8")
+        if fault is Fault.MALFORMED:
+            return Response('{"places": [{"id": "ChIJcut', media_type="application/json; charset=UTF-8")
+        return _error(
+            400,
+            "INVALID_ARGUMENT",
+            f"API key not valid: {self.api_key}. Please pass a valid API key.",
+            "API_KEY_INVALID",
+        )
+
+
+def _masked(place: Mapping[str, Any], fields: set[str]) -> dict[str, Any]:
+    if "*" in fields or "places" in fields:
+        return dict(place)
+    wanted = {f.removeprefix("places.").split(".", 1)[0] for f in fields if f.startswith("places.")}
+    return {key: value for key, value in place.items() if key in wanted}
+
+
+def _error(
+    code: int,
+    status: str,
+    message: str,
+    reason: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    more_details: tuple[dict[str, Any], ...] = (),
+) -> JSONResponse:
+    """Google's envelope; the ErrorInfo detail comes first, as Google sends it."""
+    error: dict[str, Any] = {"code": code, "message": message, "status": status}
+    if reason is not None:
+        error["details"] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": reason,
+                "domain": "googleapis.com",
+                "metadata": dict(metadata or {"service": "places.googleapis.com"}),
+            },
+            *more_details,
+        ]
+    return JSONResponse(
+        {"error": error}, status_code=code, headers=headers, media_type="application/json; charset=UTF-8"
+    )
+
+
+def _quota_error(window: str, unit: str, value: str, headers: Mapping[str, str] | None) -> JSONResponse:
+    """What Google sends when a quota runs out: ErrorInfo names the limit, a Help detail links to raising it."""
+    limit = f"SearchTextRequestsPer{window.capitalize()}PerProject"
+    return _error(
+        429,
+        "RESOURCE_EXHAUSTED",
+        f"Quota exceeded for quota metric 'SearchText requests' and limit 'SearchText requests per {window}' of "
+        f"service 'places.googleapis.com' for consumer 'project_number:{PROJECT}'.",
+        "RATE_LIMIT_EXCEEDED",
+        {
+            "quota_location": "global",
+            "quota_metric": "places.googleapis.com/search_text_requests",
+            "consumer": f"projects/{PROJECT}",
+            "service": "places.googleapis.com",
+            "quota_limit_value": value,
+            "quota_limit": limit,
+            "quota_unit": f"1/{unit}/{{project}}",
+        },
+        headers,
+        (
+            {
+                "@type": "type.googleapis.com/google.rpc.Help",
+                "links": [
+                    {
+                        "description": "Request a higher quota limit.",
+                        "url": "https://cloud.google.com/docs/quotas/help/request_increase",
+                    }
+                ],
+            },
+        ),
+    )
+
+
+_NO_MASK_MESSAGE = (
+    "FieldMask is a required parameter. See https://cloud.google.com/apis/docs/system-parameters on how to "
+    "provide it. As an example, you can set the header 'X-Goog-FieldMask' to value 'places.displayName', "
+    "'places.id' to ask for the display name and the place ID of a place. You can also set the value to '*' "
+    "in manual testing to get all the available response fields."
+)
+
+_BAD_GATEWAY_PAGE = (
+    "<!DOCTYPE html><html lang=en><meta charset=utf-8><title>Error 502 (Server Error)!!1</title>"
+    "<p><b>502.</b> <ins>That’s an error.</ins><p>The server encountered a temporary error and could not "
+    "complete your request.<p>Please try again in 30 seconds. <ins>That’s all we know.</ins>"
+)
