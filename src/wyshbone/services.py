@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import httpx
+
 from wyshbone.config import Settings
 from wyshbone.domain.gazetteer import Gazetteer
 from wyshbone.domain.goals import apply_overrides
@@ -37,6 +39,7 @@ from wyshbone.domain.progress import project
 from wyshbone.errors import InputError, NotFoundError, PlanStateError, UnplannableGoalError
 from wyshbone.executor import EventCallback, Runtime, emit_plan_event, execute_lead_generation_plan
 from wyshbone.geodata import load_gazetteer
+from wyshbone.providers.http import make_client
 from wyshbone.storage.repository import Message, PlanHead, PlanRow, PlanStore, open_store
 from wyshbone.tools.builtin import build_registry
 from wyshbone.tools.registry import ToolRegistry
@@ -100,6 +103,8 @@ class Supervisor:
     store: PlanStore
     registry: ToolRegistry
     gazetteer: Gazetteer
+    http: httpx.AsyncClient | None = None
+    """The one HTTP client every online provider shares (closed with the supervisor)."""
     bus: EventBus = field(default_factory=EventBus)
     _memo: OrderedDict[str, _Memo] = field(default_factory=OrderedDict)
 
@@ -107,9 +112,13 @@ class Supervisor:
     async def open(cls, settings: Settings, *, store_url: str | None = None) -> Supervisor:
         gazetteer = await asyncio.to_thread(load_gazetteer, settings.open_data_dir)
         store = open_store(store_url or settings.store_url)
-        return cls(settings, store, build_registry(settings=settings, store=store), gazetteer)
+        http = make_client()
+        registry = build_registry(settings=settings, store=store, client=http)
+        return cls(settings, store, registry, gazetteer, http)
 
     async def close(self) -> None:
+        if self.http is not None:
+            await self.http.aclose()
         await self.store.close()
 
     def context(self, user: SupervisorUserContext) -> LeadGenContext:

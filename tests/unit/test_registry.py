@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from wyshbone.config import Settings
@@ -68,9 +69,10 @@ async def test_new_tool_is_one_registration_and_runs_in_a_plan() -> None:
     ]
 
 
-def test_build_registry_puts_plugin_providers_first(tmp_path: Path) -> None:
+async def test_build_registry_puts_plugin_providers_first(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, plugins="tests.fakes.slow_tools:providers")
-    registry = build_registry(settings=settings, store=MemoryStore())
+    async with httpx.AsyncClient() as client:
+        registry = build_registry(settings=settings, store=MemoryStore(), client=client)
     chain = [p.info.name for p in registry.spec("HUNTER_DOMAIN_LOOKUP").providers]
     assert chain == ["slow_test_fake", "hunter"]
 
@@ -83,6 +85,9 @@ def test_build_registry_puts_plugin_providers_first(tmp_path: Path) -> None:
         "tests.fakes.slow_tools:NAME",  # not a function
     ],
 )
-def test_build_registry_bad_plugin_fails_loudly(tmp_path: Path, entry: str) -> None:
-    with pytest.raises(RegistryError, match="WYSHBONE_PLUGINS entry"):
-        build_registry(settings=Settings(home=tmp_path, plugins=entry), store=MemoryStore())
+async def test_build_registry_bad_plugin_fails_loudly(tmp_path: Path, entry: str) -> None:
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(RegistryError, match="WYSHBONE_PLUGINS entry"):
+            build_registry(
+                settings=Settings(home=tmp_path, plugins=entry), store=MemoryStore(), client=client
+            )

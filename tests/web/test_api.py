@@ -58,7 +58,7 @@ async def test_api_start_approve_progress_result_leads(client: httpx.AsyncClient
     assert plan["estimate"]["steps"][1] == {
         "stepId": "hunter_domain_lookup_1",
         "willRun": False,
-        "reason": "no provider configured (hunter: domain lookup is not built yet)",
+        "reason": "no provider configured (hunter: set WYSHBONE_HUNTER_API_KEY)",
     }
     assert (await client.get(f"/api/plan/{plan_id}/progress", headers=ME)).json()["status"] == "pending"
     assert (await client.get(f"/api/plan/{plan_id}/result", headers=ME)).status_code == 409

@@ -1,7 +1,7 @@
 """The built-in tools: one registry entry per ``LeadToolIdentifier``.
 
-Tools whose providers are not built yet are registered with an empty chain, so plans show them as
-"will be skipped: no provider configured" and the executor skips them by design.
+A provider without its key or setting is in the chain but not configured: plans show the step as
+"will be skipped: no provider configured" and the executor skips it by design, never calling out.
 """
 
 from __future__ import annotations
@@ -9,17 +9,23 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 
+import httpx
+
 from wyshbone.config import Settings
 from wyshbone.domain.models import LeadToolIdentifier as T
+from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import RegistryError
+from wyshbone.providers.hunter import HunterClient, hunter_provider_info
 from wyshbone.storage.repository import PlanStore
+from wyshbone.tools.contacts import domain_lookup_provider, enrich_provider
 from wyshbone.tools.lead_list import lead_store_provider
-from wyshbone.tools.lead_search import local_directory_provider
+from wyshbone.tools.lead_search import google_places_provider, local_directory_provider, overpass_provider
 from wyshbone.tools.registry import Provider, ToolRegistry, ToolSpec, unavailable
 
 
-def build_registry(*, settings: Settings, store: PlanStore) -> ToolRegistry:
-    registry = _builtin(settings, store)
+def build_registry(*, settings: Settings, store: PlanStore, client: httpx.AsyncClient) -> ToolRegistry:
+    """The built-in tools over ``client`` (the one shared HTTP client), then any plugins' providers."""
+    registry = _builtin(settings, store, client)
     for entry in filter(None, (e.strip() for e in settings.plugins.split(","))):
         for tool, provider in load_plugin(entry)(settings):
             registry.add_provider(tool, provider)
@@ -38,16 +44,22 @@ def load_plugin(entry: str) -> Callable[[Settings], Iterable[tuple[str, Provider
     return plugin  # type: ignore[no-any-return]
 
 
-def _builtin(settings: Settings, store: PlanStore) -> ToolRegistry:
+def _builtin(settings: Settings, store: PlanStore, client: httpx.AsyncClient) -> ToolRegistry:
+    key = settings.hunter_api_key.get_secret_value() if settings.hunter_api_key else ""
+    hunter = HunterClient(api_key=key, base_url=settings.hunter_base_url, client=client) if key else None
+    search_chain = (
+        local_directory_provider(settings.directory_file),
+        overpass_provider(settings, client),
+        google_places_provider(settings, client),
+    )
     return ToolRegistry.of(
         [
-            ToolSpec(T.GLOBAL_DB_SEARCH, (local_directory_provider(settings.directory_file),)),
+            ToolSpec(T.GLOBAL_DB_SEARCH, search_chain),
+            ToolSpec(T.GOOGLE_PLACES_SEARCH, (google_places_provider(settings, client),)),
             ToolSpec(
-                T.GOOGLE_PLACES_SEARCH,
-                (unavailable("google_places", "Google Places support is not built yet"),),
+                T.HUNTER_DOMAIN_LOOKUP, (domain_lookup_provider(hunter_provider_info(settings), hunter),)
             ),
-            ToolSpec(T.HUNTER_DOMAIN_LOOKUP, (unavailable("hunter", "domain lookup is not built yet"),)),
-            ToolSpec(T.HUNTER_ENRICH, (unavailable("hunter", "contact enrichment is not built yet"),)),
+            ToolSpec(T.HUNTER_ENRICH, (_enrich(settings, hunter, client),)),
             ToolSpec(T.LEAD_LIST_SAVE, (lead_store_provider(store),)),
             ToolSpec(
                 T.EMAIL_SEQUENCE_SETUP,
@@ -55,4 +67,25 @@ def _builtin(settings: Settings, store: PlanStore) -> ToolRegistry:
             ),
             ToolSpec(T.MONITOR_SETUP, (unavailable("monitor", "monitors are not built yet"),)),
         ]
+    )
+
+
+def _enrich(settings: Settings, hunter: HunterClient | None, client: httpx.AsyncClient) -> Provider:
+    """Emails from the business's own website (when crawling is on), then Hunter (when it has a key)."""
+    hunter_info = hunter_provider_info(settings)
+    sources = [
+        name for name, on in (("website", settings.website_crawl), ("hunter", hunter is not None)) if on
+    ]
+    info = ProviderInfo(
+        "+".join(sources) or "hunter",
+        configured=bool(sources),
+        reason=None if sources else "set WYSHBONE_HUNTER_API_KEY, or WYSHBONE_WEBSITE_CRAWL=true",
+        unit_price_usd=hunter_info.unit_price_usd if hunter is not None else None,
+    )
+    return enrich_provider(
+        info,
+        hunter,
+        client=client,
+        crawl_websites=settings.website_crawl,
+        allow_private=settings.allow_private_addresses,
     )

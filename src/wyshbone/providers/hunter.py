@@ -1,0 +1,367 @@
+"""Hunter.io v2: domain search (a domain or company name → its domain, organisation and emails) and the verifier.
+
+Hunter's own meanings of its status codes (403 = rate limited, 429 = quota used up, 451 = a claimed address,
+202 = verification still running) and its error body ``{"errors": [{id, code, details}]}`` are read here, once.
+The key travels only in the ``X-API-KEY`` header, so a logged URL can never leak it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import functools
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+
+from wyshbone.config import Settings
+from wyshbone.domain.models import ContactEmail
+from wyshbone.domain.planner import ProviderInfo
+from wyshbone.errors import PermanentToolError, RetryableToolError
+from wyshbone.providers.http import StatusMeaning, raise_for_status, transport_error
+
+__all__ = [
+    "DOMAIN_SEARCH_PATH",
+    "DOMAIN_SEARCH_UNIT_PRICE_USD",
+    "EMAIL_VERIFIER_PATH",
+    "HUNTER",
+    "MAX_LIMIT",
+    "ClaimedEmailError",
+    "DomainSearch",
+    "HunterApiError",
+    "HunterClient",
+    "HunterLimiters",
+    "Limiter",
+    "WindowLimiter",
+    "contact_from_email",
+    "hunter_limiters",
+    "hunter_provider_info",
+    "parse_domain_search",
+    "parse_errors",
+    "parse_verification",
+    "status_meanings",
+]
+
+HUNTER = "hunter"
+DOMAIN_SEARCH_PATH = "/v2/domain-search"
+EMAIL_VERIFIER_PATH = "/v2/email-verifier"
+MAX_LIMIT = 100
+"""Hunter returns at most 100 emails per domain-search request."""
+
+# Hunter Starter list price: $49 a month for about 1,000 searches, so one domain search ≈ $0.049.
+# (Verifications cost half a search each; they are optional and not priced separately here.)
+DOMAIN_SEARCH_UNIT_PRICE_USD = 0.049
+
+
+class ClaimedEmailError(PermanentToolError):
+    """The person behind this address asked Hunter not to process it: drop it and add it to the suppression list."""
+
+    def __init__(self, email: str, message: str | None = None) -> None:
+        self.email = email
+        """The claimed address (kept out of the message, so logs do not repeat it)."""
+        super().__init__(message)
+
+
+def hunter_provider_info(settings: Settings) -> ProviderInfo:
+    """What the planner shows: configured iff a key is set, priced per domain search."""
+    key = settings.hunter_api_key
+    configured = key is not None and bool(key.get_secret_value())
+    return ProviderInfo(
+        HUNTER,
+        configured=configured,
+        reason=None if configured else "set WYSHBONE_HUNTER_API_KEY",
+        unit_price_usd=DOMAIN_SEARCH_UNIT_PRICE_USD,
+    )
+
+
+# --- rate limits ------------------------------------------------------------------------------------------
+
+
+class Limiter(Protocol):
+    """Anything that waits until one more request is allowed (``http.RateLimiter`` is one)."""
+
+    async def acquire(self) -> None: ...
+
+
+@dataclass
+class WindowLimiter:
+    """At most ``rate`` grants in any ``per`` seconds, for every ``(rate, per)`` in ``windows`` at once.
+
+    Checking all windows in one step keeps both of Hunter's limits exact (two limiters acquired one after the
+    other can each be right while the pair is not). No asyncio primitive is held, so one instance serves every
+    event loop of the process; it is not meant to be shared between threads.
+    """
+
+    windows: tuple[tuple[int, float], ...]
+    """``(rate, per)`` pairs, e.g. ``((15, 1.0), (500, 60.0))``."""
+    clock: Callable[[], float] = time.monotonic
+    """Seconds, monotonic."""
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    _granted: list[float] = field(default_factory=list)
+
+    async def acquire(self) -> None:
+        while True:
+            now = self.clock()
+            wait = self._wait(now)
+            if wait <= 0:
+                # No await between the check and the append: no other task can take the same slot.
+                self._granted.append(now)
+                return
+            await self.sleep(wait)
+
+    def _wait(self, now: float) -> float:
+        """Seconds until every window has room at ``now`` (≤ 0: room now); forgets grants no window still sees."""
+        longest = max(per for _, per in self.windows)
+        del self._granted[: bisect.bisect_right(self._granted, now - longest)]
+        wait = 0.0
+        for rate, per in self.windows:
+            inside = len(self._granted) - bisect.bisect_right(self._granted, now - per)
+            if inside >= rate:
+                # The window has room once its oldest ``inside - rate + 1`` grants have left it.
+                wait = max(wait, self._granted[-rate] + per - now)
+        return wait
+
+
+@dataclass(frozen=True, slots=True)
+class HunterLimiters:
+    """The process-wide limiters every Hunter client shares, so concurrent steps and plans stay within them."""
+
+    search: WindowLimiter
+    """Domain search: 15 requests/s and 500/min (Hunter's limit for most endpoints)."""
+    verify: WindowLimiter
+    """Email verifier: 10 requests/s and 300/min."""
+
+
+@functools.cache
+def hunter_limiters() -> HunterLimiters:
+    """The shared limiters (one pair per process)."""
+    return HunterLimiters(
+        search=WindowLimiter(((15, 1.0), (500, 60.0))),
+        verify=WindowLimiter(((10, 1.0), (300, 60.0))),
+    )
+
+
+# --- responses (pure) -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DomainSearch:
+    """What one domain search found."""
+
+    domain: str | None
+    """The domain Hunter searched (for a company search: the domain it found for the name; None if none)."""
+    organization: str | None
+    """The organisation's name as Hunter knows it."""
+    emails: tuple[ContactEmail, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HunterApiError:
+    """One entry of Hunter's ``errors`` list."""
+
+    id: str
+    """``wrong_params``, ``authentication_failed``, ``too_many_requests``, ``claimed_email``..."""
+    code: int
+    details: str
+
+
+def parse_errors(body: object) -> tuple[HunterApiError, ...]:
+    """``{"errors": [{"id", "code", "details"}, ...]}`` read; empty when the body is not that shape."""
+    errors = body.get("errors") if isinstance(body, Mapping) else None
+    found = []
+    for entry in errors if isinstance(errors, list) else ():
+        if isinstance(entry, Mapping):
+            code = entry.get("code")
+            found.append(
+                HunterApiError(
+                    id=str(entry.get("id") or ""),
+                    code=code if isinstance(code, int) and not isinstance(code, bool) else 0,
+                    details=str(entry.get("details") or ""),
+                )
+            )
+    return tuple(found)
+
+
+def status_meanings(errors: tuple[HunterApiError, ...] = (), *, secret: str = "") -> dict[int, StatusMeaning]:
+    """What Hunter's status codes mean, with Hunter's own words appended (scrubbed of ``secret``)."""
+    first = errors[0] if errors else None
+    said = f" ({first.id}): {_scrub(first.details, secret)}" if first else ""
+    return {
+        400: StatusMeaning(False, f"HTTP 400: the request was refused{said}"),
+        401: StatusMeaning(False, f"HTTP 401: the key was refused (check WYSHBONE_HUNTER_API_KEY){said}"),
+        403: StatusMeaning(True, f"HTTP 403: rate limited{said}"),
+        404: StatusMeaning(False, f"HTTP 404: no such endpoint (check WYSHBONE_HUNTER_BASE_URL){said}"),
+        429: StatusMeaning(False, f"HTTP 429: quota used up for this run{said}"),
+        451: StatusMeaning(False, f"HTTP 451: the person asked not to be processed{said}"),
+    }
+
+
+def contact_from_email(entry: Mapping[str, Any]) -> ContactEmail | None:
+    """One ``data.emails[]`` entry as a contact; None without an address."""
+    value = _text(entry.get("value"))
+    if value is None:
+        return None
+    verification = entry.get("verification")
+    status = _text(verification.get("status")) if isinstance(verification, Mapping) else None
+    return ContactEmail(
+        value=value,
+        source=HUNTER,
+        verification=status or "unknown",
+        score=_score(entry.get("confidence")),
+        type=_text(entry.get("type")),
+        first_name=_text(entry.get("first_name")),
+        last_name=_text(entry.get("last_name")),
+        position=_text(entry.get("position")),
+    )
+
+
+def parse_domain_search(payload: Mapping[str, Any]) -> DomainSearch:
+    """A domain-search body (``data.domain``, ``data.organization``, ``data.emails[]``) read."""
+    data = _data(payload)
+    emails = data.get("emails") or []
+    if not isinstance(emails, list):
+        raise PermanentToolError(f"{HUNTER}: unexpected response: 'data.emails' is not a list")
+    found = (contact_from_email(entry) for entry in emails if isinstance(entry, Mapping))
+    return DomainSearch(
+        domain=_text(data.get("domain")),
+        organization=_text(data.get("organization")),
+        emails=tuple(contact for contact in found if contact is not None),
+    )
+
+
+def parse_verification(payload: Mapping[str, Any], email: str) -> ContactEmail:
+    """An email-verifier body: Hunter's ``data.status`` and ``data.score`` kept as they are."""
+    data = _data(payload)
+    return ContactEmail(
+        value=_text(data.get("email")) or email,
+        source=HUNTER,
+        verification=_text(data.get("status")) or "unknown",
+        score=_score(data.get("score")),
+    )
+
+
+def _data(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    data = payload.get("data")
+    if not isinstance(data, Mapping):
+        raise PermanentToolError(f"{HUNTER}: unexpected response: no 'data' object")
+    return data
+
+
+def _text(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _score(value: object) -> int | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return max(0, min(100, round(value)))
+    return None
+
+
+def _scrub(text: str, secret: str) -> str:
+    text = " ".join(text.split())[:300]
+    return text.replace(secret, "[key]") if secret else text
+
+
+# --- I/O --------------------------------------------------------------------------------------------------
+
+
+class HunterClient:
+    """Hunter's v2 API over the shared httpx client, within the shared rate limits."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        client: httpx.AsyncClient,
+        search_limiter: Limiter | None = None,
+        verify_limiter: Limiter | None = None,
+        verify_polls: int = 5,
+        poll_interval: float = 1.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """Limiters default to the process-wide ``hunter_limiters()``; a verification still running (202) is
+        asked again up to ``verify_polls`` times, ``poll_interval`` seconds apart (``sleep`` waits)."""
+        self._api_key = api_key
+        self._base_url = base_url.rstrip("/")
+        self._client = client
+        shared = hunter_limiters()
+        self._search_limiter: Limiter = search_limiter or shared.search
+        self._verify_limiter: Limiter = verify_limiter or shared.verify
+        self._verify_polls = max(1, verify_polls)
+        self._poll_interval = poll_interval
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"HunterClient(base_url={self._base_url!r})"
+
+    async def domain_search(
+        self, *, domain: str | None = None, company: str | None = None, limit: int = 10
+    ) -> DomainSearch:
+        """Emails Hunter knows for a domain, or for a company name (Hunter then finds the domain)."""
+        params: dict[str, str | int] = {"limit": max(1, min(limit, MAX_LIMIT))}
+        if domain:
+            params["domain"] = domain
+        elif company:
+            params["company"] = company
+        else:
+            raise PermanentToolError(f"{HUNTER}: domain search needs a domain or a company name")
+        await self._search_limiter.acquire()
+        response = await self._get(DOMAIN_SEARCH_PATH, params)
+        self._raise_for_status(response)
+        return parse_domain_search(self._json(response))
+
+    async def verify(self, email: str) -> ContactEmail:
+        """Hunter's verdict on one address (status and score); polls while Hunter answers 202 (still running).
+
+        Raises ``ClaimedEmailError`` when the person behind the address asked not to be processed.
+        """
+        for _ in range(self._verify_polls):
+            await self._verify_limiter.acquire()
+            response = await self._get(EMAIL_VERIFIER_PATH, {"email": email})
+            if response.status_code == 202:
+                await self._sleep(self._poll_interval)
+                continue
+            if response.status_code == 451:
+                errors = parse_errors(_json_or_none(response))
+                meaning = status_meanings(errors, secret=self._api_key)[451]
+                raise ClaimedEmailError(email, f"{HUNTER}: {meaning.message}")
+            self._raise_for_status(response)
+            return parse_verification(self._json(response), email)
+        raise RetryableToolError(
+            f"{HUNTER}: verification still running after {self._verify_polls} polls",
+            retry_after=self._poll_interval,
+        )
+
+    async def _get(self, path: str, params: Mapping[str, str | int]) -> httpx.Response:
+        try:
+            return await self._client.get(
+                self._base_url + path, params=params, headers={"X-API-KEY": self._api_key}
+            )
+        except httpx.HTTPError as exc:
+            raise transport_error(HUNTER, exc) from exc
+
+    def _raise_for_status(self, response: httpx.Response) -> None:
+        if not response.is_success:
+            meanings = status_meanings(parse_errors(_json_or_none(response)), secret=self._api_key)
+            raise_for_status(HUNTER, response, meanings)
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Mapping[str, Any]:
+        payload = _json_or_none(response)
+        if not isinstance(payload, dict):
+            # A healthy answer whose body is cut off or garbled: the service (or a proxy) misbehaved.
+            raise RetryableToolError(f"{HUNTER}: HTTP {response.status_code} with a body that is not JSON")
+        return payload
+
+
+def _json_or_none(response: httpx.Response) -> object:
+    try:
+        payload: object = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return payload

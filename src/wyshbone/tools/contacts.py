@@ -1,0 +1,162 @@
+"""HUNTER_DOMAIN_LOOKUP and HUNTER_ENRICH: each lead's web domain, then its email addresses, per-lead waterfalls.
+
+Domain: the lead's own website (registrable domain, offline), else Hunter's domain search by company name.
+Emails: the business's own website (when crawling is enabled), else Hunter's domain search; the first source
+that finds an address wins. Each lead's outcome (found / not found / error, and why) is in the step's data; the
+step fails only when a source fails as a whole (bad key, quota gone, still rate limited after retries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from wyshbone.domain.models import (
+    ContactEmail,
+    Lead,
+    LeadGenStepStatus,
+    LeadToolExecutionEnv,
+    LeadToolExecutionResult,
+)
+from wyshbone.domain.planner import ProviderInfo
+from wyshbone.providers.hunter import ClaimedEmailError, HunterClient
+from wyshbone.providers.website import discover_contacts, registrable_domain
+from wyshbone.tools.registry import Provider
+
+Crawl = Callable[[str], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one lead's lookup came to."""
+
+    source_id: str
+    outcome: str
+    """"found" | "not_found" | "error"."""
+    via: str | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"sourceId": self.source_id, "outcome": self.outcome, "via": self.via, "reason": self.reason}
+
+
+def step_leads(env: LeadToolExecutionEnv, *step_ids: str) -> list[Lead]:
+    """The leads of the first of ``step_ids`` that succeeded and carries leads."""
+    for step_id in step_ids:
+        result = env.prior_results.get(step_id)
+        if result is not None and result.status is LeadGenStepStatus.SUCCEEDED and result.data:
+            items = result.data.get("leads")
+            if items is not None:
+                return [Lead.model_validate(item) for item in items]
+    return []
+
+
+def _result(
+    leads: list[Lead], outcomes: list[Outcome], extra: dict[str, Any] | None = None
+) -> LeadToolExecutionResult:
+    found = sum(o.outcome == "found" for o in outcomes)
+    data = {
+        "leads": [lead.to_json_dict() for lead in leads],
+        "outcomes": [o.to_json() for o in outcomes],
+        "found": found,
+        "notFound": sum(o.outcome == "not_found" for o in outcomes),
+        "errors": sum(o.outcome == "error" for o in outcomes),
+        **(extra or {}),
+    }
+    return LeadToolExecutionResult(success=True, data=data)
+
+
+def domain_lookup_provider(info: ProviderInfo, hunter: HunterClient | None) -> Provider:
+    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+        leads = step_leads(env, str(params.get("sourceStepId") or ""))[: int(params.get("limit") or 20)]
+        updated, outcomes = [], []
+        for lead in leads:
+            new, outcome = await _domain_for(lead, hunter)
+            updated.append(new)
+            outcomes.append(outcome)
+        return _result(updated, outcomes)
+
+    return Provider(info, run)
+
+
+async def _domain_for(lead: Lead, hunter: HunterClient | None) -> tuple[Lead, Outcome]:
+    if lead.domain:
+        return lead, Outcome(
+            lead.source_id, "found", lead.provenance.get("domain", lead.source), "already known"
+        )
+    if lead.website and (domain := registrable_domain(lead.website)):
+        return _with(lead, domain=domain, via="website"), Outcome(lead.source_id, "found", "website")
+    if hunter is None:
+        return lead, Outcome(lead.source_id, "not_found", None, "no website, and Hunter is not configured")
+    found = await hunter.domain_search(company=lead.name, limit=1)
+    if not found.domain:
+        return lead, Outcome(lead.source_id, "not_found", "hunter", "Hunter knows no domain for this name")
+    return _with(lead, domain=found.domain, via="hunter"), Outcome(lead.source_id, "found", "hunter")
+
+
+def _with(lead: Lead, *, via: str, **fields: Any) -> Lead:
+    provenance = {**lead.provenance, **dict.fromkeys(fields, via)}
+    return lead.model_copy(update={**fields, "provenance": provenance})
+
+
+def enrich_provider(
+    info: ProviderInfo,
+    hunter: HunterClient | None,
+    *,
+    client: httpx.AsyncClient | None,
+    crawl_websites: bool,
+    allow_private: bool = False,
+) -> Provider:
+    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+        sources = (str(params.get("sourceStepId") or ""), str(params.get("leadsStepId") or ""))
+        leads = step_leads(env, *sources)[: int(params.get("limit") or 20)]
+        updated, outcomes, suppressed = [], [], []
+        for lead in leads:
+            emails, outcome, claimed = await _emails_for(
+                lead, hunter, client=client if crawl_websites else None, allow_private=allow_private
+            )
+            suppressed.extend(claimed)
+            updated.append(
+                _with(lead, emails=[e.to_json_dict() for e in emails], via=outcome.via or "")
+                if emails
+                else lead
+            )
+            outcomes.append(outcome)
+        # Opted-out addresses are counted, not repeated: they must not travel further than this decision.
+        return _result(updated, outcomes, {"suppressed": len(suppressed)})
+
+    return Provider(info, run)
+
+
+async def _emails_for(
+    lead: Lead, hunter: HunterClient | None, *, client: httpx.AsyncClient | None, allow_private: bool
+) -> tuple[list[ContactEmail], Outcome, list[str]]:
+    reasons = []
+    if client is not None and lead.website:
+        site = await discover_contacts(lead.website, client=client, allow_private=allow_private)
+        if site.emails:
+            return site.emails, Outcome(lead.source_id, "found", "website"), []
+        reasons.append(f"website: {site.reason or 'no address found'}")
+    if hunter is not None and lead.domain:
+        try:
+            found = await hunter.domain_search(domain=lead.domain, limit=5)
+        except ClaimedEmailError as exc:
+            # The person asked Hunter not to be processed: drop the address, remember not to use it.
+            return (
+                [],
+                Outcome(lead.source_id, "not_found", "hunter", "claimed: the person opted out"),
+                [exc.email],
+            )
+        if found.emails:
+            return list(found.emails), Outcome(lead.source_id, "found", "hunter"), []
+        reasons.append("hunter: no addresses for this domain")
+    elif hunter is not None:
+        reasons.append("hunter: no domain to search")
+    return (
+        [],
+        Outcome(lead.source_id, "not_found", None, "; ".join(reasons) or "no source could be tried"),
+        [],
+    )
