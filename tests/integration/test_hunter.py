@@ -24,6 +24,7 @@ from wyshbone.providers.hunter import (
     WindowLimiter,
     hunter_limiters,
     hunter_provider_info,
+    smoothed,
 )
 
 
@@ -446,16 +447,16 @@ async def test_search_limits_hold_per_second_and_per_minute() -> None:
     def most_within(seconds: float) -> int:
         return max(sum(1 for t in grants if start <= t < start + seconds) for start in grants)
 
-    assert shared.windows == ((15, 1.0), (500, 60.0))
-    assert most_within(1.0) == 15
-    assert most_within(60.0) == 500
-    # 15 a second for 33 s (495), 5 more at 33 s, then nothing until the first grants leave the minute.
-    assert grants[494:501] == [32.0, 33.0, 33.0, 33.0, 33.0, 33.0, 60.0]
+    assert shared.windows == (*smoothed(15, 1.0), (500, 61.0))
+    assert most_within(1.0) <= 15  # Hunter's per-second limit, with a margin for arrival jitter
+    assert most_within(0.1) <= 1  # spread out: no burst at a window's edge
+    assert most_within(60.0) == 500  # the per-minute limit, reached exactly
+    assert grants[500] - grants[0] >= 61.0  # the 501st waits until the first leaves the (stretched) minute
 
 
 def test_hunter_limiters_are_shared_by_the_process() -> None:
     assert hunter_limiters() is hunter_limiters()
-    assert hunter_limiters().verify.windows == ((10, 1.0), (300, 60.0))
+    assert hunter_limiters().verify.windows == (*smoothed(10, 1.0), (300, 61.0))
 
 
 # --- planner ----------------------------------------------------------------------------------------------

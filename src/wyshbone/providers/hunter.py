@@ -136,12 +136,19 @@ class HunterLimiters:
     """Email verifier: 10 requests/s and 300/min."""
 
 
+def smoothed(rate: int, per: float, *, margin: float = 0.05) -> tuple[tuple[int, float], ...]:
+    """Windows that keep ``rate`` per ``per`` as the *server* counts it: a tenth of the rate per tenth of the
+    window (no burst at a window's edge) and a small margin for the jitter between a grant and its arrival."""
+    stretch = 1.0 + margin
+    return ((rate, per * stretch), (max(1, rate // 10), per / 10 * stretch))
+
+
 @functools.cache
 def hunter_limiters() -> HunterLimiters:
     """The shared limiters (one pair per process)."""
     return HunterLimiters(
-        search=WindowLimiter(((15, 1.0), (500, 60.0))),
-        verify=WindowLimiter(((10, 1.0), (300, 60.0))),
+        search=WindowLimiter((*smoothed(15, 1.0), (500, 61.0))),
+        verify=WindowLimiter((*smoothed(10, 1.0), (300, 61.0))),
     )
 
 

@@ -8,9 +8,10 @@ step fails only when a source fails as a whole (bad key, quota gone, still rate 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -43,6 +44,37 @@ class Outcome:
         return {"sourceId": self.source_id, "outcome": self.outcome, "via": self.via, "reason": self.reason}
 
 
+LEADS_AT_ONCE = 16
+"""Leads looked up side by side; the providers' shared rate limiters keep the request rate within bounds."""
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+async def bounded_map(
+    fn: Callable[[T], Awaitable[U]], items: Sequence[T], *, limit: int = LEADS_AT_ONCE
+) -> list[U]:
+    """``fn`` over ``items``, at most ``limit`` at a time, results in the order of ``items``.
+
+    The first provider-wide failure (raised) cancels the rest: the step as a whole failed.
+    """
+    gate = asyncio.Semaphore(limit)
+
+    async def one(item: T) -> U:
+        async with gate:
+            return await fn(item)
+
+    tasks = [asyncio.ensure_future(one(item)) for item in items]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        # Re-raised as it is (not wrapped in a group) so the executor sees the provider's own error.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 def step_leads(env: LeadToolExecutionEnv, *step_ids: str) -> list[Lead]:
     """The leads of the first of ``step_ids`` that succeeded and carries leads."""
     for step_id in step_ids:
@@ -72,12 +104,8 @@ def _result(
 def domain_lookup_provider(info: ProviderInfo, hunter: HunterClient | None) -> Provider:
     async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         leads = step_leads(env, str(params.get("sourceStepId") or ""))[: int(params.get("limit") or 20)]
-        updated, outcomes = [], []
-        for lead in leads:
-            new, outcome = await _domain_for(lead, hunter)
-            updated.append(new)
-            outcomes.append(outcome)
-        return _result(updated, outcomes)
+        found = await bounded_map(lambda lead: _domain_for(lead, hunter), leads)
+        return _result([lead for lead, _ in found], [outcome for _, outcome in found])
 
     return Provider(info, run)
 
@@ -113,11 +141,12 @@ def enrich_provider(
     async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         sources = (str(params.get("sourceStepId") or ""), str(params.get("leadsStepId") or ""))
         leads = step_leads(env, *sources)[: int(params.get("limit") or 20)]
+        crawl_client = client if crawl_websites else None
+        found = await bounded_map(
+            lambda lead: _emails_for(lead, hunter, client=crawl_client, allow_private=allow_private), leads
+        )
         updated, outcomes, suppressed = [], [], []
-        for lead in leads:
-            emails, outcome, claimed = await _emails_for(
-                lead, hunter, client=client if crawl_websites else None, allow_private=allow_private
-            )
+        for lead, (emails, outcome, claimed) in zip(leads, found, strict=True):
             suppressed.extend(claimed)
             updated.append(
                 _with(lead, emails=[e.to_json_dict() for e in emails], via=outcome.via or "")
