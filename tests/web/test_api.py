@@ -24,8 +24,13 @@ GOAL = {"goal": "Find 20 coffee shops in Manchester"}
 
 
 @pytest.fixture
-async def app(real_db: tuple[Path, object], tmp_path: Path, data_dir: Path) -> AsyncIterator[FastAPI]:
-    settings = Settings(home=tmp_path / "home", directory_path=real_db[0], open_data_dir=data_dir)
+async def app(
+    real_db: tuple[Path, object], tmp_path: Path, data_dir: Path, store_url: str
+) -> AsyncIterator[FastAPI]:
+    """The app on SQLite and on Postgres (``store_url`` is parametrized over both)."""
+    settings = Settings(
+        home=tmp_path / "home", directory_path=real_db[0], open_data_dir=data_dir, database_url=store_url
+    )
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
