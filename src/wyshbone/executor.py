@@ -285,7 +285,10 @@ async def execute_step_with_retries(run: _Run, step: LeadGenPlanStep) -> None:
             event = E.STEP_SUCCEEDED if result.status is Status.SUCCEEDED else E.STEP_FAILED
             await run.finish_step(step, result, event)
             return
-        failures.append(f"{provider.info.name}: {outcome.failure}")
+        name = provider.info.name
+        failures.append(
+            outcome.failure if outcome.failure.startswith(f"{name}:") else f"{name}: {outcome.failure}"
+        )
     result = LeadGenStepResult(
         step_id=step.id,
         status=Status.FAILED,

@@ -239,3 +239,39 @@ async def test_executor_resume_does_not_rerun_succeeded_steps() -> None:
     )
     assert len(search.calls) == 1
     assert resumed.step_results == first.step_results
+
+
+async def test_executor_step_waits_for_optional_steps_but_runs_after_their_failure() -> None:
+    plan = LeadGenPlan(
+        id="plan-1",
+        user_id="u1",
+        goal=LeadGenGoal(raw_goal="test"),
+        steps=[
+            LeadGenPlanStep(id="search", title="Search", tool="SEARCH", required=True),
+            LeadGenPlanStep(id="enrich", title="Enrich", tool="ENRICH", depends_on=["search"]),
+            LeadGenPlanStep(
+                id="save",
+                title="Save",
+                tool="SAVE",
+                depends_on=["search"],
+                waits_for=["enrich"],
+                required=True,
+            ),
+        ],
+    )
+    save = ScriptedProvider("store")
+    result, _, _, _ = await run(
+        plan,
+        ToolSpec("SEARCH", (ScriptedProvider("p").provider(),)),
+        ToolSpec(
+            "ENRICH", (ScriptedProvider("hunter", [PermanentToolError("hunter: quota used up")]).provider(),)
+        ),
+        ToolSpec("SAVE", (save.provider(),)),
+    )
+    assert [(r.step_id, r.status.value) for r in result.step_results] == [
+        ("search", "succeeded"),
+        ("enrich", "failed"),
+        ("save", "succeeded"),
+    ]
+    assert save.calls[0]["prior"] == ["enrich", "search"]  # it ran after the enrichment had finished
+    assert result.overall_status is OverallStatus.PARTIAL  # an optional step failed

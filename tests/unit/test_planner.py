@@ -88,7 +88,9 @@ def test_plan_lead_generation_links_steps_and_overfetches() -> None:
     assert by_id["hunter_enrich_1"].params["sourceStepId"] == "hunter_domain_lookup_1"
     assert by_id["lead_list_save_1"].params["sourceStepId"] == "global_db_search_1"
     assert by_id["lead_list_save_1"].params["volume"] == 15
-    assert by_id["lead_list_save_1"].depends_on == ["hunter_enrich_1"]
+    # the list needs the search; it waits for the (optional) enrichment but is saved even if that failed
+    assert by_id["lead_list_save_1"].depends_on == ["global_db_search_1"]
+    assert by_id["lead_list_save_1"].waits_for == ["hunter_domain_lookup_1", "hunter_enrich_1"]
     assert by_id["email_sequence_setup_1"].title == "Prepare Outreach"
     assert by_id["email_sequence_setup_1"].depends_on == ["lead_list_save_1"]
 

@@ -46,11 +46,11 @@ class Frontier:
         self._steps = {s.id: s for s in plan.steps}
         self._dependants: dict[str, list[str]] = {s.id: [] for s in plan.steps}
         for step in plan.steps:
-            for dep in step.depends_on:
+            for dep in (*step.depends_on, *step.waits_for):
                 self._dependants[dep].append(step.id)
         self._results: dict[str, LeadGenStepResult] = dict(done or {})
         self._open: dict[str, int] = {
-            s.id: sum(d not in self._results for d in s.depends_on)
+            s.id: sum(d not in self._results for d in (*s.depends_on, *s.waits_for))
             for s in plan.steps
             if s.id not in self._results
         }

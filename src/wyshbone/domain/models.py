@@ -150,6 +150,9 @@ class LeadGenPlanStep(CamelModel):
     """A ``LeadToolIdentifier`` value, or the name of any tool registered in the tool registry."""
     params: dict[str, Any] = Field(default_factory=dict)
     depends_on: list[str] = Field(default_factory=list)
+    """Steps whose output this step needs: if one fails, this step is skipped."""
+    waits_for: list[str] = Field(default_factory=list)
+    """Steps this step runs after, whatever their outcome (it uses their output when there is some)."""
     description: str = ""
     """What the step will do, in plain words."""
     required: bool = False

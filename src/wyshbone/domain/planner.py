@@ -150,7 +150,9 @@ def plan_lead_generation(
                 "listName": list_name,
                 "volume": goal.volume,
             },
-            depends_on=[enrich],
+            depends_on=[search],
+            # Enrichment is optional: the list waits for it, and is saved (with what was found) even if it failed.
+            waits_for=[domains, enrich],
         ),
     ]
     if "email" in goal.preferred_channels:
@@ -209,6 +211,7 @@ def _step(
     *,
     params: dict[str, object],
     depends_on: list[str],
+    waits_for: list[str] | None = None,
 ) -> LeadGenPlanStep:
     spec = _SPECS[tool]
     return LeadGenPlanStep(
@@ -217,6 +220,7 @@ def _step(
         tool=tool,
         params=params,
         depends_on=depends_on,
+        waits_for=waits_for or [],
         description=spec.description,
         required=spec.required,
         providers=[p.name for p in catalog.get(tool, ())],
@@ -283,12 +287,12 @@ def validate_plan(plan: LeadGenPlan) -> None:
             problems.append(f"duplicate step id {sid!r}")
         seen.add(sid)
     for step in plan.steps:
-        for dep in step.depends_on:
+        for dep in (*step.depends_on, *step.waits_for):
             if dep not in seen:
                 problems.append(f"step {step.id!r} depends on unknown step {dep!r}")
             elif dep == step.id:
                 problems.append(f"step {step.id!r} depends on itself")
-    cycle = _find_cycle({s.id: [d for d in s.depends_on if d in seen] for s in plan.steps})
+    cycle = _find_cycle({s.id: [d for d in (*s.depends_on, *s.waits_for) if d in seen] for s in plan.steps})
     if cycle and len(cycle) > 2:
         problems.append("dependency cycle: " + " → ".join(cycle))
     if problems:
