@@ -1,7 +1,6 @@
 """A fake Google Places API (New) on 127.0.0.1: ``POST /v1/places:searchText`` with the real field mask rules,
 paging, error envelopes and status codes, driven by scripted faults and recording every request.
 
-Also ``serve_asgi``: run any ASGI app under uvicorn in a background thread on a free port (the Overpass fake uses it).
 """
 
 from __future__ import annotations
@@ -9,51 +8,21 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import socket
-import threading
-import time
 from collections import deque
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+
+from tests.fakes.server import ServedFake
 
 SEARCH_TEXT_PATH = "/v1/places:searchText"
 PROJECT = "123456789012"
-
-
-@contextmanager
-def serve_asgi(app: ASGIApp) -> Iterator[str]:
-    """Serve ``app`` on a free 127.0.0.1 port for the duration of the block; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_level="warning", lifespan="off", ws="none", access_log=False, timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"fake:{port}")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the fake server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +86,7 @@ def sample_places(
 
 
 @dataclass
-class FakeGooglePlaces:
+class FakeGooglePlaces(ServedFake):
     """The fake service's state: its key, its places, scripted faults, and what it received."""
 
     api_key: str = field(default_factory=lambda: "AIzaFAKE" + secrets.token_urlsafe(24))
@@ -139,16 +108,6 @@ class FakeGooglePlaces:
     @property
     def app(self) -> Starlette:
         return Starlette(routes=[Route(SEARCH_TEXT_PATH, self._search_text, methods=["POST"])])
-
-    @contextmanager
-    def running(self) -> Iterator[FakeGooglePlaces]:
-        """Serve the fake on a free port for the block, with ``base_url`` set."""
-        with serve_asgi(self.app) as base_url:
-            self.base_url = base_url
-            try:
-                yield self
-            finally:
-                self.base_url = ""
 
     async def _search_text(self, request: Request) -> Response:
         raw = await request.body()

@@ -10,8 +10,7 @@ import asyncio
 import secrets
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -21,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.google_places import serve_asgi
+from tests.fakes.server import ServedFake
 
 DOMAIN_SEARCH_PATH = "/v2/domain-search"
 EMAIL_VERIFIER_PATH = "/v2/email-verifier"
@@ -134,7 +133,7 @@ def sample_companies() -> dict[str, Company]:
 
 
 @dataclass
-class FakeHunter:
+class FakeHunter(ServedFake):
     """The fake service's state: its key, its data, scripted faults, and what it received."""
 
     api_key: str = field(default_factory=lambda: "hunterFAKE" + secrets.token_hex(20))
@@ -182,16 +181,6 @@ class FakeHunter:
                 Route(EMAIL_VERIFIER_PATH, self._email_verifier, methods=["GET"]),
             ]
         )
-
-    @contextmanager
-    def running(self) -> Iterator[FakeHunter]:
-        """Serve the fake on a free port for the block, with ``base_url`` set."""
-        with serve_asgi(self.app) as base_url:
-            self.base_url = base_url
-            try:
-                yield self
-            finally:
-                self.base_url = ""
 
     # --- handlers ---
 

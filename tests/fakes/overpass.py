@@ -9,8 +9,7 @@ import asyncio
 import math
 import re
 from collections import deque
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -21,7 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.google_places import RecordedRequest, serve_asgi
+from tests.fakes.google_places import RecordedRequest
+from tests.fakes.server import ServedFake
 
 INTERPRETER_PATH = "/api/interpreter"
 
@@ -91,7 +91,7 @@ def manchester_elements() -> list[dict[str, Any]]:
 
 
 @dataclass
-class FakeOverpass:
+class FakeOverpass(ServedFake):
     """The fake service's state: its data, scripted faults, a delay, and what it received."""
 
     elements: list[dict[str, Any]] = field(default_factory=manchester_elements)
@@ -116,15 +116,6 @@ class FakeOverpass:
     @property
     def app(self) -> Starlette:
         return Starlette(routes=[Route(INTERPRETER_PATH, self._interpreter, methods=["GET", "POST"])])
-
-    @contextmanager
-    def running(self) -> Iterator[FakeOverpass]:
-        with serve_asgi(self.app) as base_url:
-            self.base_url = base_url
-            try:
-                yield self
-            finally:
-                self.base_url = ""
 
     async def _interpreter(self, request: Request) -> Response:
         # The body is form-encoded (``data=<query>``); parsed by hand so the fake needs no multipart package.
