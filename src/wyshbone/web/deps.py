@@ -8,18 +8,20 @@ from fastapi import Depends, Request, Response
 
 from wyshbone.services import PlanRunner, Supervisor
 
+# Async on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per dependency per request.
 
-def get_supervisor(request: Request) -> Supervisor:
+
+async def get_supervisor(request: Request) -> Supervisor:
     supervisor: Supervisor = request.app.state.supervisor
     return supervisor
 
 
-def get_runner(request: Request) -> PlanRunner:
+async def get_runner(request: Request) -> PlanRunner:
     runner: PlanRunner = request.app.state.runner
     return runner
 
 
-def get_session_id(request: Request, response: Response) -> str:
+async def get_session_id(request: Request, response: Response) -> str:
     """The one way every route learns whose session it serves."""
     session_id: str = request.app.state.sessions(request, response)
     return session_id
