@@ -265,11 +265,20 @@ def _print_outcome(result: LeadGenExecutionResult, leads: list[Lead] | Any, sett
     out.print(f"[bold]Overall:[/] [{colour}]{result.overall_status.value}[/]")
     if leads:
         table = Table(title=f"{len(leads)} leads saved")
-        for col in ("#", "Name", "Address", "Postcode", "km", "Source"):
+        with_contacts = any(lead.domain or lead.emails for lead in leads)
+        columns = ["#", "Name", "Address", "Postcode", "km", "Source"] + (
+            ["Domain", "Email"] if with_contacts else []
+        )
+        for col in columns:
             table.add_column(col)
         for i, lead in enumerate(leads, start=1):
             dist = f"{lead.distance_km:.1f}" if lead.distance_km is not None else ""
-            table.add_row(str(i), lead.name, lead.address or "", lead.postcode or "", dist, lead.source_id)
+            row = [str(i), lead.name, lead.address or "", lead.postcode or "", dist, lead.source_id]
+            if with_contacts:
+                email = lead.emails[0] if lead.emails else None
+                found = f"{email['value']} ({email.get('verification', 'unverified')})" if email else ""
+                row += [lead.domain or "", found]
+            table.add_row(*row)
         out.print(table)
         out.print(
             f"Saved in {settings.store_url.split('///')[-1]} · export: wyshbone leads {result.plan_id} --csv"
