@@ -266,29 +266,54 @@ async def execute_step_with_retries(run: _Run, step: LeadGenPlanStep) -> None:
         await run.finish_step(step, result, E.STEP_SKIPPED)
         return
     await run.emit(E.STEP_STARTED, step, status="running", attempt=1, provider=providers[0].info.name)
-    attempts, failures = 0, list[str]()
+    attempts, failures, found = 0, list[str](), list[tuple[str, LeadGenStepResult]]()
     for index, provider in enumerate(providers):
+        name = provider.info.name
         if index:
             await run.emit(
                 E.STEP_FALLBACK,
                 step,
                 status="running",
                 attempt=attempts + 1,
-                provider=provider.info.name,
+                provider=name,
                 error_message=failures[-1],
-                data={"from": providers[index - 1].info.name, "to": provider.info.name},
+                data={"from": providers[index - 1].info.name, "to": name},
             )
         outcome = await _try_provider(run, step, provider, attempts)
         attempts = outcome.attempts
-        if outcome.result is not None:
-            result = outcome.result.model_copy(update={"started_at": started, "finished_at": run.rt.clock()})
-            event = E.STEP_SUCCEEDED if result.status is Status.SUCCEEDED else E.STEP_FAILED
-            await run.finish_step(step, result, event)
+        served = outcome.result
+        if served is not None and served.status is Status.SUCCEEDED and spec.merge is not None:
+            found.append((name, served))
+            short = _shortfall(served, step)
+            if short is None or index == len(providers) - 1:
+                break
+            failures.append(f"{name}: found {short[0]} of {short[1]}; topping up")
+            continue
+        if served is not None:
+            final = served.model_copy(update={"started_at": started, "finished_at": run.rt.clock()})
+            event = E.STEP_SUCCEEDED if final.status is Status.SUCCEEDED else E.STEP_FAILED
+            await run.finish_step(step, final, event)
             return
-        name = provider.info.name
         failures.append(
             outcome.failure if outcome.failure.startswith(f"{name}:") else f"{name}: {outcome.failure}"
         )
+    if found:
+        data = (
+            spec.merge([r.data or {} for _, r in found])
+            if spec.merge and len(found) > 1
+            else found[0][1].data
+        )
+        merged = LeadGenStepResult(
+            step_id=step.id,
+            status=Status.SUCCEEDED,
+            started_at=started,
+            finished_at=run.rt.clock(),
+            attempts=attempts,
+            data=data,
+            provider="+".join(n for n, _ in found),
+        )
+        await run.finish_step(step, merged, E.STEP_SUCCEEDED)
+        return
     result = LeadGenStepResult(
         step_id=step.id,
         status=Status.FAILED,
@@ -299,6 +324,15 @@ async def execute_step_with_retries(run: _Run, step: LeadGenPlanStep) -> None:
         provider=providers[-1].info.name,
     )
     await run.finish_step(step, result, E.STEP_FAILED)
+
+
+def _shortfall(result: LeadGenStepResult, step: LeadGenPlanStep) -> tuple[int, int] | None:
+    """(found, wanted) when a provider found fewer than the step asked for; None when it found enough."""
+    wanted = step.params.get("maxResults")
+    count = (result.data or {}).get(RESULT_COUNT)
+    if isinstance(wanted, int) and isinstance(count, int) and count < wanted:
+        return count, wanted
+    return None
 
 
 @dataclass(frozen=True, slots=True)

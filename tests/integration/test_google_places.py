@@ -159,6 +159,7 @@ async def test_search_places_maps_every_filled_field_with_its_source(
         source="google_places",
         source_id="google_places:ChIJfake0001",
         address="1 Market St, Manchester M1 2AA, UK",
+        postcode="M1 2AA",  # read from the formatted address, so other sources' records of it can be matched
         lat=53.4818,
         lon=-2.2436,
         website="https://bean-counter-1.example/",
@@ -166,14 +167,14 @@ async def test_search_places_maps_every_filled_field_with_its_source(
         category="coffee_shop",
         distance_km=full.distance_km,
         provenance=dict.fromkeys(
-            ("name", "address", "lat", "lon", "website", "phone", "category"), "google_places"
+            ("name", "address", "lat", "lon", "website", "phone", "category", "postcode"), "google_places"
         ),
     )
     assert full.distance_km is not None and 0.1 < full.distance_km < 0.2
     # Place 12 has neither website nor phone: Google leaves the fields out, and so does the lead.
     sparse = leads["google_places:ChIJfake0012"]
     assert (sparse.website, sparse.phone) == (None, None)
-    assert set(sparse.provenance) == {"name", "address", "lat", "lon", "category"}
+    assert set(sparse.provenance) == {"name", "address", "lat", "lon", "category", "postcode"}
 
 
 async def test_search_places_tolerates_places_with_only_an_id_and_name(

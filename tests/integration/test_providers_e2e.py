@@ -380,17 +380,50 @@ async def test_search_failure_names_each_provider_once(fakes: Fakes, tmp_path: P
     assert message.startswith("overpass: found nothing; google_places: HTTP 429 RESOURCE_EXHAUSTED")
 
 
-async def test_google_is_not_asked_when_overpass_finds_cafes(
+async def test_search_tops_up_and_keeps_what_it_found_when_the_next_provider_fails(
     fakes: Fakes, tmp_path: Path, data_dir: Path
 ) -> None:
-    # Overpass comes first in the chain: when it finds cafés, Google (and its quota) is never asked.
+    # Overpass finds 2 of the 40 wanted: Google is asked to top up; its daily quota is gone, so the step keeps
+    # Overpass's cafés and succeeds.
     fakes.overpass.elements = manchester_elements()
     fakes.places.fail_next(PlacesFault.QUOTA_PER_DAY)
     run = await run_goal(make_settings(tmp_path, data_dir, fakes, hunter=False, crawl=False))
 
-    assert run.trail(SEARCH) == [("STEP_STARTED", "overpass", 1), ("STEP_SUCCEEDED", "overpass", 1)]
-    assert fakes.places.requests == []
+    assert run.trail(SEARCH) == [
+        ("STEP_STARTED", "overpass", 1),
+        ("STEP_FALLBACK", "google_places", 2),
+        ("STEP_SUCCEEDED", "overpass", 2),
+    ]
+    assert len(fakes.places.requests) == 1
     assert [lead.name for lead in run.leads] == ["Ancoats Coffee Co.", "Federal Café"]
+
+
+async def test_search_merges_providers_without_duplicates(
+    fakes: Fakes, tmp_path: Path, data_dir: Path
+) -> None:
+    # Overpass finds 2 cafés, Google 3 — one of them is Overpass's "Federal Café" at the same postcode: it is
+    # merged into one lead whose missing fields come from Google, each field saying where it came from.
+    elements = manchester_elements()
+    federal = next(e for e in elements if e.get("tags", {}).get("name") == "Federal Café")
+    federal["tags"]["contact:website"] = "https://federalcafe.co.uk/"
+    fakes.overpass.elements = elements
+    fakes.places.places = [
+        _place("ChIJone", "Grindsmith", None, 1),
+        _place("ChIJtwo", "Pot Kettle Black", None, 2),
+        _place(
+            "ChIJfed", "Federal Café", "https://www.federalcafe.co.uk/menu", 3
+        ),  # same business, by domain
+    ]
+    run = await run_goal(make_settings(tmp_path, data_dir, fakes, hunter=False, crawl=False))
+
+    search = run.step(SEARCH)
+    assert (search.status.value, search.provider) == ("succeeded", "overpass+google_places")
+    names = [lead.name for lead in run.leads]
+    assert sorted(names) == ["Ancoats Coffee Co.", "Federal Café", "Grindsmith", "Pot Kettle Black"]
+    federal_lead = run.lead("Federal Café")
+    assert federal_lead.source == "osm"  # the first provider's record, filled in by the second
+    assert federal_lead.provenance["name"] == "osm"
+    assert federal_lead.provenance["postcode"] == "google_places"  # OSM had none; Google's address did
 
 
 async def test_google_per_minute_quota_is_retried_then_succeeds(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from wyshbone.domain.dedupe import lead_keys
 from wyshbone.domain.models import Lead
@@ -41,3 +41,51 @@ def merge_enrichment(leads: Sequence[Lead], enriched: Iterable[Lead]) -> list[Le
                 provenance[name] = extra.provenance.get(name, extra.source)
         merged.append(lead.model_copy(update={**updates, "provenance": provenance}))
     return merged
+
+
+def merge_leads(
+    batches: Sequence[Sequence[Lead]], *, domain_of: Callable[[Lead], str | None] = lambda lead: lead.domain
+) -> list[Lead]:
+    """Leads from several providers, in order, without duplicates (same source id, same web domain, or same name
+    at the same postcode); a duplicate fills the fields the first copy lacks, and provenance says who gave what."""
+    merged: list[Lead] = []
+    index: dict[str, int] = {}
+    for batch in batches:
+        for lead in batch:
+            keys = [*lead_keys(lead.source_id, lead.name, lead.postcode)]
+            domain = domain_of(lead)
+            if domain:
+                keys.append(f"domain|{domain}")
+            at = next((index[k] for k in keys if k in index), None)
+            if at is None:
+                at = len(merged)
+                merged.append(lead)
+            else:
+                merged[at] = _fill(merged[at], lead)
+            index.update(dict.fromkeys(keys, at))
+    return merged
+
+
+_FILLABLE = (
+    "address",
+    "postcode",
+    "post_town",
+    "phone",
+    "website",
+    "domain",
+    "lat",
+    "lon",
+    "category",
+    "emails",
+)
+
+
+def _fill(first: Lead, other: Lead) -> Lead:
+    updates: dict[str, object] = {}
+    provenance = dict(first.provenance)
+    for name in _FILLABLE:
+        value = getattr(other, name)
+        if value and not getattr(first, name):
+            updates[name] = value
+            provenance[name] = other.provenance.get(name, other.source)
+    return first.model_copy(update={**updates, "provenance": provenance}) if updates else first

@@ -7,6 +7,7 @@ Google's error envelope (``{"error": {code, message, status, details[ErrorInfo]}
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -163,6 +164,16 @@ def search_body(
     return body
 
 
+_UK_POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})\b")
+
+
+def _uk_postcode(address: str | None) -> str | None:
+    """The UK postcode inside a formatted address ("…, Manchester M4 5BD, UK" → "M4 5BD"), so leads from
+    Google and from other sources can be recognised as the same business."""
+    found = _UK_POSTCODE.findall(address or "")
+    return f"{found[-1][0]} {found[-1][1]}" if found else None
+
+
 def lead_from_place(place: Mapping[str, Any], region: RegionMatch | None = None) -> Lead | None:
     """One ``places[]`` entry as a lead; None for a permanently closed place or one without id or name.
 
@@ -187,6 +198,7 @@ def lead_from_place(place: Mapping[str, Any], region: RegionMatch | None = None)
         "website": _text(place.get("websiteUri")),
         "phone": _text(place.get("nationalPhoneNumber")),
         "category": _text(types[0]) if isinstance(types, list) and types else None,
+        "postcode": _uk_postcode(_text(place.get("formattedAddress"))),
     }
     filled = {key: value for key, value in fields.items() if value is not None}
     return Lead(

@@ -19,7 +19,12 @@ from wyshbone.providers.hunter import HunterClient, hunter_provider_info
 from wyshbone.storage.repository import PlanStore
 from wyshbone.tools.contacts import domain_lookup_provider, enrich_provider
 from wyshbone.tools.lead_list import lead_store_provider
-from wyshbone.tools.lead_search import google_places_provider, local_directory_provider, overpass_provider
+from wyshbone.tools.lead_search import (
+    google_places_provider,
+    local_directory_provider,
+    merge_search_results,
+    overpass_provider,
+)
 from wyshbone.tools.registry import Provider, ToolRegistry, ToolSpec, unavailable
 
 
@@ -54,7 +59,7 @@ def _builtin(settings: Settings, store: PlanStore, client: httpx.AsyncClient) ->
     )
     return ToolRegistry.of(
         [
-            ToolSpec(T.GLOBAL_DB_SEARCH, search_chain),
+            ToolSpec(T.GLOBAL_DB_SEARCH, search_chain, merge=merge_search_results),
             ToolSpec(T.GOOGLE_PLACES_SEARCH, (google_places_provider(settings, client),)),
             ToolSpec(
                 T.HUNTER_DOMAIN_LOOKUP, (domain_lookup_provider(hunter_provider_info(settings), hunter),)

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from wyshbone.config import Settings
+from wyshbone.domain.leads import merge_leads
 from wyshbone.domain.models import (
     Lead,
     LeadToolExecutionEnv,
@@ -26,6 +27,7 @@ from wyshbone.errors import DirectoryNotImportedError, PermanentToolError
 from wyshbone.providers.google_places import GOOGLE_PLACES, google_places_info, search_places
 from wyshbone.providers.local_directory import directory_info, search_directory
 from wyshbone.providers.overpass import OVERPASS, overpass_info, search_overpass
+from wyshbone.providers.website import registrable_domain
 from wyshbone.tools.registry import RESULT_COUNT, Provider
 
 LOCAL_DIRECTORY = "local_directory"
@@ -122,3 +124,16 @@ def _region(params: dict[str, Any]) -> RegionMatch:
             "needs an online provider"
         )
     return region
+
+
+def merge_search_results(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several providers' leads as one list, without duplicates, each field keeping its source."""
+    batches = [[Lead.model_validate(item) for item in data.get("leads", [])] for data in results]
+    leads = merge_leads(batches, domain_of=lambda lead: lead.domain or registrable_domain(lead.website or ""))
+    providers = [str(data.get("provider", "")) for data in results]
+    return {
+        RESULT_COUNT: len(leads),
+        "provider": "+".join(providers),
+        "region": results[0].get("region"),
+        "leads": [lead.to_json_dict() for lead in leads],
+    }

@@ -49,6 +49,9 @@ class ToolSpec:
     """Fallback order. Empty, or none configured → the step is skipped by design."""
     retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY
     """How failed attempts on one provider are retried."""
+    merge: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None
+    """When set, a provider that finds fewer than the step's ``maxResults`` is topped up by the next ones in the
+    chain, and their data merged by this function. None: the first provider that finds anything serves the step."""
 
     def usable(self) -> tuple[Provider, ...]:
         return tuple(p for p in self.providers if p.info.configured)

@@ -1,0 +1,43 @@
+"""Choosing and merging leads, pure."""
+
+from __future__ import annotations
+
+from wyshbone.domain.leads import merge_leads, select_best
+from wyshbone.domain.models import Lead
+
+
+def lead(source_id: str, name: str, postcode: str | None = None, **fields: object) -> Lead:
+    source = source_id.split(":")[0]
+    filled = {"name": name, **({"postcode": postcode} if postcode else {}), **fields}
+    return Lead(source=source, source_id=source_id, provenance=dict.fromkeys(filled, source), **filled)  # type: ignore[arg-type]
+
+
+def test_merge_leads_dedupes_by_id_name_postcode_and_domain_keeping_each_fields_source() -> None:
+    directory = [lead("fsa:1", "The Crown", "M1 1AA"), lead("fsa:2", "Costa Coffee")]
+    osm = [
+        lead("osm:n/9", "Crown", "M11AA", phone="0161 000"),  # same name at the same postcode as fsa:1
+        lead("osm:n/8", "Federal", website="https://federal.co.uk/"),
+    ]
+    google = [
+        lead("google_places:a", "Federal Café", "M4 5BD", domain="federal.co.uk"),  # same domain as osm:n/8
+        lead("google_places:b", "Costa Coffee"),  # same name, no postcode: a different branch
+    ]
+
+    merged = merge_leads(
+        [directory, osm, google], domain_of=lambda x: x.domain or ("federal.co.uk" if x.website else None)
+    )
+
+    assert [x.source_id for x in merged] == ["fsa:1", "fsa:2", "osm:n/8", "google_places:b"]
+    crown, _, federal, _ = merged
+    assert (crown.phone, crown.provenance["phone"], crown.provenance["name"]) == ("0161 000", "osm", "fsa")
+    assert (federal.postcode, federal.provenance["postcode"]) == ("M4 5BD", "google_places")
+
+
+def test_select_best_keeps_rank_order_and_skips_duplicates() -> None:
+    ranked = [
+        lead("fsa:1", "A", "M1 1AA"),
+        lead("fsa:2", "The A", "M1 1AA"),
+        lead("fsa:3", "B"),
+        lead("fsa:4", "C"),
+    ]
+    assert [x.source_id for x in select_best(ranked, 2)] == ["fsa:1", "fsa:3"]
