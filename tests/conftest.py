@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.fakes.postgres import PostgresServer, create_database, drop_database, find_bin_dir, start_postgres
+from wyshbone.providers.http import make_client
 from wyshbone.providers.local_directory import ImportReport, default_import_paths, import_directory
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,6 +34,13 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the developer's own ~/.local/share/wyshbone."""
     monkeypatch.setenv("WYSHBONE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("WYSHBONE_OPEN_DATA_DIR", str(open_data_dir()))
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    """The providers' shared HTTP client, as the app makes it (tests of the web app override this name)."""
+    async with make_client() as http:
+        yield http
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ Bad input ends with a message on stderr and exit code 2, having written nothing.
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import logging
 import signal
@@ -25,6 +24,7 @@ from rich.text import Text
 
 from wyshbone.config import Settings
 from wyshbone.demo import demo_plan, demo_registry
+from wyshbone.domain.leads import leads_csv
 from wyshbone.domain.models import (
     Lead,
     LeadGenExecutionResult,
@@ -34,7 +34,7 @@ from wyshbone.domain.models import (
     SupervisorUserContext,
 )
 from wyshbone.domain.progress import project
-from wyshbone.errors import InputError, UnplannableGoalError, WyshboneError
+from wyshbone.errors import InputError, NotFoundError, UnplannableGoalError, WyshboneError
 from wyshbone.executor import Runtime, execute_lead_generation_plan
 from wyshbone.providers.local_directory import default_import_paths, directory_info, import_directory
 from wyshbone.services import Supervisor
@@ -116,7 +116,7 @@ def _plan_or_exit(make: Callable[[], T]) -> T:
         return make()
     except UnplannableGoalError as exc:
         raise _fail("I can't plan that goal:\n  - " + "\n  - ".join(exc.problems)) from None
-    except (InputError, WyshboneError) as exc:
+    except WyshboneError as exc:
         raise _fail(str(exc)) from None
 
 
@@ -296,29 +296,16 @@ def leads(
     settings = _settings()
 
     async def use(sup: Supervisor) -> list[Lead]:
-        if await sup.store.get_plan(plan_id) is None:
-            raise _fail(f"no plan {plan_id!r}")
         return list(await sup.leads(plan_id))
 
-    found = _run(_with_supervisor(settings, use))
-    if not as_csv:
+    try:
+        found = _run(_with_supervisor(settings, use))
+    except NotFoundError as exc:
+        raise _fail(str(exc)) from None
+    if as_csv:
+        sys.stdout.write(leads_csv(found))
+    else:
         typer.echo(json.dumps([lead.to_json_dict() for lead in found], indent=2))
-        return
-    fields = [
-        "name",
-        "address",
-        "postcode",
-        "postTown",
-        "phone",
-        "website",
-        "category",
-        "sourceId",
-        "sourceDate",
-    ]
-    writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    for lead in found:
-        writer.writerow(lead.to_json_dict())
 
 
 @app.command()

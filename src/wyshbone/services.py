@@ -48,13 +48,6 @@ logger = logging.getLogger("wyshbone.services")
 
 MAX_GOAL_LENGTH = 2000
 
-_FINAL = {
-    "succeeded": PlanStatus.SUCCEEDED,
-    "partial": PlanStatus.PARTIAL,
-    "failed": PlanStatus.FAILED,
-    "cancelled": PlanStatus.CANCELLED,
-}
-
 
 @dataclass
 class EventBus:
@@ -126,12 +119,14 @@ class Supervisor:
 
     # --- reading and planning ------------------------------------------------------------------------
 
-    def parse(self, text: str, user: SupervisorUserContext) -> ParsedGoal:
+    def parse(
+        self, text: str, user: SupervisorUserContext, overrides: GoalOverrides | None = None
+    ) -> ParsedGoal:
         """What the parser read from ``text``, problems included (nothing raised for an unplannable goal)."""
         text = (text or "").strip()
         if len(text) > MAX_GOAL_LENGTH:
             raise InputError(f"the goal is too long ({len(text)} characters; at most {MAX_GOAL_LENGTH})")
-        return apply_overrides(text, GoalOverrides(), self.gazetteer, self.context(user))
+        return apply_overrides(text, overrides or GoalOverrides(), self.gazetteer, self.context(user))
 
     def read_goal(
         self, text: str, user: SupervisorUserContext, overrides: GoalOverrides | None = None
@@ -222,7 +217,7 @@ class Supervisor:
         result = await execute_lead_generation_plan(
             plan, user, on_event=publish, runtime=runtime, cancel=cancel, resume=prior
         )
-        await self.store.save_result(plan.id, result, status=_FINAL[result.overall_status.value])
+        await self.store.save_result(plan.id, result, status=PlanStatus(result.overall_status.value))
         return result
 
     async def cancel_pending(self, plan: LeadGenPlan) -> None:

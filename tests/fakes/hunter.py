@@ -1,7 +1,8 @@
 """A fake Hunter.io v2 on 127.0.0.1: ``GET /v2/domain-search`` and ``GET /v2/email-verifier`` with Hunter's
 field names, status codes and ``{"errors": [...]}`` bodies, driven by scripted faults and recording every request.
 
-Unlike the real service it refuses a key passed as ``api_key`` in the query string, so a leak fails loudly.
+Like the real service it takes the key from the ``X-API-KEY`` header or an ``api_key`` query parameter; the
+recorded requests let tests prove the client only ever uses the header.
 """
 
 from __future__ import annotations
@@ -277,9 +278,8 @@ class FakeHunter(ServedFake):
             await asyncio.sleep(self.delay)
         if self.faults:
             return self._fault(self.faults.popleft())
-        if "api_key" in request.query_params:
-            return _error(401, "authentication_failed", "Send the API key in the X-API-KEY header")
-        if request.headers.get("x-api-key") != self.api_key:
+        key = request.headers.get("x-api-key") or request.query_params.get("api_key")
+        if key != self.api_key:
             return _error(401, "authentication_failed", "No user found for the API key supplied")
         return None
 

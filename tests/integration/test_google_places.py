@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -33,12 +33,6 @@ MANCHESTER = RegionMatch(
 def fake() -> Iterator[FakeGooglePlaces]:
     with FakeGooglePlaces().running() as running:
         yield running
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client() as http:
-        yield http
 
 
 async def _search(

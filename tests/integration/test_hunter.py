@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -16,7 +16,7 @@ from wyshbone.config import Settings
 from wyshbone.domain.models import ContactEmail
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import PermanentToolError, RetryableToolError, ToolError
-from wyshbone.providers.http import RateLimiter, make_client
+from wyshbone.providers.http import make_client
 from wyshbone.providers.hunter import (
     ClaimedEmailError,
     DomainSearch,
@@ -32,12 +32,6 @@ from wyshbone.providers.hunter import (
 def fake() -> Iterator[FakeHunter]:
     with FakeHunter().running() as running:
         yield running
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client() as http:
-        yield http
 
 
 @dataclass
@@ -185,16 +179,17 @@ async def test_key_travels_only_in_the_header(fake: FakeHunter, client: httpx.As
     assert fake.api_key not in repr(hunter)
 
 
-async def test_fake_refuses_a_key_in_the_query_string(fake: FakeHunter, client: httpx.AsyncClient) -> None:
-    # The real service would accept it; the fake refuses so that a leaking client fails its tests.
+async def test_fake_takes_the_key_from_the_query_string_as_hunter_does(
+    fake: FakeHunter, client: httpx.AsyncClient
+) -> None:
+    # Hunter documents ``api_key`` as a query parameter too; the fake answers alike (the client never uses it:
+    # that is proved on the recorded requests above, not by a fake that refuses what the real service takes).
     response = await client.get(
-        fake.base_url + DOMAIN_SEARCH_PATH,
-        params={"domain": "northernroast.co.uk", "api_key": fake.api_key},
-        headers={"X-API-KEY": fake.api_key},
+        fake.base_url + DOMAIN_SEARCH_PATH, params={"domain": "northernroast.co.uk", "api_key": fake.api_key}
     )
 
-    assert response.status_code == 401
-    assert response.json()["errors"][0]["id"] == "authentication_failed"
+    assert response.status_code == 200
+    assert response.json()["data"]["domain"] == "northernroast.co.uk"
 
 
 async def test_bad_key_is_permanent_and_never_shown(fake: FakeHunter, client: httpx.AsyncClient) -> None:
@@ -414,7 +409,7 @@ async def test_shared_limiter_keeps_concurrent_verifications_within_10_per_secon
 
 
 async def test_client_accepts_the_generic_rate_limiter(fake: FakeHunter, client: httpx.AsyncClient) -> None:
-    hunter = _hunter(fake, client, search_limiter=RateLimiter(rate=4, per=1.0))
+    hunter = _hunter(fake, client, search_limiter=WindowLimiter(((4, 1.0),)))
 
     await asyncio.gather(*(hunter.domain_search(domain="ancoatsbrew.com") for _ in range(8)))
 

@@ -4,7 +4,7 @@ rule, and every error path."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -26,12 +26,6 @@ MANCHESTER = RegionMatch(
 def fake() -> Iterator[FakeOverpass]:
     with FakeOverpass().running() as running:
         yield running
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client() as http:
-        yield http
 
 
 async def _search(

@@ -98,7 +98,7 @@ async def test_store_save_leads_is_idempotent_and_deduplicates(store: PlanStore)
 
 
 async def test_store_keeps_leads_whose_keys_outgrow_their_columns(store: PlanStore) -> None:
-    # Postgres refuses strings longer than a column where SQLite keeps them: every store must save these.
+    # Keys are unbounded text (an OpenStreetMap id, a list of postcodes): every store must save them whole.
     long_id = "overpass:node/" + "7" * 300
     leads = [
         lead(long_id + "1", "The Bell", "SW1A 1AA;SW1A 2AA;SW1A 3AA"),  # an OpenStreetMap list of postcodes

@@ -6,7 +6,7 @@ one test checks that without it the loopback sites themselves are refused.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,7 +14,6 @@ import pytest
 
 from tests.fakes.websites import FakeWebsites, running_websites
 from wyshbone.domain.models import ContactEmail
-from wyshbone.providers.http import make_client
 from wyshbone.providers.website import (
     WebsiteContacts,
     address_refusal,
@@ -159,12 +158,6 @@ def test_address_refusal_cases(address: str, allow_private: bool, expected: str 
 def sites() -> Iterator[FakeWebsites]:
     with running_websites() as running:
         yield running
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client() as http:
-        yield http
 
 
 async def crawl(sites: FakeWebsites, name: str, client: httpx.AsyncClient, **options: Any) -> WebsiteContacts:

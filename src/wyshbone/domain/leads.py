@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Iterable, Sequence
 
 from wyshbone.domain.dedupe import lead_keys
@@ -89,3 +91,35 @@ def _fill(first: Lead, other: Lead) -> Lead:
             updates[name] = value
             provenance[name] = other.provenance.get(name, other.source)
     return first.model_copy(update={**updates, "provenance": provenance}) if updates else first
+
+
+LEAD_CSV_FIELDS = (
+    "name",
+    "category",
+    "sourceType",
+    "address",
+    "postcode",
+    "postTown",
+    "postTown",
+    "phone",
+    "website",
+    "domain",
+    "emails",
+    "distanceKm",
+    "source",
+    "sourceId",
+    "sourceDate",
+)
+"""The columns of a lead list's CSV (the API's download and ``wyshbone leads --csv``)."""
+
+
+def leads_csv(leads: Iterable[Lead]) -> str:
+    """The leads as CSV text, one row each; emails joined with "; "."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=LEAD_CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for lead in leads:
+        row = lead.to_json_dict()
+        row["emails"] = "; ".join(str(e.get("value", "")) for e in lead.emails)
+        writer.writerow(row)
+    return buffer.getvalue()

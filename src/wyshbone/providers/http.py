@@ -1,4 +1,4 @@
-"""What every online provider shares: one httpx client, HTTP errors translated once, a shared rate limiter.
+"""What every online provider shares: one httpx client, and HTTP errors translated once.
 
 Provider modules add their own meanings of status codes (Hunter's 403 is "rate limited") through
 ``StatusMeaning`` overrides passed to ``raise_for_status``; everything else is decided here.
@@ -6,10 +6,8 @@ Provider modules add their own meanings of status codes (Hunter's 403 is "rate l
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
@@ -70,23 +68,3 @@ def transport_error(provider: str, exc: httpx.HTTPError) -> RetryableToolError |
     if isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError):
         return RetryableToolError(f"{provider}: {type(exc).__name__} (no response)")
     return PermanentToolError(f"{provider}: {type(exc).__name__}")
-
-
-@dataclass
-class RateLimiter:
-    """At most ``rate`` acquisitions per ``per`` seconds, shared by every caller (steps, plans) in the process."""
-
-    rate: int
-    per: float = 1.0
-    _times: list[float] = field(default_factory=list)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                self._times = [t for t in self._times if now - t < self.per]
-                if len(self._times) < self.rate:
-                    self._times.append(now)
-                    return
-                await asyncio.sleep(self.per - (now - self._times[0]))

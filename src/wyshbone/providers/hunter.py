@@ -82,7 +82,7 @@ def hunter_provider_info(settings: Settings) -> ProviderInfo:
 
 
 class Limiter(Protocol):
-    """Anything that waits until one more request is allowed (``http.RateLimiter`` is one)."""
+    """Anything that waits until one more request is allowed (``WindowLimiter`` is one)."""
 
     async def acquire(self) -> None: ...
 

@@ -505,21 +505,8 @@ def _place(region: RegionMatch) -> tuple[str | None, sql.Circle | None]:
 
 # ---------------------------------------------------------------------------------------------- ranking
 
-_PROVENANCE_FIELDS = (
-    "name",
-    "category",
-    "source_type",
-    "address",
-    "postcode",
-    "post_town",
-    "local_authority",
-    "county",
-    "region",
-    "lat",
-    "lon",
-    "phone",
-    "website",
-)
+_PROVENANCE_FIELDS = tuple(c for c in sql.LEAD_COLUMNS if c not in ("id", "source", "source_date"))
+"""The fields of a lead that come from the row (the rest say which row)."""
 
 CLOSENESS_WEIGHT = 0.04
 """Most a short distance adds to a score: less than the 0.05 between relevance levels, so it only orders

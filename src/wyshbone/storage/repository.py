@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import itertools
 import threading
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Column, Connection, Engine, bindparam, create_engine, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, func, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -117,7 +116,6 @@ class PlanStore(Protocol):
         """The plan; with ``session_id``, only if that session owns it."""
         ...
 
-    async def latest_plan(self, *, session_id: str) -> LeadGenPlan | None: ...
     async def plan_head(self, plan_id: str, *, session_id: str | None = None) -> PlanHead | None: ...
     async def latest_plan_head(self, *, session_id: str) -> PlanHead | None: ...
     async def set_plan_status(self, plan_id: str, status: PlanStatus) -> None: ...
@@ -150,20 +148,6 @@ def _now() -> str:
 
 def _lead_keys(lead: Lead) -> tuple[str, str]:
     return lead_keys(lead.source_id, lead.name, lead.postcode)
-
-
-def _fit(value: str | None, column: Column[Any]) -> str | None:
-    """``value`` cut to the column's length, ending in a hash of the whole when cut, so keys stay distinct.
-
-    Postgres refuses over-long strings where SQLite keeps them; these columns are only keys and filters,
-    the lead's JSON keeps every value whole.
-    """
-    length = getattr(column.type, "length", None)
-    if value is None or length is None or len(value) <= length:
-        return value
-    keep = max(length - 17, length // 2)  # room for "#" and up to 16 hex digits of the hash
-    digest = hashlib.sha256(value.encode()).hexdigest()[: length - keep - 1]
-    return f"{value[:keep]}#{digest}"
 
 
 def sync_url(url: str) -> URL:
@@ -319,18 +303,6 @@ class SqlStore:
         finally:
             self._loop_conn.rollback()  # end the read transaction so the next read sees new commits
 
-    async def latest_plan(self, *, session_id: str) -> LeadGenPlan | None:
-        stmt = (
-            select(t.plans.c.plan, t.plans.c.status)
-            .where(t.plans.c.session_id == session_id)
-            .order_by(t.plans.c.created_at.desc(), t.plans.c.id.desc())
-            .limit(1)
-        )
-        row = await self._read(lambda conn: conn.execute(stmt).first())
-        if row is None:
-            return None
-        return LeadGenPlan.model_validate({**row.plan, "status": row.status})
-
     async def set_plan_status(self, plan_id: str, status: PlanStatus) -> None:
         stmt = update(t.plans).where(t.plans.c.id == plan_id).values(status=status.value, updated_at=_now())
         await self._tx(lambda conn: conn.execute(stmt))
@@ -420,10 +392,10 @@ class SqlStore:
                     {
                         "list_id": list_id,
                         "position": position,
-                        "source_id": _fit(source_id, t.leads.c.source_id),
-                        "name_key": _fit(name_key, t.leads.c.name_key),
+                        "source_id": source_id,
+                        "name_key": name_key,
                         "name": lead.name,
-                        "postcode": _fit(lead.postcode, t.leads.c.postcode),
+                        "postcode": lead.postcode,
                         "score": lead.score,
                         "lead": payload,
                     }
@@ -554,10 +526,6 @@ class MemoryStore:
         if found is None or (session_id is not None and found[1] != session_id):
             return None
         return found[0]
-
-    async def latest_plan(self, *, session_id: str) -> LeadGenPlan | None:
-        rows = await self.list_plans(session_id=session_id)
-        return self.plans[rows[0].plan_id][0] if rows else None
 
     async def plan_head(self, plan_id: str, *, session_id: str | None = None) -> PlanHead | None:
         plan = await self.get_plan(plan_id, session_id=session_id)

@@ -93,10 +93,10 @@ leads = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("list_id", Integer, ForeignKey("lead_lists.id", ondelete="CASCADE"), nullable=False),
     Column("position", Integer, nullable=False),
-    Column("source_id", String(256), nullable=False),
-    Column("name_key", String(512), nullable=False),
+    Column("source_id", Text, nullable=False),
+    Column("name_key", Text, nullable=False),
     Column("name", Text, nullable=False),
-    Column("postcode", String(16), nullable=True),
+    Column("postcode", Text, nullable=True),
     Column("score", Float, nullable=False, default=0.0),
     Column("lead", JSON, nullable=False),
     # Two ways a lead is "the same": same source record, or same business name at the same postcode.

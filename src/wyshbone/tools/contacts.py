@@ -18,13 +18,13 @@ import httpx
 from wyshbone.domain.models import (
     ContactEmail,
     Lead,
-    LeadGenStepStatus,
     LeadToolExecutionEnv,
     LeadToolExecutionResult,
 )
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.providers.hunter import ClaimedEmailError, HunterClient
 from wyshbone.providers.website import discover_contacts, registrable_domain
+from wyshbone.tools.lead_list import step_leads
 from wyshbone.tools.registry import Provider
 
 Crawl = Callable[[str], Awaitable[Any]]
@@ -73,17 +73,6 @@ async def bounded_map(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-
-
-def step_leads(env: LeadToolExecutionEnv, *step_ids: str) -> list[Lead]:
-    """The leads of the first of ``step_ids`` that succeeded and carries leads."""
-    for step_id in step_ids:
-        result = env.prior_results.get(step_id)
-        if result is not None and result.status is LeadGenStepStatus.SUCCEEDED and result.data:
-            items = result.data.get("leads")
-            if items is not None:
-                return [Lead.model_validate(item) for item in items]
-    return []
 
 
 def _result(

@@ -14,11 +14,15 @@ from wyshbone.tools.registry import RESULT_COUNT, Provider
 LEAD_STORE = "wyshbone_store"
 
 
-def _step_leads(env: LeadToolExecutionEnv, step_id: str) -> list[Lead]:
-    result = env.prior_results.get(step_id)
-    if result is None or result.status is not LeadGenStepStatus.SUCCEEDED or not result.data:
-        return []
-    return [Lead.model_validate(item) for item in result.data.get("leads", [])]
+def step_leads(env: LeadToolExecutionEnv, *step_ids: str) -> list[Lead]:
+    """The leads of the first of ``step_ids`` that succeeded and carries leads (none when none did)."""
+    for step_id in step_ids:
+        result = env.prior_results.get(step_id)
+        if result is not None and result.status is LeadGenStepStatus.SUCCEEDED and result.data:
+            items = result.data.get("leads")
+            if items is not None:
+                return [Lead.model_validate(item) for item in items]
+    return []
 
 
 def lead_store_provider(store: PlanStore) -> Provider:
@@ -26,11 +30,11 @@ def lead_store_provider(store: PlanStore) -> Provider:
 
     async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         source = str(params.get("sourceStepId") or "")
-        leads = _step_leads(env, source)
+        leads = step_leads(env, source)
         if not leads:
             raise PermanentToolError(f"no leads to save: step {source!r} found none")
         for enrich_step in params.get("enrichmentStepIds") or []:
-            leads = merge_enrichment(leads, _step_leads(env, enrich_step))
+            leads = merge_enrichment(leads, step_leads(env, enrich_step))
         volume = int(params.get("volume") or len(leads))
         best = select_best(leads, volume)
         saved = await store.save_leads(

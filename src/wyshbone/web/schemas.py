@@ -15,8 +15,9 @@ from wyshbone.domain.models import (
     PlanEstimate,
     PlanStatus,
 )
+from wyshbone.services import MAX_GOAL_LENGTH
 
-MAX_GOAL_CHARS = 2000
+MAX_GOAL_CHARS = MAX_GOAL_LENGTH
 
 
 class StartPlanRequest(CamelModel):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from wyshbone.domain.leads import leads_csv
 from wyshbone.domain.models import (
     Lead,
     LeadGenExecutionResult,
@@ -54,23 +53,6 @@ router = APIRouter(prefix="/api", tags=["plans"], responses=BAD_INPUT)
 
 MAX_SEQ = 2**63 - 1
 """Event seqs are 64-bit integers in the store; a larger "after" is a client error, not a crash."""
-
-LEAD_CSV_FIELDS = (
-    "name",
-    "category",
-    "sourceType",
-    "address",
-    "postcode",
-    "postTown",
-    "phone",
-    "website",
-    "domain",
-    "emails",
-    "distanceKm",
-    "source",
-    "sourceId",
-    "sourceDate",
-)
 
 
 EmptyBody = Annotated[
@@ -216,17 +198,6 @@ async def leads(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="wyshbone-leads-{plan_id}.csv"'},
     )
-
-
-def leads_csv(found: list[Lead]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=LEAD_CSV_FIELDS, extrasaction="ignore")
-    writer.writeheader()
-    for lead in found:
-        row = lead.to_json_dict()
-        row["emails"] = "; ".join(str(e.get("value", "")) for e in lead.emails)
-        writer.writerow(row)
-    return buffer.getvalue()
 
 
 @router.post("/plan/{plan_id}/cancel", responses={**NOT_FOUND, **CONFLICT, **POST_GUARD})
