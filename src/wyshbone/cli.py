@@ -1,4 +1,4 @@
-"""The command line: ``wyshbone plan | run | demo | leads | db``. Thin adapters over ``services``.
+"""The command line: ``wyshbone plan | run | demo | leads | db | outreach | monitors``. Thin adapters over ``services``.
 
 Bad input ends with a message on stderr and exit code 2, having written nothing.
 """
@@ -33,8 +33,9 @@ from wyshbone.domain.models import (
     PlanProgress,
     SupervisorUserContext,
 )
+from wyshbone.domain.outreach import SuppressionReason
 from wyshbone.domain.progress import project
-from wyshbone.errors import InputError, NotFoundError, UnplannableGoalError, WyshboneError
+from wyshbone.errors import ConflictError, InputError, NotFoundError, UnplannableGoalError, WyshboneError
 from wyshbone.executor import Runtime, execute_lead_generation_plan
 from wyshbone.providers.local_directory import default_import_paths, directory_info, import_directory
 from wyshbone.services import Supervisor
@@ -42,6 +43,10 @@ from wyshbone.services import Supervisor
 app = typer.Typer(help="Wyshbone Supervisor: a sales goal in plain words → a plan → live execution → leads.")
 db_app = typer.Typer(help="The embedded business directory.")
 app.add_typer(db_app, name="db")
+outreach_app = typer.Typer(help="Outreach drafts: review, send over SMTP, stop, suppress.")
+app.add_typer(outreach_app, name="outreach")
+monitors_app = typer.Typer(help="Monitors that re-run a plan's search and report only new businesses.")
+app.add_typer(monitors_app, name="monitors")
 
 out = Console()
 err = Console(stderr=True)
@@ -285,6 +290,18 @@ def _print_outcome(result: LeadGenExecutionResult, leads: list[Lead] | Any, sett
         )
     else:
         out.print("No leads were saved.")
+    for step in result.step_results:
+        data = step.data or {}
+        if "sequenceId" in data:
+            out.print(
+                f"Outreach: {data['drafted']} lead(s) drafted, {len(data.get('notDrafted', []))} not · review: "
+                f"wyshbone outreach show --list {data['listId']} · send: wyshbone outreach send --list {data['listId']}"
+            )
+        if "monitorId" in data:
+            out.print(
+                f"Monitor {data['monitorId']}: {data['cadence']}, next check {data['nextRunAt'][:16]} · "
+                "cron: wyshbone monitors run-due"
+            )
 
 
 @app.command()
@@ -403,6 +420,176 @@ def db_info() -> None:
             f"the directory is not imported yet ({settings.directory_file}): run `wyshbone db import`"
         )
     typer.echo(json.dumps(info, indent=2, default=str))
+
+
+# --- outreach ---------------------------------------------------------------------------------------------------
+
+MAX_ID = 2**63 - 1
+ListOpt = Annotated[
+    int,
+    typer.Option("--list", min=1, max=MAX_ID, help="The lead list's id (printed when its plan finishes)."),
+]
+AccountOpt = Annotated[
+    str, typer.Option("--account", help="Whose suppression list (default: this command line's user).")
+]
+
+
+def _service(use: Callable[[Supervisor], Coroutine[Any, Any, T]]) -> T:
+    """Run ``use`` with a supervisor; bad input or a missing setting → stderr and exit 2."""
+    try:
+        return _run(_with_supervisor(_settings(), use))
+    except (InputError, ConflictError) as exc:
+        raise _fail(str(exc)) from None
+
+
+@outreach_app.command("show")
+def outreach_show(list_id: ListOpt, as_json: JsonOpt = False) -> None:
+    """The list's sequence: each lead's status, and each message with its status and the server's reply."""
+    sequence = _service(lambda sup: sup.outreach.sequence(list_id))
+    if as_json:
+        typer.echo(sequence.model_dump_json(by_alias=True, indent=2))
+        return
+    steps = " → ".join(f"{s.key} (day {s.day})" for s in sequence.steps)
+    out.print(f"[bold]Sequence {sequence.id}[/] for list {list_id}: {steps}")
+    table = Table(title="Leads")
+    for col in ("Business", "Email", "Status", "Why"):
+        table.add_column(col)
+    for lead in sequence.leads:
+        table.add_row(lead.lead_name, lead.email or "", lead.status, lead.reason or "")
+    out.print(table)
+    messages = Table(title="Messages")
+    for col in ("#", "To", "Step", "Subject", "Status", "Reply"):
+        messages.add_column(col)
+    for m in sequence.messages:
+        messages.add_row(str(m.id), m.email, m.step_key, m.subject, m.status, _cut(m.reply or "", 60))
+    out.print(messages)
+
+
+@outreach_app.command("send")
+def outreach_send(
+    list_id: ListOpt,
+    limit: Annotated[int | None, typer.Option(min=1, help="Send at most this many now.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send the list's due messages over SMTP (WYSHBONE_SMTP_URL): daily cap, a gap between messages, and
+    never the same step twice to the same lead."""
+
+    def shown(message: Any) -> None:
+        if not as_json:
+            colour = "green" if message.status == "sent" else "red"
+            out.print(
+                f"[{colour}]{message.status}[/] {message.email} · {message.step_key} · {message.reply or ''}"
+            )
+
+    report = _service(lambda sup: sup.outreach.send(list_id, limit=limit, on_message=shown))
+    if as_json:
+        typer.echo(report.model_dump_json(by_alias=True, indent=2))
+        return
+    out.print(
+        f"{report.sent} sent, {report.failed} failed, {report.suppressed} suppressed of {report.due} due"
+        + (f"; {report.capped} left for tomorrow by the daily cap" if report.capped else "")
+    )
+
+
+@outreach_app.command("mark-replied")
+def outreach_mark_replied(
+    list_id: ListOpt, email: Annotated[str, typer.Argument(help="The address that replied.")]
+) -> None:
+    """Stop the sequence for a lead who replied."""
+    stopped = _service(lambda sup: sup.outreach.mark_replied(list_id, email))
+    out.print(f"Stopped {stopped} unsent message(s) to {email}.")
+
+
+@outreach_app.command("suppress")
+def outreach_suppress(
+    values: Annotated[list[str], typer.Argument(help="Email addresses or domains never to write to.")],
+    account: AccountOpt = CLI_USER.user_id,
+) -> None:
+    """Put addresses or whole domains on the suppression list (checked when drafting and when sending)."""
+    stopped = _service(lambda sup: sup.outreach.suppress(account, values, SuppressionReason.MANUAL))
+    out.print(
+        f"Suppressed {len(values)} entr{'y' if len(values) == 1 else 'ies'}; stopped {stopped} unsent message(s)."
+    )
+
+
+@outreach_app.command("suppressions")
+def outreach_suppressions(account: AccountOpt = CLI_USER.user_id) -> None:
+    """Print the suppression list as JSON."""
+    entries = _service(lambda sup: sup.outreach.suppressions(account))
+    typer.echo(json.dumps([e.to_json_dict() for e in entries], indent=2))
+
+
+# --- monitors ---------------------------------------------------------------------------------------------------
+
+MonitorArg = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The monitor's id.")]
+
+
+def _print_run(run: Any) -> None:
+    colour = "green" if run.status == "succeeded" else "red"
+    out.print(f"[{colour}]{run.status}[/] monitor {run.monitor_id}: {run.message or run.error or ''}")
+    for name in run.new_leads:
+        out.print(f"  + {name}")
+
+
+@monitors_app.command("list")
+def monitors_list(as_json: JsonOpt = False) -> None:
+    """Every monitor with its cadence, next check and last run."""
+    found = _service(lambda sup: sup.monitors.all())
+    if as_json:
+        typer.echo(json.dumps([m.to_json_dict() for m in found], indent=2))
+        return
+    table = Table(title="Monitors")
+    for col in ("#", "Name", "Cadence", "Status", "Next check", "Known", "Last run"):
+        table.add_column(col)
+    for m in found:
+        last = m.last_run.message if m.last_run else ""
+        table.add_row(
+            str(m.id),
+            m.name,
+            m.cadence.value,
+            m.status,
+            f"{m.next_run_at:%Y-%m-%d %H:%M}",
+            str(m.known),
+            last or "",
+        )
+    out.print(table)
+
+
+@monitors_app.command("run-due")
+def monitors_run_due() -> None:
+    """Run every monitor that is due (for cron, e.g. every 15 minutes)."""
+    runs = _service(lambda sup: sup.monitors.run_due())
+    for run in runs:
+        _print_run(run)
+    if not runs:
+        err.print("No monitor is due.")
+
+
+@monitors_app.command("run")
+def monitors_run(monitor_id: MonitorArg) -> None:
+    """Run one monitor now, whatever its schedule."""
+    _print_run(_service(lambda sup: sup.monitors.run(monitor_id)))
+
+
+@monitors_app.command("pause")
+def monitors_pause(monitor_id: MonitorArg) -> None:
+    """Stop checking until resumed."""
+    _service(lambda sup: sup.monitors.pause(monitor_id))
+    out.print(f"Monitor {monitor_id} paused.")
+
+
+@monitors_app.command("resume")
+def monitors_resume(monitor_id: MonitorArg) -> None:
+    """Check again on schedule (a check missed while paused runs at once)."""
+    _service(lambda sup: sup.monitors.resume(monitor_id))
+    out.print(f"Monitor {monitor_id} resumed.")
+
+
+@monitors_app.command("delete")
+def monitors_delete(monitor_id: MonitorArg) -> None:
+    """Delete the monitor and its runs (the leads it found stay in their list)."""
+    _service(lambda sup: sup.monitors.delete(monitor_id))
+    out.print(f"Monitor {monitor_id} deleted.")
 
 
 def main() -> None:

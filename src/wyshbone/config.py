@@ -61,6 +61,29 @@ class Settings(BaseSettings):
     plugins: str = ""
     """Comma-separated ``module:function`` entries; each function takes the settings and returns
     ``(tool, Provider)`` pairs to put first in those tools' provider chains (extra providers, test fakes)."""
+    smtp_url: SecretStr | None = None
+    """Where ``wyshbone outreach send`` delivers: ``smtp://user:pass@host:587`` (STARTTLS when offered),
+    ``smtp+starttls://`` (STARTTLS required) or ``smtps://`` (TLS from the start, port 465). Unset → nothing is sent."""
+    smtp_ca_file: Path | None = None
+    """Extra CA certificates (PEM) to trust for the SMTP server, e.g. a company's own CA."""
+    smtp_timeout_seconds: float = 30.0
+    sender_name: str | None = None
+    """Who the outreach is from; every message carries it (with the sender's address) in its footer."""
+    sender_email: str | None = None
+    sender_company: str | None = None
+    sender_address: str | None = None
+    """The sender's postal address, as the law on marketing email asks (e.g. PECR, CAN-SPAM)."""
+    public_url: str | None = None
+    """Where this server is reachable from the outside, for opt-out links; default ``http://<host>:<port>``."""
+    outreach_daily_cap: int = Field(default=100, ge=1)
+    """At most this many messages per account per day (UTC)."""
+    outreach_gap_seconds: float = Field(default=30.0, ge=0)
+    """Seconds between two messages sent in one run."""
+    monitor_tick_seconds: float = Field(default=60.0, ge=0)
+    """How often the web process looks for due monitors; 0 turns the embedded scheduler off (use cron and
+    ``wyshbone monitors run-due`` instead)."""
+    monitor_max_results: int = Field(default=200, ge=1, le=1000)
+    """How many businesses a monitor's search looks at each run (a new business need not rank in the top few)."""
     host: str = "127.0.0.1"
     """Where ``wyshbone serve`` listens."""
     port: int = 8000
@@ -72,6 +95,10 @@ class Settings(BaseSettings):
     @property
     def store_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'wyshbone.sqlite'}"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def gazetteer_file(self) -> Path:

@@ -3,9 +3,11 @@
 WyshboneError
 ├── InputError                  bad input from a person (CLI exit 2, HTTP 4xx)
 │   └── UnplannableGoalError    the goal cannot be read into a plan
+│   └── SetupError              something must be configured first (e.g. an SMTP server to send)
+├── ConflictError               not in a state that allows this (HTTP 409)
+│   └── PlanStateError          e.g. approving a plan twice (also a PlanError)
 ├── PlanError                   a plan is invalid or in the wrong state
-│   ├── InvalidPlanError        duplicate ids, unknown dependencies, cycles
-│   └── PlanStateError          e.g. approving a plan twice
+│   └── InvalidPlanError        duplicate ids, unknown dependencies, cycles
 ├── RegistryError               a tool registered twice or not at all
 ├── DirectoryNotImportedError   the local directory has not been imported yet
 └── ToolError                   raised by a tool/provider; says whether a retry may help
@@ -44,6 +46,14 @@ class NotFoundError(InputError):
     """Not found."""
 
 
+class SetupError(InputError):
+    """This needs a setting that is not set."""
+
+
+class ConflictError(WyshboneError):
+    """Not in a state that allows this."""
+
+
 class PlanError(WyshboneError):
     """The plan cannot be used."""
 
@@ -56,7 +66,7 @@ class InvalidPlanError(PlanError):
         super().__init__("; ".join(problems) if problems else None)
 
 
-class PlanStateError(PlanError):
+class PlanStateError(PlanError, ConflictError):
     """The plan is not in a state that allows this."""
 
 

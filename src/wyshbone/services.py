@@ -8,12 +8,13 @@ output or knows HTTP.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -34,19 +35,53 @@ from wyshbone.domain.models import (
     PlanStatus,
     SupervisorUserContext,
 )
+from wyshbone.domain.monitors import Monitor, MonitorRun, new_leads, next_run_after, report
+from wyshbone.domain.outreach import (
+    OutreachMessage,
+    OutreachSequence,
+    SendReport,
+    Suppression,
+    SuppressionReason,
+    due_messages,
+    start_of_day,
+    suppressed_by,
+    suppression_entry,
+)
 from wyshbone.domain.planner import plan_lead_generation
 from wyshbone.domain.progress import project
-from wyshbone.errors import InputError, NotFoundError, PlanStateError, UnplannableGoalError
+from wyshbone.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PlanStateError,
+    SetupError,
+    UnplannableGoalError,
+)
 from wyshbone.executor import EventCallback, Runtime, emit_plan_event, execute_lead_generation_plan
 from wyshbone.geodata import load_gazetteer
 from wyshbone.providers.http import make_client
-from wyshbone.storage.repository import Message, PlanHead, PlanRow, PlanStore, open_store
+from wyshbone.providers.smtp import SmtpSender, SmtpUnavailableError, build_message, parse_smtp_url
+from wyshbone.signing import OptOutLinks
+from wyshbone.storage.repository import (
+    LeadListRow,
+    Message,
+    PlanHead,
+    PlanRow,
+    PlanStore,
+    SqlStore,
+    open_store,
+)
 from wyshbone.tools.builtin import build_registry
+from wyshbone.tools.monitor import SearchOutcome, run_search
 from wyshbone.tools.registry import ToolRegistry
 
 logger = logging.getLogger("wyshbone.services")
 
 MAX_GOAL_LENGTH = 2000
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -108,6 +143,18 @@ class Supervisor:
         http = make_client()
         registry = build_registry(settings=settings, store=store, client=http)
         return cls(settings, store, registry, gazetteer, http)
+
+    @functools.cached_property
+    def opt_out_links(self) -> OptOutLinks:
+        return OptOutLinks.for_settings(self.settings)
+
+    @functools.cached_property
+    def outreach(self) -> Outreach:
+        return Outreach(self)
+
+    @functools.cached_property
+    def monitors(self) -> Monitors:
+        return Monitors(self)
 
     async def close(self) -> None:
         if self.http is not None:
@@ -400,3 +447,278 @@ class PlanRunner:
         """Wait until every run this runner started has finished (tests, graceful shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+
+def _durable(store: PlanStore) -> SqlStore:
+    if not isinstance(store, SqlStore):
+        raise SetupError(
+            "outreach and monitors keep their state in a database: use a sqlite or postgresql store"
+        )
+    return store
+
+
+@dataclass
+class Outreach:
+    """Outreach use cases: show a list's sequence, send what is due, stop a lead, honour opt-outs."""
+
+    supervisor: Supervisor
+    clock: Callable[[], datetime] = _utcnow
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    @property
+    def _store(self) -> SqlStore:
+        return _durable(self.supervisor.store)
+
+    async def sequence(self, list_id: int, *, session_id: str | None = None) -> OutreachSequence:
+        """The list's sequence with its leads and messages; ``NotFoundError`` for another session's list."""
+        await self._list(list_id, session_id)
+        sequence = await self._store.sequence(list_id=list_id)
+        if sequence is None:
+            raise NotFoundError(
+                f"list {list_id} has no outreach sequence: plan a goal that says to email them"
+            )
+        return sequence
+
+    async def _list(self, list_id: int, session_id: str | None) -> LeadListRow:
+        found = await self._store.lead_list(list_id)
+        if found is None or (session_id is not None and found.session_id != session_id):
+            raise NotFoundError(f"no lead list {list_id}")
+        return found
+
+    def check_smtp(self) -> SmtpSender:
+        """The SMTP sender from settings; ``SetupError`` when none is configured or its URL is unusable."""
+        settings = self.supervisor.settings
+        if settings.smtp_url is None:
+            raise SetupError(
+                "no SMTP server to send through: set WYSHBONE_SMTP_URL (e.g. smtp://user:pass@host:587)"
+            )
+        server = parse_smtp_url(settings.smtp_url.get_secret_value())
+        return SmtpSender(server, ca_file=settings.smtp_ca_file, timeout=settings.smtp_timeout_seconds)
+
+    async def send(
+        self,
+        list_id: int,
+        *,
+        session_id: str | None = None,
+        limit: int | None = None,
+        on_message: Callable[[OutreachMessage], object] | None = None,
+    ) -> SendReport:
+        """Send the list's due messages over SMTP, at most the daily cap, spaced by the configured gap.
+
+        Each message is claimed before it is sent and never sent again (its idempotency key is its Message-ID);
+        suppressions are checked again just before each one. ``SetupError`` when no server is configured or the
+        server cannot be used (the run stops; nothing is marked sent that was not).
+        """
+        settings = self.supervisor.settings
+        sequence = await self.sequence(list_id, session_id=session_id)
+        smtp = self.check_smtp()
+        store = self._store
+        now = self.clock()
+        due = due_messages(await store.queued_messages(sequence.id), now)
+        budget = max(
+            0, settings.outreach_daily_cap - await store.sent_since(sequence.account_id, start_of_day(now))
+        )
+        if limit is not None:
+            budget = min(budget, limit)
+        report = SendReport(list_id=list_id, due=len(due), capped=max(0, len(due) - budget))
+        links = self.supervisor.opt_out_links
+        for index, queued in enumerate(due[:budget]):
+            if index and settings.outreach_gap_seconds:
+                await self.sleep(settings.outreach_gap_seconds)
+            message = await store.outgoing(queued.id)
+            if reason := suppressed_by(message.email, await store.suppressions(sequence.account_id)):
+                await store.mark_lead(sequence.id, message.email, status="suppressed", reason=reason)
+                report.suppressed += 1
+                continue
+            if not await store.claim_message(queued.id):
+                continue  # another sender took it
+            mail = build_message(
+                sender_name=sequence.sender.name,
+                sender_email=sequence.sender.email or "",
+                to=message.email,
+                subject=message.subject,
+                text=message.text,
+                html=message.html,
+                message_key=message.idempotency_key,
+                opt_out_url=links.url(sequence.account_id, message.email),
+            )
+            try:
+                delivery = await smtp.send(mail)
+            except SmtpUnavailableError as exc:
+                await store.finish_message(queued.id, status="failed", reply=exc.message, sent_at=None)
+                raise
+            sent_at = self.clock() if delivery.outcome == "sent" else None
+            await store.finish_message(
+                queued.id, status=delivery.outcome, reply=delivery.reply, sent_at=sent_at
+            )
+            if delivery.outcome == "bounced":
+                entry = suppression_entry(message.email, SuppressionReason.HARD_BOUNCE)
+                await store.add_suppressions(sequence.account_id, [entry], lead_status="bounced")
+            if delivery.outcome == "sent":
+                report.sent += 1
+            else:
+                report.failed += 1
+            view = await store.outreach_message(queued.id)
+            report.messages.append(view)
+            if on_message is not None:
+                on_message(view)
+        return report
+
+    async def mark_replied(self, list_id: int, email: str, *, session_id: str | None = None) -> int:
+        """The lead at ``email`` replied: stop their sequence. Returns how many messages were stopped."""
+        sequence = await self.sequence(list_id, session_id=session_id)
+        address = email.strip().lower()
+        if not any(lead.email == address for lead in sequence.leads):
+            raise NotFoundError(f"no lead of list {list_id} is written to at {email!r}")
+        return await self._store.mark_lead(sequence.id, address, status="replied", reason="replied")
+
+    async def opt_out(self, token: str) -> str:
+        """Honour an opt-out link: the address goes on its account's suppression list. Returns the address."""
+        account, email = self.supervisor.opt_out_links.read(token)
+        await self._store.add_suppressions(
+            account, [suppression_entry(email, SuppressionReason.OPTED_OUT)], lead_status="opted_out"
+        )
+        return email
+
+    async def suppress(self, account: str, values: Sequence[str], reason: SuppressionReason) -> int:
+        """Add addresses or domains to the account's suppression list; returns how many messages it stopped."""
+        entries = [suppression_entry(value, reason) for value in values]
+        return await self._store.add_suppressions(account, entries, lead_status="suppressed")
+
+    async def suppressions(self, account: str) -> list[Suppression]:
+        return await self._store.list_suppressions(account)
+
+
+MONITOR_LEASE = timedelta(minutes=15)
+"""How long one run may hold a monitor before another runner may take it (a crashed runner's lease expires)."""
+
+
+@dataclass
+class Monitors:
+    """Monitor use cases: list, pause, resume, delete, run one now, and run every due one (the scheduler)."""
+
+    supervisor: Supervisor
+    clock: Callable[[], datetime] = _utcnow
+
+    @property
+    def _store(self) -> SqlStore:
+        return _durable(self.supervisor.store)
+
+    async def all(self, *, session_id: str | None = None) -> list[Monitor]:
+        return await self._store.list_monitors(session_id=session_id)
+
+    async def get(self, monitor_id: int, *, session_id: str | None = None) -> Monitor:
+        found = await self._store.list_monitors(monitor_id=monitor_id)
+        if not found or (session_id is not None and found[0].session_id != session_id):
+            raise NotFoundError(f"no monitor {monitor_id}")
+        return found[0]
+
+    async def runs(self, monitor_id: int, *, session_id: str | None = None) -> list[MonitorRun]:
+        await self.get(monitor_id, session_id=session_id)
+        return await self._store.monitor_runs(monitor_id)
+
+    async def pause(self, monitor_id: int, *, session_id: str | None = None) -> Monitor:
+        await self.get(monitor_id, session_id=session_id)
+        await self._store.update_monitor(monitor_id, status="paused")
+        return await self.get(monitor_id)
+
+    async def resume(self, monitor_id: int, *, session_id: str | None = None) -> Monitor:
+        """Active again; a run missed while paused is due at once."""
+        await self.get(monitor_id, session_id=session_id)
+        await self._store.update_monitor(monitor_id, status="active")
+        return await self.get(monitor_id)
+
+    async def delete(self, monitor_id: int, *, session_id: str | None = None) -> None:
+        await self.get(monitor_id, session_id=session_id)
+        await self._store.delete_monitor(monitor_id)
+
+    async def run(
+        self, monitor_id: int, *, session_id: str | None = None, kind: str = "manual"
+    ) -> MonitorRun:
+        """Run the monitor's search now: save and report only businesses it has not seen before.
+
+        ``ConflictError`` when another runner holds it. A failed search is recorded and leaves the schedule
+        as it was, so the next tick tries again; known leads are never added twice.
+        """
+        monitor = await self.get(monitor_id, session_id=session_id)
+        store = self._store
+        started = self.clock()
+        if not await store.lease_monitor(monitor_id, now=started, until=started + MONITOR_LEASE):
+            raise ConflictError(f"monitor {monitor_id} is being run by another process right now")
+        plan = await store.get_plan(monitor.plan_id)
+        if plan is None:  # cannot happen while plans are never deleted; say so rather than crash
+            raise NotFoundError(f"monitor {monitor_id}'s plan {monitor.plan_id} is gone")
+        user = SupervisorUserContext(user_id=monitor.user_id)
+        try:
+            outcome = await run_search(
+                monitor.search, plan=plan, user=user, registry=self.supervisor.registry
+            )
+        except (
+            Exception
+        ) as exc:  # a bug in a provider must not stop the scheduler: record it, retry next tick
+            logger.exception("monitor %s search crashed", monitor_id)
+            outcome = SearchOutcome(False, [], f"internal error ({type(exc).__name__})")
+        finished = self.clock()
+        if not outcome.ok:
+            failed = MonitorRun(
+                monitor_id=monitor_id,
+                kind=kind,
+                status="failed",
+                started_at=started,
+                finished_at=finished,
+                error=outcome.error,
+                message=f"The search failed ({outcome.error}); it will be tried again at the next check.",
+            )
+            return await store.record_monitor_run(failed, list_id=monitor.list_id)
+        baseline = monitor.last_success_at is None  # the set-up search failed: this run takes the baseline
+        fresh = [] if baseline else new_leads(outcome.leads, await store.monitor_known(monitor_id))
+        goal = plan.goal
+        text = report(
+            len(fresh),
+            persona=goal.target_persona,
+            region=goal.target_region or goal.country,
+            since=monitor.last_success_at or monitor.created_at,
+            now=finished,
+        )
+        done = MonitorRun(
+            monitor_id=monitor_id,
+            kind="baseline" if baseline else kind,
+            status="succeeded",
+            started_at=started,
+            finished_at=finished,
+            found=len(outcome.leads),
+            new=len(fresh),
+            new_leads=[lead.name for lead in fresh],
+            message=text,
+        )
+        recorded = await store.record_monitor_run(
+            done,
+            list_id=monitor.list_id,
+            fresh=fresh,
+            seen=outcome.leads,
+            next_run_at=next_run_after(monitor.cadence, finished),
+        )
+        if monitor.session_id is not None and (fresh or kind == "manual"):
+            await store.add_message(
+                session_id=monitor.session_id, plan_id=plan.id, role="assistant", text=text
+            )
+        return recorded
+
+    async def run_due(self) -> list[MonitorRun]:
+        """Run every active monitor whose time has come (one after another); skip any another runner holds."""
+        runs = []
+        for monitor_id in await self._store.due_monitors(self.clock()):
+            try:
+                runs.append(await self.run(monitor_id, kind="scheduled"))
+            except (ConflictError, NotFoundError) as exc:
+                logger.info("monitor %s not run: %s", monitor_id, exc)
+        return runs
+
+    async def run_forever(self, every_seconds: float) -> None:
+        """The embedded scheduler: check for due monitors every ``every_seconds`` until cancelled."""
+        while True:
+            try:
+                await self.run_due()
+            except Exception:  # the store is down, say: log, and try again at the next tick
+                logger.exception("monitor scheduler tick failed")
+            await asyncio.sleep(every_seconds)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.directory import LAT, LON, row, write_csv
 from wyshbone.domain.models import Lead, RegionKind, RegionMatch
 from wyshbone.errors import DirectoryNotImportedError, InputError
 from wyshbone.providers.local_directory import (
@@ -30,60 +31,6 @@ from wyshbone.providers.local_directory import (
     search_directory,
 )
 
-HEADER = [
-    *(
-        "id",
-        "source",
-        "name",
-        "category",
-        "source_type",
-        "address",
-        "postcode",
-        "post_town",
-        "local_authority",
-    ),
-    *("county", "region", "lat", "lon", "geocode", "phone", "website", "source_date"),
-]
-
-# Testford's centre; 0.009° of latitude is about 1 km.
-LAT, LON = 53.0, -2.0
-
-
-def row(
-    rid: str,
-    name: str,
-    category: str,
-    *,
-    postcode: str = "",
-    lat: float | None = None,
-    lon: float | None = None,
-    la: str = "Testford",
-    county: str = "Testshire",
-    region: str = "Test Region",
-    source_type: str = "Restaurant/Cafe/Canteen",
-    source: str = "test_src",
-) -> list[str]:
-    return [
-        f"{source}:{rid}",
-        source,
-        name,
-        category,
-        source_type,
-        f"1 Test Street, {la}" if postcode else "",
-        postcode,
-        la if postcode else "",
-        la,
-        county,
-        region,
-        "" if lat is None else f"{lat:.6f}",
-        "" if lon is None else f"{lon:.6f}",
-        "source" if lat is not None else "",
-        "",
-        "",
-        "2024-01-02",
-    ]
-
-
 ROWS = [
     row("1", "Test Cafe 1", "cafe", postcode="TF1 1AA", lat=LAT, lon=LON),
     row("2", "Test Coffee Corner 2", "restaurant", postcode="TF1 1AB", lat=LAT + 0.009, lon=LON),
@@ -98,14 +45,6 @@ ROWS = [
     row("11", "Test Cafe 11", "cafe", postcode="XX1 1AA", la="Testshire", county="", region="Far Region"),
     row("12", "Test Cafe 12", "cafe", postcode="XX2 1AA", la="Elsewhere", county="", region="Far Region"),
 ]
-
-
-def write_csv(path: Path, rows: Sequence[list[str]]) -> Path:
-    with gzip.open(path, "wt", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
-    return path
 
 
 # The TF9 district's centre, 11 km north of Testford's, where a publisher put its "TF9" rows.

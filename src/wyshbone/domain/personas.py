@@ -193,6 +193,16 @@ def singularize(phrase: str) -> str:
     return re.sub(r"[^\s,&/]+(?=\s*(?:,|&|/|\band\b|\bor\b|$))", _singular_word, text)
 
 
+@functools.lru_cache(maxsize=2048)
+def pluralize(persona: str, count: int = 2) -> str:
+    """ "coffee shop" → "coffee shops" (the last word only); unchanged when ``count`` is 1."""
+    if count == 1:
+        return persona
+    head, _, last = persona.rpartition(" ")
+    plural = _engine.plural_noun(last) or last
+    return f"{head} {plural}" if head else plural
+
+
 def _singular_word(match: re.Match[str]) -> str:
     head, hyphen, word = match.group(0).rpartition("-")  # "micro-breweries": only the last piece changes
     if word in ("and", "or") or _NOT_PLURAL.search(word) or not word.isalpha():

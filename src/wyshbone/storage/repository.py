@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +30,21 @@ from wyshbone.domain.models import (
     LeadGenStepResult,
     PlanEvent,
     PlanStatus,
+)
+from wyshbone.domain.monitors import Monitor, MonitorRun, identities
+from wyshbone.domain.outreach import (
+    SENDABLE,
+    Draft,
+    OutreachLead,
+    OutreachMessage,
+    OutreachSequence,
+    QueuedMessage,
+    Sender,
+    SequenceStep,
+    Skipped,
+    Suppression,
+    SuppressionKind,
+    idempotency_key,
 )
 from wyshbone.errors import InputError
 from wyshbone.storage import migrate
@@ -379,33 +394,36 @@ class SqlStore:
         return {r.step_id: r for r in results}
 
     async def save_leads(self, *, plan_id: str, step_id: str, list_name: str, leads: list[Lead]) -> SavedList:
-        payloads = [(lead, lead.to_json_dict()) for lead in leads]
-
         def work(conn: Connection) -> SavedList:
             list_id = self._ensure_list(conn, plan_id=plan_id, step_id=step_id, name=list_name)
-            count = select(func.count()).select_from(t.leads).where(t.leads.c.list_id == list_id)
-            before = int(conn.execute(count).scalar_one())
-            rows = []
-            for position, (lead, payload) in enumerate(payloads, start=before):
-                source_id, name_key = _lead_keys(lead)
-                rows.append(
-                    {
-                        "list_id": list_id,
-                        "position": position,
-                        "source_id": source_id,
-                        "name_key": name_key,
-                        "name": lead.name,
-                        "postcode": lead.postcode,
-                        "score": lead.score,
-                        "lead": payload,
-                    }
-                )
-            if rows:
-                conn.execute(self._insert(t.leads).on_conflict_do_nothing(), rows)
-            total = int(conn.execute(count).scalar_one())
-            return SavedList(list_id=list_id, name=list_name, added=total - before, total=total)
+            added, total = self._insert_leads(conn, list_id, leads)
+            return SavedList(list_id=list_id, name=list_name, added=added, total=total)
 
         return await self._tx(work)
+
+    def _insert_leads(self, conn: Connection, list_id: int, leads: Sequence[Lead]) -> tuple[int, int]:
+        """Append ``leads`` to the list, skipping any it has already; (added, total)."""
+        count = select(func.count()).select_from(t.leads).where(t.leads.c.list_id == list_id)
+        before = int(conn.execute(count).scalar_one())
+        rows = []
+        for position, lead in enumerate(leads, start=before):
+            source_id, name_key = _lead_keys(lead)
+            rows.append(
+                {
+                    "list_id": list_id,
+                    "position": position,
+                    "source_id": source_id,
+                    "name_key": name_key,
+                    "name": lead.name,
+                    "postcode": lead.postcode,
+                    "score": lead.score,
+                    "lead": lead.to_json_dict(),
+                }
+            )
+        if rows:
+            conn.execute(self._insert(t.leads).on_conflict_do_nothing(), rows)
+        total = int(conn.execute(count).scalar_one())
+        return total - before, total
 
     def _ensure_list(self, conn: Connection, *, plan_id: str, step_id: str, name: str) -> int:
         stmt = self._insert(t.lead_lists).values(
@@ -479,6 +497,558 @@ class SqlStore:
         stmt = select(t.messages).where(t.messages.c.session_id == session_id).order_by(t.messages.c.id)
         rows = await self._read(lambda conn: conn.execute(stmt).all())
         return [Message(r.id, r.session_id, r.plan_id, r.role, r.text, r.created_at) for r in rows]
+
+    # --- outreach ------------------------------------------------------------------------------------------
+
+    async def lead_list(self, list_id: int) -> LeadListRow | None:
+        """The list with its plan, its session and its leads' count."""
+        count = select(func.count()).select_from(t.leads).where(t.leads.c.list_id == t.lead_lists.c.id)
+        stmt = (
+            select(
+                t.lead_lists.c.id,
+                t.lead_lists.c.plan_id,
+                t.lead_lists.c.step_id,
+                t.lead_lists.c.name,
+                t.plans.c.session_id,
+                t.plans.c.user_id,
+                count.scalar_subquery().label("leads"),
+            )
+            .join(t.plans, t.plans.c.id == t.lead_lists.c.plan_id)
+            .where(t.lead_lists.c.id == list_id)
+        )
+        row = await self._read(lambda conn: conn.execute(stmt).first())
+        if row is None:
+            return None
+        return LeadListRow(row.id, row.plan_id, row.step_id, row.name, row.session_id, row.user_id, row.leads)
+
+    async def list_leads_of(self, list_id: int) -> list[Lead]:
+        stmt = select(t.leads.c.lead).where(t.leads.c.list_id == list_id).order_by(t.leads.c.position)
+        rows = await self._read(lambda conn: conn.execute(stmt).all())
+        return [Lead.model_validate(row.lead) for row in rows]
+
+    async def suppressions(self, account_id: str) -> dict[tuple[str, str], str]:
+        """(kind, value) → reason, for every entry of the account's suppression list."""
+        stmt = select(t.suppressions.c.kind, t.suppressions.c.value, t.suppressions.c.reason).where(
+            t.suppressions.c.account_id == account_id
+        )
+        rows = await self._read(lambda conn: conn.execute(stmt).all())
+        return {(r.kind, r.value): r.reason for r in rows}
+
+    async def list_suppressions(self, account_id: str) -> list[Suppression]:
+        stmt = (
+            select(t.suppressions)
+            .where(t.suppressions.c.account_id == account_id)
+            .order_by(t.suppressions.c.created_at, t.suppressions.c.value)
+        )
+        rows = await self._read(lambda conn: conn.execute(stmt).all())
+        return [
+            Suppression(
+                kind=r.kind, value=r.value, reason=r.reason, created_at=datetime.fromisoformat(r.created_at)
+            )
+            for r in rows
+        ]
+
+    async def add_suppressions(
+        self, account_id: str, entries: Sequence[Suppression], *, lead_status: str = "suppressed"
+    ) -> int:
+        """Put ``entries`` on the account's list (an entry already there keeps its first reason) and stop every
+        unsent message to them in the account's sequences. Returns how many messages were stopped."""
+        if not entries:
+            return 0
+        now = iso()
+
+        def work(conn: Connection) -> int:
+            rows = [
+                {"account_id": account_id, "kind": e.kind.value, "value": e.value, "reason": e.reason.value}
+                | {"created_at": now}
+                for e in entries
+            ]
+            conn.execute(self._insert(t.suppressions).on_conflict_do_nothing(), rows)
+            stopped = 0
+            for entry in entries:
+                email = t.outreach_leads.c.email
+                match = (
+                    email == entry.value
+                    if entry.kind is SuppressionKind.ADDRESS
+                    else email.like(f"%@{entry.value}")
+                )
+                stopped += self._stop_leads(
+                    conn, account_id, match, lead_status, f"{entry.reason.value}: {entry.value}"
+                )
+            return stopped
+
+        return await self._tx(work)
+
+    def _stop_leads(self, conn: Connection, account_id: str, match: Any, status: str, reason: str) -> int:
+        """Mark the account's active sequence leads matching ``match`` with ``status``; stop their unsent mail."""
+        sequences = select(t.outreach_sequences.c.id).where(t.outreach_sequences.c.account_id == account_id)
+        leads = conn.execute(
+            select(t.outreach_leads.c.sequence_id, t.outreach_leads.c.lead_key).where(
+                t.outreach_leads.c.sequence_id.in_(sequences), t.outreach_leads.c.status == "active", match
+            )
+        ).all()
+        stopped = 0
+        now = iso()
+        for sequence_id, key in leads:
+            conn.execute(
+                update(t.outreach_leads)
+                .where(t.outreach_leads.c.sequence_id == sequence_id, t.outreach_leads.c.lead_key == key)
+                .values(status=status, reason=reason, updated_at=now)
+            )
+            stopped += conn.execute(
+                update(t.outreach_messages)
+                .where(
+                    t.outreach_messages.c.sequence_id == sequence_id,
+                    t.outreach_messages.c.lead_key == key,
+                    t.outreach_messages.c.status.in_(SENDABLE),
+                )
+                .values(status="stopped", reply=reason, updated_at=now)
+            ).rowcount
+        return stopped
+
+    async def mark_lead(self, sequence_id: int, email: str, *, status: str, reason: str) -> int:
+        """Stop the sequence for the lead(s) written to at ``email`` (they replied, say). Returns messages stopped."""
+        account = select(t.outreach_sequences.c.account_id).where(t.outreach_sequences.c.id == sequence_id)
+
+        def work(conn: Connection) -> int:
+            account_id = conn.execute(account).scalar_one()
+            match = (t.outreach_leads.c.email == email.strip().lower()) & (
+                t.outreach_leads.c.sequence_id == sequence_id
+            )
+            return self._stop_leads(conn, account_id, match, status, reason)
+
+        return await self._tx(work)
+
+    async def create_sequence(
+        self,
+        *,
+        plan_id: str,
+        step_id: str,
+        list_id: int,
+        account_id: str,
+        steps: Sequence[SequenceStep],
+        sender: Sender,
+        drafts: Sequence[Draft],
+        skipped: Sequence[Skipped],
+    ) -> tuple[int, bool]:
+        """Store the sequence with its drafts (idempotent per plan step). Returns (id, created now)."""
+        now = iso()
+
+        def work(conn: Connection) -> tuple[int, bool]:
+            found = select(t.outreach_sequences.c.id).where(
+                t.outreach_sequences.c.plan_id == plan_id, t.outreach_sequences.c.step_id == step_id
+            )
+            existing = conn.execute(found).scalar()
+            if existing is not None:
+                return int(existing), False
+            sequence_id = _new_id(
+                conn,
+                t.outreach_sequences.insert().values(
+                    plan_id=plan_id,
+                    step_id=step_id,
+                    list_id=list_id,
+                    account_id=account_id,
+                    steps=[s.to_json_dict() for s in steps],
+                    sender=sender.to_json_dict(),
+                    created_at=now,
+                ),
+            )
+            leads: dict[str, tuple[str, str | None, str, str | None]] = {
+                d.lead_key: (d.lead_name, d.email, "active", None) for d in drafts
+            }
+            leads.update({s.lead_key: (s.lead_name, s.email, s.status, s.reason) for s in skipped})
+            if leads:
+                conn.execute(
+                    t.outreach_leads.insert(),
+                    [
+                        {"sequence_id": sequence_id, "lead_key": key, "lead_name": name, "email": email}
+                        | {"status": status, "reason": reason, "updated_at": now}
+                        for key, (name, email, status, reason) in leads.items()
+                    ],
+                )
+            if drafts:
+                conn.execute(
+                    t.outreach_messages.insert(),
+                    [
+                        {
+                            "sequence_id": sequence_id,
+                            "lead_key": d.lead_key,
+                            "email": d.email,
+                            "step_index": d.step_index,
+                            "step_key": d.step_key,
+                            "day": d.day,
+                            "subject": d.subject,
+                            "body_text": d.text,
+                            "body_html": d.html,
+                            "idempotency_key": idempotency_key(sequence_id, d.lead_key, d.step_index),
+                            "status": "draft",
+                            "attempts": 0,
+                            "updated_at": now,
+                        }
+                        for d in drafts
+                    ],
+                )
+            return sequence_id, True
+
+        return await self._tx(work)
+
+    async def sequence(
+        self, *, list_id: int | None = None, sequence_id: int | None = None
+    ) -> OutreachSequence | None:
+        """The (first) sequence of a list, or the sequence with ``sequence_id``, with its leads and messages."""
+        where = (
+            t.outreach_sequences.c.id == sequence_id
+            if sequence_id is not None
+            else t.outreach_sequences.c.list_id == list_id
+        )
+
+        def read(conn: Connection) -> OutreachSequence | None:
+            row = conn.execute(
+                select(t.outreach_sequences).where(where).order_by(t.outreach_sequences.c.id)
+            ).first()
+            if row is None:
+                return None
+            leads = conn.execute(
+                select(t.outreach_leads)
+                .where(t.outreach_leads.c.sequence_id == row.id)
+                .order_by(t.outreach_leads.c.lead_name, t.outreach_leads.c.lead_key)
+            ).all()
+            names = {lead.lead_key: lead.lead_name for lead in leads}
+            messages = conn.execute(
+                select(t.outreach_messages)
+                .where(t.outreach_messages.c.sequence_id == row.id)
+                .order_by(t.outreach_messages.c.step_index, t.outreach_messages.c.id)
+            ).all()
+            return OutreachSequence(
+                id=row.id,
+                plan_id=row.plan_id,
+                step_id=row.step_id,
+                list_id=row.list_id,
+                account_id=row.account_id,
+                steps=row.steps,
+                sender=row.sender,
+                created_at=datetime.fromisoformat(row.created_at),
+                leads=[
+                    OutreachLead(
+                        lead_key=r.lead_key,
+                        lead_name=r.lead_name,
+                        email=r.email,
+                        status=r.status,
+                        reason=r.reason,
+                    )
+                    for r in leads
+                ],
+                messages=[_message(m, names.get(m.lead_key, "")) for m in messages],
+            )
+
+        return await self._read(read)
+
+    async def queued_messages(self, sequence_id: int) -> list[QueuedMessage]:
+        """The messages of the sequence's active leads, as ``due_messages`` reads them."""
+        active = select(t.outreach_leads.c.lead_key).where(
+            t.outreach_leads.c.sequence_id == sequence_id, t.outreach_leads.c.status == "active"
+        )
+        m = t.outreach_messages.c
+        stmt = select(m.id, m.lead_key, m.step_index, m.day, m.status, m.attempts, m.sent_at).where(
+            m.sequence_id == sequence_id, m.lead_key.in_(active)
+        )
+        rows = await self._read(lambda conn: conn.execute(stmt).all())
+        return [
+            QueuedMessage(r.id, r.lead_key, r.step_index, r.day, r.status, r.attempts, _when(r.sent_at))
+            for r in rows
+        ]
+
+    async def outgoing(self, message_id: int) -> OutgoingMessage:
+        m = t.outreach_messages.c
+        stmt = select(
+            m.id, m.email, m.subject, m.body_text, m.body_html, m.idempotency_key, m.lead_key
+        ).where(m.id == message_id)
+        row = await self._read(lambda conn: conn.execute(stmt).one())
+        return OutgoingMessage(
+            row.id, row.email, row.subject, row.body_text, row.body_html, row.idempotency_key, row.lead_key
+        )
+
+    async def outreach_message(self, message_id: int) -> OutreachMessage:
+        stmt = (
+            select(t.outreach_messages, t.outreach_leads.c.lead_name)
+            .join(
+                t.outreach_leads,
+                (t.outreach_leads.c.sequence_id == t.outreach_messages.c.sequence_id)
+                & (t.outreach_leads.c.lead_key == t.outreach_messages.c.lead_key),
+            )
+            .where(t.outreach_messages.c.id == message_id)
+        )
+        row = await self._read(lambda conn: conn.execute(stmt).one())
+        return _message(row, row.lead_name)
+
+    async def claim_message(self, message_id: int) -> bool:
+        """Take a draft (or a failed message) for sending; False when another sender has it or it is done."""
+        now = iso()
+        stmt = (
+            update(t.outreach_messages)
+            .where(t.outreach_messages.c.id == message_id, t.outreach_messages.c.status.in_(SENDABLE))
+            .values(status="sending", attempts=t.outreach_messages.c.attempts + 1, updated_at=now)
+        )
+        return bool(await self._tx(lambda conn: conn.execute(stmt).rowcount))
+
+    async def finish_message(
+        self, message_id: int, *, status: str, reply: str, sent_at: datetime | None
+    ) -> None:
+        stmt = (
+            update(t.outreach_messages)
+            .where(t.outreach_messages.c.id == message_id)
+            .values(status=status, reply=reply, sent_at=iso(sent_at) if sent_at else None, updated_at=iso())
+        )
+        await self._tx(lambda conn: conn.execute(stmt))
+
+    async def sent_since(self, account_id: str, since: datetime) -> int:
+        """Messages of the account sent (or being sent) since ``since``: what the daily cap counts."""
+        m = t.outreach_messages.c
+        sequences = select(t.outreach_sequences.c.id).where(t.outreach_sequences.c.account_id == account_id)
+        stmt = (
+            select(func.count())
+            .select_from(t.outreach_messages)
+            .where(
+                m.sequence_id.in_(sequences),
+                ((m.status == "sent") & (m.sent_at >= iso(since))) | (m.status == "sending"),
+            )
+        )
+        return int(await self._read(lambda conn: conn.execute(stmt).scalar_one()))
+
+    # --- monitors ------------------------------------------------------------------------------------------
+
+    async def create_monitor(
+        self,
+        *,
+        plan_id: str,
+        step_id: str,
+        session_id: str | None,
+        user_id: str,
+        list_id: int,
+        name: str,
+        search: dict[str, Any],
+        cadence: str,
+        baseline: MonitorRun,
+        known: Iterable[str],
+        next_run_at: datetime,
+    ) -> tuple[int, bool]:
+        """Store the monitor with what it already knows and its baseline run (idempotent per plan step)."""
+
+        def work(conn: Connection) -> tuple[int, bool]:
+            found = select(t.monitors.c.id).where(
+                t.monitors.c.plan_id == plan_id, t.monitors.c.step_id == step_id
+            )
+            existing = conn.execute(found).scalar()
+            if existing is not None:
+                return int(existing), False
+            monitor_id = _new_id(
+                conn,
+                t.monitors.insert().values(
+                    plan_id=plan_id,
+                    step_id=step_id,
+                    session_id=session_id,
+                    user_id=user_id,
+                    list_id=list_id,
+                    name=name,
+                    search=search,
+                    cadence=cadence,
+                    status="active",
+                    next_run_at=iso(next_run_at),
+                    last_run_at=iso(baseline.finished_at),
+                    last_success_at=iso(baseline.started_at),
+                    created_at=iso(baseline.started_at),
+                ),
+            )
+            self._remember(conn, monitor_id, known)
+            self._insert_run(conn, baseline.model_copy(update={"monitor_id": monitor_id}))
+            return monitor_id, True
+
+        return await self._tx(work)
+
+    def _remember(self, conn: Connection, monitor_id: int, keys: Iterable[str]) -> None:
+        rows = [{"monitor_id": monitor_id, "key": key} for key in set(keys)]
+        if rows:
+            conn.execute(self._insert(t.monitor_known).on_conflict_do_nothing(), rows)
+
+    def _insert_run(self, conn: Connection, run: MonitorRun) -> int:
+        values = run.model_dump(exclude={"id"}, by_alias=False) | {
+            "started_at": iso(run.started_at),
+            "finished_at": iso(run.finished_at),
+        }
+        return _new_id(conn, t.monitor_runs.insert().values(values))
+
+    async def monitor_known(self, monitor_id: int) -> set[str]:
+        stmt = select(t.monitor_known.c.key).where(t.monitor_known.c.monitor_id == monitor_id)
+        return set(await self._read(lambda conn: conn.execute(stmt).scalars().all()))
+
+    async def list_monitors(
+        self, *, session_id: str | None = None, monitor_id: int | None = None
+    ) -> list[Monitor]:
+        """The session's monitors (every monitor when None), newest first, each with its last run."""
+        stmt = select(t.monitors).order_by(t.monitors.c.id.desc())
+        if session_id is not None:
+            stmt = stmt.where(t.monitors.c.session_id == session_id)
+        if monitor_id is not None:
+            stmt = stmt.where(t.monitors.c.id == monitor_id)
+
+        def read(conn: Connection) -> list[Monitor]:
+            monitors = []
+            for row in conn.execute(stmt).all():
+                known = conn.execute(
+                    select(func.count())
+                    .select_from(t.monitor_known)
+                    .where(t.monitor_known.c.monitor_id == row.id)
+                ).scalar_one()
+                last = conn.execute(
+                    select(t.monitor_runs)
+                    .where(t.monitor_runs.c.monitor_id == row.id)
+                    .order_by(t.monitor_runs.c.id.desc())
+                    .limit(1)
+                ).first()
+                monitors.append(_monitor(row, known, _run(last) if last else None))
+            return monitors
+
+        return await self._read(read)
+
+    async def monitor_runs(self, monitor_id: int, *, limit: int = 50) -> list[MonitorRun]:
+        stmt = (
+            select(t.monitor_runs)
+            .where(t.monitor_runs.c.monitor_id == monitor_id)
+            .order_by(t.monitor_runs.c.id.desc())
+            .limit(limit)
+        )
+        rows = await self._read(lambda conn: conn.execute(stmt).all())
+        return [_run(r) for r in rows]
+
+    async def due_monitors(self, now: datetime) -> list[int]:
+        stmt = (
+            select(t.monitors.c.id)
+            .where(t.monitors.c.status == "active", t.monitors.c.next_run_at <= iso(now))
+            .order_by(t.monitors.c.next_run_at)
+        )
+        return list(await self._read(lambda conn: conn.execute(stmt).scalars().all()))
+
+    async def lease_monitor(self, monitor_id: int, *, now: datetime, until: datetime) -> bool:
+        """Hold the monitor for one run; False when another runner holds it."""
+        m = t.monitors.c
+        stmt = (
+            update(t.monitors)
+            .where(m.id == monitor_id, (m.lease_until.is_(None)) | (m.lease_until < iso(now)))
+            .values(lease_until=iso(until))
+        )
+        return bool(await self._tx(lambda conn: conn.execute(stmt).rowcount))
+
+    async def record_monitor_run(
+        self,
+        run: MonitorRun,
+        *,
+        list_id: int,
+        fresh: Sequence[Lead] = (),
+        seen: Sequence[Lead] = (),
+        next_run_at: datetime | None = None,
+    ) -> MonitorRun:
+        """In one transaction: add the ``fresh`` leads to the list, remember every lead ``seen``, record the run,
+        release the lease and (when ``next_run_at`` is given) move the schedule on. A failed run leaves the
+        schedule as it was: it is due again at the next tick."""
+
+        def work(conn: Connection) -> MonitorRun:
+            self._insert_leads(conn, list_id, fresh)
+            self._remember(
+                conn, run.monitor_id, (key for lead in (*fresh, *seen) for key in identities(lead))
+            )
+            run_id = self._insert_run(conn, run)
+            values: dict[str, Any] = {"lease_until": None, "last_run_at": iso(run.finished_at)}
+            if run.status == "succeeded":
+                values["last_success_at"] = iso(run.started_at)
+            if next_run_at is not None:
+                values["next_run_at"] = iso(next_run_at)
+            conn.execute(update(t.monitors).where(t.monitors.c.id == run.monitor_id).values(values))
+            return run.model_copy(update={"id": run_id})
+
+        return await self._tx(work)
+
+    async def update_monitor(self, monitor_id: int, **values: Any) -> None:
+        stmt = (
+            update(t.monitors)
+            .where(t.monitors.c.id == monitor_id)
+            .values({k: iso(v) if isinstance(v, datetime) else v for k, v in values.items()})
+        )
+        await self._tx(lambda conn: conn.execute(stmt))
+
+    async def delete_monitor(self, monitor_id: int) -> None:
+        def work(conn: Connection) -> None:
+            for table in (t.monitor_runs, t.monitor_known):
+                conn.execute(table.delete().where(table.c.monitor_id == monitor_id))
+            conn.execute(t.monitors.delete().where(t.monitors.c.id == monitor_id))
+
+        await self._tx(work)
+
+
+def iso(when: datetime | None = None) -> str:
+    """A UTC time as stored: fixed width (microseconds always written), so stored times compare as strings."""
+    return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _new_id(conn: Connection, insert: Any) -> int:
+    """Run ``insert`` and return the row's new integer key."""
+    return int(conn.execute(insert).inserted_primary_key[0])  # type: ignore[index]
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True, slots=True)
+class LeadListRow:
+    list_id: int
+    plan_id: str
+    step_id: str
+    name: str
+    session_id: str | None
+    user_id: str
+    leads: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """What the sender needs of one message."""
+
+    id: int
+    email: str
+    subject: str
+    text: str
+    html: str
+    idempotency_key: str
+    lead_key: str
+
+
+def _message(row: Any, lead_name: str) -> OutreachMessage:
+    return OutreachMessage(
+        id=row.id,
+        lead_key=row.lead_key,
+        lead_name=lead_name,
+        email=row.email,
+        step_index=row.step_index,
+        step_key=row.step_key,
+        day=row.day,
+        subject=row.subject,
+        body_text=row.body_text,
+        status=row.status,
+        attempts=row.attempts,
+        reply=row.reply,
+        sent_at=_when(row.sent_at),
+        idempotency_key=row.idempotency_key,
+    )
+
+
+def _run(row: Any) -> MonitorRun:
+    return MonitorRun.model_validate(row._asdict())
+
+
+def _monitor(row: Any, known: int, last: MonitorRun | None) -> Monitor:
+    return Monitor.model_validate(
+        {k: v for k, v in row._asdict().items() if k != "lease_until"} | {"known": known, "last_run": last}
+    )
 
 
 def _plan_row(row: Any) -> PlanRow:

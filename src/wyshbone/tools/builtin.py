@@ -13,10 +13,12 @@ import httpx
 
 from wyshbone.config import Settings
 from wyshbone.domain.models import LeadToolIdentifier as T
+from wyshbone.domain.outreach import Suppression, SuppressionReason, suppression_entry
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import RegistryError
 from wyshbone.providers.hunter import HunterClient, hunter_provider_info
-from wyshbone.storage.repository import PlanStore
+from wyshbone.signing import OptOutLinks
+from wyshbone.storage.repository import PlanStore, SqlStore
 from wyshbone.tools.contacts import domain_lookup_provider, enrich_provider
 from wyshbone.tools.lead_list import lead_store_provider
 from wyshbone.tools.lead_search import (
@@ -25,7 +27,9 @@ from wyshbone.tools.lead_search import (
     merge_search_results,
     overpass_provider,
 )
-from wyshbone.tools.registry import Provider, ToolRegistry, ToolSpec, unavailable
+from wyshbone.tools.monitor import monitor_provider
+from wyshbone.tools.outreach import outreach_provider
+from wyshbone.tools.registry import Provider, ToolRegistry, ToolSpec
 
 
 def build_registry(*, settings: Settings, store: PlanStore, client: httpx.AsyncClient) -> ToolRegistry:
@@ -50,6 +54,9 @@ def load_plugin(entry: str) -> Callable[[Settings], Iterable[tuple[str, Provider
 
 
 def _builtin(settings: Settings, store: PlanStore, client: httpx.AsyncClient) -> ToolRegistry:
+    # Outreach and monitors keep durable state (drafts, suppressions, known leads): they need a database.
+    durable = store if isinstance(store, SqlStore) else None
+    links = OptOutLinks.for_settings(settings)
     key = settings.hunter_api_key.get_secret_value() if settings.hunter_api_key else ""
     hunter = HunterClient(api_key=key, base_url=settings.hunter_base_url, client=client) if key else None
     search_chain = (
@@ -57,25 +64,26 @@ def _builtin(settings: Settings, store: PlanStore, client: httpx.AsyncClient) ->
         overpass_provider(settings, client),
         google_places_provider(settings, client),
     )
-    return ToolRegistry.of(
+    registry = ToolRegistry.of(
         [
             ToolSpec(T.GLOBAL_DB_SEARCH, search_chain, merge=merge_search_results),
             ToolSpec(T.GOOGLE_PLACES_SEARCH, (google_places_provider(settings, client),)),
             ToolSpec(
                 T.HUNTER_DOMAIN_LOOKUP, (domain_lookup_provider(hunter_provider_info(settings), hunter),)
             ),
-            ToolSpec(T.HUNTER_ENRICH, (_enrich(settings, hunter, client),)),
+            ToolSpec(T.HUNTER_ENRICH, (_enrich(settings, hunter, client, durable),)),
             ToolSpec(T.LEAD_LIST_SAVE, (lead_store_provider(store),)),
-            ToolSpec(
-                T.EMAIL_SEQUENCE_SETUP,
-                (unavailable("outreach_drafts", "outreach drafting is not built yet"),),
-            ),
-            ToolSpec(T.MONITOR_SETUP, (unavailable("monitor", "monitors are not built yet"),)),
+            ToolSpec(T.EMAIL_SEQUENCE_SETUP, (outreach_provider(settings, durable, links, hunter),)),
+            # The monitor re-runs the search through this same registry (plugins included).
+            ToolSpec(T.MONITOR_SETUP, (monitor_provider(settings, durable, lambda: registry),)),
         ]
     )
+    return registry
 
 
-def _enrich(settings: Settings, hunter: HunterClient | None, client: httpx.AsyncClient) -> Provider:
+def _enrich(
+    settings: Settings, hunter: HunterClient | None, client: httpx.AsyncClient, store: SqlStore | None
+) -> Provider:
     """Emails from the business's own website (when crawling is on), then Hunter (when it has a key)."""
     hunter_info = hunter_provider_info(settings)
     sources = [
@@ -93,4 +101,11 @@ def _enrich(settings: Settings, hunter: HunterClient | None, client: httpx.Async
         client=client,
         crawl_websites=settings.website_crawl,
         allow_private=settings.allow_private_addresses,
+        on_claimed=(lambda account, emails: store.add_suppressions(account, _claimed(emails)))
+        if store
+        else None,
     )
+
+
+def _claimed(emails: list[str]) -> list[Suppression]:
+    return [suppression_entry(email, SuppressionReason.CLAIMED) for email in emails]

@@ -21,6 +21,7 @@ from wyshbone.domain.models import (
     LeadToolExecutionEnv,
     LeadToolExecutionResult,
 )
+from wyshbone.domain.outreach import account_of
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.providers.hunter import ClaimedEmailError, HunterClient
 from wyshbone.providers.website import discover_contacts, registrable_domain
@@ -126,7 +127,11 @@ def enrich_provider(
     client: httpx.AsyncClient | None,
     crawl_websites: bool,
     allow_private: bool = False,
+    on_claimed: Callable[[str, list[str]], Awaitable[object]] | None = None,
 ) -> Provider:
+    """Emails per lead: the business's own website first (when crawling), then Hunter. Addresses Hunter says
+    are claimed (451) are dropped and handed to ``on_claimed(account, addresses)`` for the suppression list."""
+
     async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         sources = (str(params.get("sourceStepId") or ""), str(params.get("leadsStepId") or ""))
         leads = step_leads(env, *sources)[: int(params.get("limit") or 20)]
@@ -143,7 +148,9 @@ def enrich_provider(
                 else lead
             )
             outcomes.append(outcome)
-        # Opted-out addresses are counted, not repeated: they must not travel further than this decision.
+        # Opted-out addresses are counted, not repeated: they go to the suppression list and nowhere else.
+        if suppressed and on_claimed is not None:
+            await on_claimed(account_of(env.user), suppressed)
         return _result(updated, outcomes, {"suppressed": len(suppressed)})
 
     return Provider(info, run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -14,10 +15,12 @@ from fastapi.staticfiles import StaticFiles
 
 from wyshbone import __version__
 from wyshbone.config import Settings
-from wyshbone.errors import InputError, NotFoundError, PlanStateError, UnplannableGoalError, WyshboneError
+from wyshbone.errors import ConflictError, InputError, NotFoundError, UnplannableGoalError, WyshboneError
 from wyshbone.services import PlanRunner, Supervisor
-from wyshbone.web.routes import api, pages
-from wyshbone.web.sessions import SessionIssuer, load_or_create_secret
+from wyshbone.signing import OPT_OUT_PATH, load_or_create_secret
+from wyshbone.storage.repository import SqlStore
+from wyshbone.web.routes import api, pages, sales
+from wyshbone.web.sessions import SessionIssuer
 
 logger = logging.getLogger("wyshbone.web")
 
@@ -35,12 +38,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runner = PlanRunner(supervisor)
         app.state.supervisor = supervisor
         app.state.runner = runner
+        app.state.sending = {}
         resumed = await runner.resume_interrupted()
         if resumed:
             logger.info("resumed %d interrupted plan(s): %s", len(resumed), ", ".join(resumed))
+        # The embedded monitor scheduler (WYSHBONE_MONITOR_TICK_SECONDS=0 leaves it to cron: monitors run-due).
+        scheduler = (
+            asyncio.create_task(
+                supervisor.monitors.run_forever(settings.monitor_tick_seconds), name="monitors"
+            )
+            if settings.monitor_tick_seconds > 0 and isinstance(supervisor.store, SqlStore)
+            else None
+        )
         try:
             yield
         finally:
+            background = [t for t in (scheduler, *app.state.sending.values()) if t is not None]
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             await runner.shutdown()
             await supervisor.close()
 
@@ -54,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.middleware("http")(_guard_requests)
     app.include_router(api.router)
+    app.include_router(sales.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
@@ -66,13 +83,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 async def _guard_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """POST bodies must be JSON (a cross-site form cannot send it) and small."""
+    """POST bodies must be JSON (a cross-site form cannot send it) and small.
+
+    The one exception is the opt-out link, which mail programs "one-click" POST as a form (RFC 8058); it needs
+    no session, only its signed token.
+    """
     if request.method in ("POST", "PUT", "PATCH"):
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             return _error(413, f"the request body is too large (at most {MAX_BODY_BYTES} bytes)")
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if kind != "application/json":
+        if kind != "application/json" and not request.url.path.startswith(OPT_OUT_PATH):
             return _error(415, "send the request body as JSON (Content-Type: application/json)")
     return await call_next(request)
 
@@ -109,7 +130,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(UnplannableGoalError, unplannable)
     app.add_exception_handler(NotFoundError, not_found)
-    app.add_exception_handler(PlanStateError, conflict)
+    app.add_exception_handler(ConflictError, conflict)
     app.add_exception_handler(InputError, bad_input)
     app.add_exception_handler(WyshboneError, bad_input)
     app.add_exception_handler(RequestValidationError, invalid)

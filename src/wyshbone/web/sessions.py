@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from pathlib import Path
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, Signer
@@ -15,18 +14,6 @@ COOKIE = "wyshbone_session"
 HEADER = "x-session-id"
 _VALID = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 _YEAR = 365 * 24 * 3600
-
-
-def load_or_create_secret(home: Path) -> str:
-    """The cookie-signing key: kept in ``<home>/secret_key`` (mode 600) so sessions survive restarts."""
-    path = home / "secret_key"
-    if path.is_file():
-        return path.read_text().strip()
-    home.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
 
 
 class SessionIssuer:

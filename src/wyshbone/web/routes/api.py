@@ -72,7 +72,7 @@ def _view(plan: LeadGenPlan) -> PlanView:
     )
 
 
-def _user(session_id: str) -> SupervisorUserContext:
+def user_of(session_id: str) -> SupervisorUserContext:
     # The session id is a bearer secret (X-Session-Id): user ids, which are logged, carry only a digest of it.
     return SupervisorUserContext(user_id="session-" + hashlib.sha256(session_id.encode()).hexdigest()[:16])
 
@@ -80,7 +80,7 @@ def _user(session_id: str) -> SupervisorUserContext:
 @router.post("/goal/parse", responses=POST_GUARD)
 async def parse_goal(body: ParseGoalRequest, sup: SupervisorDep, session_id: SessionDep) -> ParsedGoal:
     """What the goal says, what was assumed, and what stops it being planned; stores nothing."""
-    return sup.parse(body.goal, _user(session_id))
+    return sup.parse(body.goal, user_of(session_id))
 
 
 @router.post(
@@ -90,7 +90,9 @@ async def parse_goal(body: ParseGoalRequest, sup: SupervisorDep, session_id: Ses
 )
 async def start_plan(body: StartPlanRequest, sup: SupervisorDep, session_id: SessionDep) -> PlanView:
     """Read the goal, plan it and keep the plan pending approval."""
-    plan = await sup.start_plan(body.goal, _user(session_id), session_id=session_id, overrides=body.overrides)
+    plan = await sup.start_plan(
+        body.goal, user_of(session_id), session_id=session_id, overrides=body.overrides
+    )
     return _view(plan)
 
 

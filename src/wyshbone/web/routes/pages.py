@@ -8,7 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from wyshbone.web.deps import SessionDep
+from wyshbone.errors import InputError
+from wyshbone.signing import OPT_OUT_PATH
+from wyshbone.web.deps import SessionDep, SupervisorDep
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 router = APIRouter(include_in_schema=False)
@@ -18,3 +20,24 @@ router = APIRouter(include_in_schema=False)
 async def index(request: Request, session_id: SessionDep) -> HTMLResponse:
     """Goal → plan → approve → live progress → leads, for this browser's session (a cookie)."""
     return TEMPLATES.TemplateResponse(request, "index.html", {})
+
+
+@router.get(OPT_OUT_PATH + "{token}", response_class=HTMLResponse)
+async def opt_out_page(request: Request, token: str, sup: SupervisorDep) -> HTMLResponse:
+    """The link in every message's footer: one visit takes the address off the sender's outreach."""
+    return await _opt_out(request, token, sup)
+
+
+@router.post(OPT_OUT_PATH + "{token}", response_class=HTMLResponse)
+async def opt_out_one_click(request: Request, token: str, sup: SupervisorDep) -> HTMLResponse:
+    """RFC 8058 one-click unsubscribe: mail programs POST ``List-Unsubscribe=One-Click`` here."""
+    return await _opt_out(request, token, sup)
+
+
+async def _opt_out(request: Request, token: str, sup: SupervisorDep) -> HTMLResponse:
+    try:
+        email = await sup.outreach.opt_out(token)
+    except InputError as exc:
+        context = {"ok": False, "detail": exc.message}
+        return TEMPLATES.TemplateResponse(request, "opt_out.html", context, status_code=400)
+    return TEMPLATES.TemplateResponse(request, "opt_out.html", {"ok": True, "email": email})

@@ -1,0 +1,163 @@
+"""EMAIL_SEQUENCE_SETUP ("Prepare Outreach"): a sequence for the saved list, one set of drafts per lead with a
+usable, unsuppressed address. Nothing is sent here: ``wyshbone outreach send`` does that, later, on purpose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from wyshbone.config import Settings
+from wyshbone.domain.models import Lead, LeadGenStepStatus, LeadToolExecutionEnv, LeadToolExecutionResult
+from wyshbone.domain.outreach import (
+    DEFAULT_STEPS,
+    Sender,
+    SequenceStep,
+    Suppression,
+    SuppressionReason,
+    account_of,
+    check_templates,
+    choose_contact,
+    draft_sequence,
+    suppression_entry,
+)
+from wyshbone.domain.planner import ProviderInfo
+from wyshbone.errors import InputError, PermanentToolError, ToolError
+from wyshbone.providers.hunter import ClaimedEmailError, HunterClient
+from wyshbone.signing import OptOutLinks
+from wyshbone.storage.repository import SqlStore
+from wyshbone.tools.contacts import bounded_map
+from wyshbone.tools.registry import Provider, unavailable
+
+OUTREACH = "outreach_drafts"
+
+
+def sender_of(settings: Settings) -> Sender:
+    return Sender(
+        name=settings.sender_name,
+        email=settings.sender_email,
+        company=settings.sender_company,
+        address=settings.sender_address,
+    )
+
+
+def saved_list_id(env: LeadToolExecutionEnv, step_id: str) -> int:
+    """The list the save step ``step_id`` wrote (``PermanentToolError`` when it saved none)."""
+    result = env.prior_results.get(step_id)
+    if result is None or result.status is not LeadGenStepStatus.SUCCEEDED or not result.data:
+        raise PermanentToolError(f"no saved list: step {step_id!r} did not save one")
+    return int(result.data["listId"])
+
+
+def sequence_steps(params: dict[str, Any]) -> list[SequenceStep]:
+    """The step's own templates (``steps``), else the default sequence cut to ``sequenceLength``."""
+    try:
+        steps = [SequenceStep.model_validate(s) for s in params["steps"]] if params.get("steps") else None
+    except (ValidationError, TypeError) as exc:
+        raise PermanentToolError(f"the sequence's steps are not valid: {exc}") from None
+    if steps is None:
+        steps = list(DEFAULT_STEPS[: max(1, int(params.get("sequenceLength") or len(DEFAULT_STEPS)))])
+    try:
+        check_templates(steps)
+    except InputError as exc:
+        raise PermanentToolError(exc.message) from None
+    return steps
+
+
+async def verify_contacts(
+    leads: list[Lead], hunter: HunterClient | None
+) -> tuple[list[Lead], list[Suppression], int]:
+    """Check with Hunter's verifier the one address per lead that would be written to, when it is unverified.
+
+    Claimed addresses (451: the person opted out at Hunter) come back as suppressions; a verifier that fails
+    for a passing reason leaves the address unverified (drafting does not depend on it). Returns the leads with
+    their verdicts, the suppressions, and how many addresses were checked.
+    """
+    if hunter is None:
+        return leads, [], 0
+
+    async def one(lead: Lead) -> tuple[Lead, Suppression | None, bool]:
+        contact, _ = choose_contact(lead)
+        if contact is None or contact.verification not in _UNCHECKED:
+            return lead, None, False
+        try:
+            verdict = await hunter.verify(contact.value)
+        except ClaimedEmailError:
+            return lead, suppression_entry(contact.value, SuppressionReason.CLAIMED), True
+        except ToolError:
+            return lead, None, True
+        emails = [
+            {**e, "verification": verdict.verification, "score": verdict.score}
+            if e.get("value") == contact.value
+            else e
+            for e in lead.emails
+        ]
+        return lead.model_copy(update={"emails": emails}), None, True
+
+    checked = await bounded_map(one, leads)
+    return (
+        [lead for lead, _, _ in checked],
+        [entry for _, entry, _ in checked if entry is not None],
+        sum(1 for _, _, asked in checked if asked),
+    )
+
+
+_UNCHECKED = {"unverified", "unknown"}
+
+
+def outreach_provider(
+    settings: Settings, store: SqlStore | None, links: OptOutLinks, hunter: HunterClient | None = None
+) -> Provider:
+    """Drafts into ``store``; with ``hunter``, each unverified address is verified first (claimed ones are
+    suppressed, invalid ones skipped)."""
+    sender = sender_of(settings)
+    if store is None:
+        return unavailable(OUTREACH, "drafts need a database store (WYSHBONE_DATABASE_URL), not memory://")
+    if missing := sender.missing():
+        return unavailable(
+            OUTREACH, f"set {', '.join(missing)}: every message must say who sends it and from where"
+        )
+
+    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+        list_id = saved_list_id(env, str(params.get("sourceStepId") or ""))
+        steps = sequence_steps(params)
+        account = account_of(env.user)
+        leads, claimed, verified = await verify_contacts(await store.list_leads_of(list_id), hunter)
+        await store.add_suppressions(account, claimed)
+        drafts, skipped = draft_sequence(
+            leads,
+            steps,
+            sender,
+            suppressions=await store.suppressions(account),
+            opt_out_url=lambda email: links.url(account, email),
+            persona=params.get("persona") or env.plan.goal.target_persona,
+        )
+        sequence_id, _ = await store.create_sequence(
+            plan_id=env.plan.id,
+            step_id=env.step_id,
+            list_id=list_id,
+            account_id=account,
+            steps=steps,
+            sender=sender,
+            drafts=drafts,
+            skipped=skipped,
+        )
+        sequence = await store.sequence(sequence_id=sequence_id)
+        assert sequence is not None
+        drafted = [lead for lead in sequence.leads if lead.status == "active"]
+        not_drafted = [lead for lead in sequence.leads if lead.status != "active"]
+        return LeadToolExecutionResult(
+            success=True,
+            data={
+                "sequenceId": sequence.id,
+                "listId": list_id,
+                "drafted": len(drafted),
+                "messages": len(sequence.messages),
+                "steps": [s.key for s in steps],
+                "verified": verified,
+                "suppressed": sum(1 for lead in not_drafted if lead.status == "suppressed"),
+                "notDrafted": [{"leadName": lead.lead_name, "reason": lead.reason} for lead in not_drafted],
+            },
+        )
+
+    return Provider(ProviderInfo(OUTREACH, configured=True, external=False), run)

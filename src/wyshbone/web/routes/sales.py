@@ -1,0 +1,154 @@
+"""The JSON API for what follows a plan: a list's outreach (drafts, sending, replies, suppressions) and monitors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, status
+from pydantic import Field
+
+from wyshbone.domain.models import CamelModel
+from wyshbone.domain.monitors import Monitor, MonitorRun
+from wyshbone.domain.outreach import OutreachSequence, Suppression, SuppressionReason
+from wyshbone.errors import ConflictError, WyshboneError
+from wyshbone.services import Supervisor
+from wyshbone.web.deps import SessionDep, SupervisorDep
+from wyshbone.web.routes.api import BAD_INPUT, CONFLICT, MAX_SEQ, POST_GUARD, EmptyBody, Responses, user_of
+from wyshbone.web.schemas import ErrorBody
+
+logger = logging.getLogger("wyshbone.web")
+ListId = Annotated[int, Path(ge=1, le=MAX_SEQ, description="The lead list's id")]
+MonitorId = Annotated[int, Path(ge=1, le=MAX_SEQ, description="The monitor's id")]
+router = APIRouter(prefix="/api", responses=BAD_INPUT)
+NO_LIST: Responses = {
+    404: {"model": ErrorBody, "description": "No such list (or no sequence) in this session"}
+}
+NO_MONITOR: Responses = {404: {"model": ErrorBody, "description": "No such monitor in this session"}}
+NO_SMTP: Responses = {
+    400: {"model": ErrorBody, "description": "No SMTP server is configured (WYSHBONE_SMTP_URL)"}
+}
+
+
+class SendStarted(CamelModel):
+    list_id: int
+    due: int
+    """Messages due now (the daily cap may hold some back); watch their status on the sequence."""
+
+
+class RepliedRequest(CamelModel):
+    email: str = Field(min_length=3, max_length=320)
+
+
+class StoppedView(CamelModel):
+    stopped: int
+    """Unsent messages that will not be sent."""
+
+
+class SuppressRequest(CamelModel):
+    values: list[Annotated[str, Field(min_length=3, max_length=320)]] = Field(min_length=1, max_length=1000)
+    """Email addresses, or domains (``example.com``) to suppress whole."""
+
+
+@router.get("/lists/{list_id}/outreach", tags=["outreach"], responses=NO_LIST)
+async def outreach(list_id: ListId, sup: SupervisorDep, session_id: SessionDep) -> OutreachSequence:
+    """The list's sequence: its steps, each lead's status (and why it got no drafts), each message."""
+    return await sup.outreach.sequence(list_id, session_id=session_id)
+
+
+@router.post(
+    "/lists/{list_id}/outreach/send",
+    tags=["outreach"],
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**NO_LIST, **NO_SMTP, **CONFLICT, **POST_GUARD},
+)
+async def send(
+    list_id: ListId, request: Request, sup: SupervisorDep, session_id: SessionDep, _body: EmptyBody = None
+) -> SendStarted:
+    """Start sending the list's due messages in the background (409 while a send for it is running)."""
+    sending: dict[int, asyncio.Task[object]] = request.app.state.sending
+    if list_id in sending:
+        raise ConflictError(f"list {list_id} is already being sent")
+    sequence = await sup.outreach.sequence(list_id, session_id=session_id)
+    sup.outreach.check_smtp()
+    due = sum(1 for m in sequence.messages if m.status in ("draft", "failed") and m.step_index == 0)
+    task = asyncio.create_task(_send(sup, list_id, session_id), name=f"send-{list_id}")
+    sending[list_id] = task
+    task.add_done_callback(lambda _: sending.pop(list_id, None))
+    return SendStarted(list_id=list_id, due=due)
+
+
+async def _send(sup: Supervisor, list_id: ListId, session_id: str) -> None:
+    try:
+        report = await sup.outreach.send(list_id, session_id=session_id)
+        logger.info("outreach send for list %s: %s", list_id, report.model_dump_json(exclude={"messages"}))
+    except WyshboneError as exc:  # e.g. the SMTP server went away: what was sent is marked, the rest waits
+        logger.warning("outreach send for list %s stopped: %s", list_id, exc)
+
+
+@router.post("/lists/{list_id}/outreach/replied", tags=["outreach"], responses={**NO_LIST, **POST_GUARD})
+async def replied(
+    list_id: ListId, body: RepliedRequest, sup: SupervisorDep, session_id: SessionDep
+) -> StoppedView:
+    """The lead at ``email`` replied: the rest of their sequence is not sent."""
+    return StoppedView(stopped=await sup.outreach.mark_replied(list_id, body.email, session_id=session_id))
+
+
+@router.get("/suppressions", tags=["outreach"])
+async def suppressions(sup: SupervisorDep, session_id: SessionDep) -> list[Suppression]:
+    """This account's suppression list: opted-out, claimed (Hunter 451), bounced and manual entries."""
+    return await sup.outreach.suppressions(user_of(session_id).user_id)
+
+
+@router.post("/suppressions", tags=["outreach"], responses=POST_GUARD)
+async def suppress(body: SuppressRequest, sup: SupervisorDep, session_id: SessionDep) -> StoppedView:
+    """Never write to these addresses or domains; unsent messages to them are stopped."""
+    account = user_of(session_id).user_id
+    return StoppedView(stopped=await sup.outreach.suppress(account, body.values, SuppressionReason.MANUAL))
+
+
+@router.get("/monitors", tags=["monitors"])
+async def monitors(sup: SupervisorDep, session_id: SessionDep) -> list[Monitor]:
+    """This session's monitors, newest first, each with its last run."""
+    return await sup.monitors.all(session_id=session_id)
+
+
+@router.get("/monitors/{monitor_id}/runs", tags=["monitors"], responses=NO_MONITOR)
+async def monitor_runs(monitor_id: MonitorId, sup: SupervisorDep, session_id: SessionDep) -> list[MonitorRun]:
+    """The monitor's runs, newest first: what each found, what was new, what failed."""
+    return await sup.monitors.runs(monitor_id, session_id=session_id)
+
+
+@router.post("/monitors/{monitor_id}/pause", tags=["monitors"], responses={**NO_MONITOR, **POST_GUARD})
+async def pause(
+    monitor_id: MonitorId, sup: SupervisorDep, session_id: SessionDep, _body: EmptyBody = None
+) -> Monitor:
+    return await sup.monitors.pause(monitor_id, session_id=session_id)
+
+
+@router.post("/monitors/{monitor_id}/resume", tags=["monitors"], responses={**NO_MONITOR, **POST_GUARD})
+async def resume(
+    monitor_id: MonitorId, sup: SupervisorDep, session_id: SessionDep, _body: EmptyBody = None
+) -> Monitor:
+    """Active again; a check missed while paused runs at the next tick."""
+    return await sup.monitors.resume(monitor_id, session_id=session_id)
+
+
+@router.post(
+    "/monitors/{monitor_id}/run", tags=["monitors"], responses={**NO_MONITOR, **CONFLICT, **POST_GUARD}
+)
+async def run_now(
+    monitor_id: MonitorId, sup: SupervisorDep, session_id: SessionDep, _body: EmptyBody = None
+) -> MonitorRun:
+    """Run the monitor now and return the run (409 while another process runs it)."""
+    return await sup.monitors.run(monitor_id, session_id=session_id)
+
+
+@router.delete(
+    "/monitors/{monitor_id}", tags=["monitors"], status_code=status.HTTP_204_NO_CONTENT, responses=NO_MONITOR
+)
+async def delete(monitor_id: MonitorId, sup: SupervisorDep, session_id: SessionDep) -> Response:
+    """Delete the monitor and its runs; the leads it found stay in their list."""
+    await sup.monitors.delete(monitor_id, session_id=session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

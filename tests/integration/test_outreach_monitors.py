@@ -1,0 +1,297 @@
+"""A plan with email and monitoring, end to end, through the command line as a user would run it.
+
+A made-up directory of Manchester cafés (the real gazetteer reads the goal), the fake Hunter for their
+addresses, and a local SMTP server (STARTTLS, login) that records what it receives. Runs on SQLite and Postgres.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.fakes.directory import row, write_csv
+from tests.fakes.hunter import Company, FakeHunter
+from tests.fakes.smtp import PASSWORD, RunningSmtp, running_smtp
+from wyshbone.cli import app
+from wyshbone.providers.local_directory import import_directory
+
+pytestmark = pytest.mark.data
+
+GOAL = "Find 10 coffee shops in Manchester, email them and check every week for new ones"
+SENDER = {
+    "WYSHBONE_SENDER_NAME": "Sam Roaster",
+    "WYSHBONE_SENDER_EMAIL": "sam@roastery.example",
+    "WYSHBONE_SENDER_COMPANY": "Good Roast Ltd",
+    "WYSHBONE_SENDER_ADDRESS": "1 Mill Lane, Stockport SK1 1AA",
+}
+
+
+def cafe(n: int, name: str, domain: str | None) -> list[str]:
+    return row(
+        str(n),
+        name,
+        "cafe",
+        postcode=f"M1 {n}AA",
+        lat=53.4808 + n * 0.0005,
+        lon=-2.2426,
+        la="Manchester",
+        county="Greater Manchester",
+        region="North West",
+        source="fsa_fhrs",
+        website=f"https://www.{domain}/" if domain else "",
+    )
+
+
+CAFES = [
+    cafe(1, "Bean There", "beanthere.co.uk"),
+    cafe(2, "Northern Grind", "northerngrind.co.uk"),
+    cafe(3, "Tea & <Cake>", "teaandcake.co.uk"),
+    cafe(4, "Quiet Please Cafe", "quietplease.co.uk"),  # its address is on the suppression list
+    cafe(5, "Blocked Brew", "blockedbrew.co.uk"),  # its whole domain is suppressed
+    cafe(6, "No Inbox Cafe", "noinbox.co.uk"),  # Hunter knows the domain but no address
+    cafe(7, "Offline Cafe", None),  # no website at all
+]
+NEW_CAFES = [
+    cafe(20, "Fresh Grounds", "freshgrounds.co.uk"),
+    cafe(21, "Second Cup Corner", None),
+    cafe(22, "The Third Wave", None),
+]
+WRITTEN_TO = {
+    "hello@beanthere.co.uk": "Bean There",
+    "maya@northerngrind.co.uk": "Northern Grind",
+    "info@teaandcake.co.uk": "Tea & <Cake>",
+}
+
+
+def _email(value: str, *, status: str, kind: str = "generic", first: str | None = None) -> dict[str, Any]:
+    return {
+        "value": value,
+        "type": kind,
+        "confidence": 90,
+        "sources": [],
+        "first_name": first,
+        "last_name": None,
+        "position": "Owner" if first else None,
+        "verification": {"date": "2026-11-01", "status": status},
+    }
+
+
+def companies() -> dict[str, Company]:
+    return {
+        "beanthere.co.uk": Company("Bean There", (_email("hello@beanthere.co.uk", status="valid"),)),
+        "northerngrind.co.uk": Company(
+            "Northern Grind",
+            (
+                _email("info@northerngrind.co.uk", status="accept_all"),
+                _email("maya@northerngrind.co.uk", status="valid", kind="personal", first="Maya"),
+            ),
+        ),
+        "teaandcake.co.uk": Company("Tea & Cake", (_email("info@teaandcake.co.uk", status="valid"),)),
+        "quietplease.co.uk": Company("Quiet Please", (_email("hello@quietplease.co.uk", status="valid"),)),
+        "blockedbrew.co.uk": Company("Blocked Brew", (_email("sales@blockedbrew.co.uk", status="valid"),)),
+        "noinbox.co.uk": Company("No Inbox Cafe"),
+    }
+
+
+@dataclass
+class World:
+    tmp: Path
+    smtp: RunningSmtp
+    hunter: FakeHunter
+    directory: Path
+    runner: CliRunner
+
+    def cli(self, *args: str, code: int = 0) -> str:
+        result = self.runner.invoke(app, list(args))
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        return result.stdout + result.stderr
+
+    def cli_json(self, *args: str) -> Any:
+        result = self.runner.invoke(app, [*args, "--json"])
+        assert result.exit_code == 0, (result.stdout, result.stderr)
+        return json.loads(result.stdout)
+
+    def add_to_directory(self, rows: list[list[str]]) -> None:
+        write_csv(self.tmp / "uk_businesses_extra.csv.gz", rows)
+        import_directory(
+            [self.tmp / "uk_businesses.csv.gz", self.tmp / "uk_businesses_extra.csv.gz"], self.directory
+        )
+
+
+@pytest.fixture
+def world(tmp_path: Path, data_dir: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    directory = tmp_path / "directory.sqlite"
+    import_directory([write_csv(tmp_path / "uk_businesses.csv.gz", CAFES)], directory)
+    with (
+        running_smtp(tmp_path) as smtp,
+        FakeHunter(companies=companies(), claimed=set(), verdicts={}).running() as hunter,
+    ):
+        env = {
+            "WYSHBONE_DATABASE_URL": store_url,
+            "WYSHBONE_DIRECTORY_PATH": str(directory),
+            "WYSHBONE_OPEN_DATA_DIR": str(data_dir),
+            "WYSHBONE_HUNTER_API_KEY": hunter.api_key,
+            "WYSHBONE_HUNTER_BASE_URL": hunter.base_url,
+            "WYSHBONE_SMTP_URL": smtp.url(),
+            "WYSHBONE_SMTP_CA_FILE": str(smtp.ca_file),
+            "WYSHBONE_OUTREACH_GAP_SECONDS": "0",
+            "WYSHBONE_PUBLIC_URL": "https://leads.example",
+            **SENDER,
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        yield World(tmp_path, smtp, hunter, directory, CliRunner())
+
+
+def _list_id(result: dict[str, Any]) -> int:
+    return next(r["data"]["listId"] for r in result["stepResults"] if r["stepId"] == "lead_list_save_1")
+
+
+def _steps(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["stepId"]: r for r in result["stepResults"]}
+
+
+def test_a_plan_with_email_and_monitoring_drafts_sends_once_and_reports_only_new_businesses(
+    world: World,
+) -> None:
+    # An address and a whole domain were on the suppression list before the plan ran.
+    world.cli("outreach", "suppress", "hello@quietplease.co.uk", "blockedbrew.co.uk")
+
+    result = world.cli_json("run", GOAL, "--yes")
+    steps = _steps(result)
+    assert steps["email_sequence_setup_1"]["status"] == "succeeded", steps["email_sequence_setup_1"]
+    assert steps["monitor_setup_1"]["status"] == "succeeded", steps["monitor_setup_1"]["errorMessage"]
+    list_id = _list_id(result)
+
+    # Drafts for every lead with an email, none for the suppressed ones; each lead without a draft says why.
+    sequence = world.cli_json("outreach", "show", "--list", str(list_id))
+    leads = {lead["leadName"]: lead for lead in sequence["leads"]}
+    assert {name for name, lead in leads.items() if lead["status"] == "active"} == set(WRITTEN_TO.values())
+    assert leads["Quiet Please Cafe"]["status"] == "suppressed"
+    assert "hello@quietplease.co.uk" in leads["Quiet Please Cafe"]["reason"]
+    assert leads["Blocked Brew"]["status"] == "suppressed"
+    assert "blockedbrew.co.uk" in leads["Blocked Brew"]["reason"]
+    assert leads["No Inbox Cafe"]["status"] == "skipped"
+    assert leads["Offline Cafe"]["reason"] == "no email address found"
+    drafts = sequence["messages"]
+    assert sorted((m["email"], m["stepKey"]) for m in drafts) == sorted(
+        (email, step) for email in WRITTEN_TO for step in ("intro", "follow_up", "last_note")
+    )
+    assert {m["status"] for m in drafts} == {"draft"}
+    # The personal, verified address is chosen over the generic one, and greeted by name.
+    maya = next(m for m in drafts if m["email"] == "maya@northerngrind.co.uk" and m["stepKey"] == "intro")
+    assert maya["bodyText"].startswith("Hello Maya,")
+    for message in drafts:
+        assert "Sam Roaster, Good Roast Ltd <sam@roastery.example>" in message["bodyText"]
+        assert "1 Mill Lane, Stockport SK1 1AA" in message["bodyText"]
+        assert "https://leads.example/outreach/opt-out/" in message["bodyText"]
+
+    # The send command delivers each due message (the intros) once...
+    sent = world.cli_json("outreach", "send", "--list", str(list_id))
+    assert (sent["due"], sent["sent"], sent["failed"]) == (3, 3, 0)
+    received = world.smtp.fake.received
+    assert sorted(r.rcpt_tos[0] for r in received) == sorted(WRITTEN_TO)
+    assert all(r.tls and r.authenticated for r in received)
+    assert all(r.mail_from == "sam@roastery.example" for r in received)
+    by_key = {m["idempotencyKey"]: m for m in drafts}
+    for mail in received:
+        key = mail.message["Message-ID"].strip("<>").split("@")[0]
+        assert by_key[key]["stepKey"] == "intro" and by_key[key]["email"] == mail.rcpt_tos[0]
+        assert mail.message["List-Unsubscribe"].startswith("<https://leads.example/outreach/opt-out/")
+        assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    cake = next(r for r in received if r.rcpt_tos[0] == "info@teaandcake.co.uk").message
+    html = cake.get_body(("html",)).get_content()
+    assert "Tea &amp; &lt;Cake&gt;" in html and "<Cake>" not in html
+    assert "Tea & <Cake>" in cake.get_body(("plain",)).get_content()
+
+    # ...and only once: nothing is due again until the follow-up's day.
+    again = world.cli_json("outreach", "send", "--list", str(list_id))
+    assert (again["due"], again["sent"]) == (0, 0)
+    assert len(world.smtp.fake.received) == 3
+    statuses = {
+        (m["email"], m["stepKey"]): m["status"]
+        for m in world.cli_json("outreach", "show", "--list", str(list_id))["messages"]
+    }
+    assert {s for (_, step), s in statuses.items() if step == "intro"} == {"sent"}
+    assert {s for (_, step), s in statuses.items() if step != "intro"} == {"draft"}
+
+    # The monitor: new businesses arrive in the directory; a run reports and saves exactly those.
+    monitors = world.cli_json("monitors", "list")
+    assert len(monitors) == 1 and monitors[0]["cadence"] == "weekly" and monitors[0]["status"] == "active"
+    monitor_id = str(monitors[0]["id"])
+    before = json.loads(world.cli("leads", result["planId"]))
+    world.add_to_directory(NEW_CAFES)
+    out = world.cli("monitors", "run", monitor_id)
+    assert "3 new coffee shops in Manchester since" in out
+    after = json.loads(world.cli("leads", result["planId"]))
+    assert len(after) == len(before) + 3
+    assert {lead["name"] for lead in after[len(before) :]} == {
+        "Fresh Grounds",
+        "Second Cup Corner",
+        "The Third Wave",
+    }
+    runs = world.cli_json("monitors", "list")[0]["lastRun"]
+    assert (runs["new"], sorted(runs["newLeads"])) == (
+        3,
+        ["Fresh Grounds", "Second Cup Corner", "The Third Wave"],
+    )
+
+    # A second run finds nothing new and adds nothing.
+    assert "No new coffee shops in Manchester since" in world.cli("monitors", "run", monitor_id)
+    assert len(json.loads(world.cli("leads", result["planId"]))) == len(after)
+
+
+def test_the_smtp_password_and_the_hunter_key_appear_in_no_output(world: World) -> None:
+    result = world.cli_json("run", GOAL, "--yes")
+    list_id = str(_list_id(result))
+    outputs = [
+        world.cli("outreach", "show", "--list", list_id),
+        world.cli("outreach", "send", "--list", list_id),
+        world.cli("monitors", "list"),
+        json.dumps(result),
+        *(p.read_text() for p in (world.tmp / "home" / "logs").glob("*.log")),
+    ]
+    for text in outputs:
+        assert PASSWORD not in text and "s3cret" not in text
+        assert world.hunter.api_key not in text
+
+
+def test_sending_without_an_smtp_server_says_which_setting_and_sends_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    list_id = str(_list_id(world.cli_json("run", GOAL, "--yes")))
+    monkeypatch.delenv("WYSHBONE_SMTP_URL")
+    out = world.cli("outreach", "send", "--list", list_id, code=2)
+    assert "WYSHBONE_SMTP_URL" in out
+    assert world.smtp.fake.received == []
+    assert {m["status"] for m in world.cli_json("outreach", "show", "--list", list_id)["messages"]} == {
+        "draft"
+    }
+
+
+def test_a_refused_login_stops_the_run_and_leaves_the_message_to_retry(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    list_id = str(_list_id(world.cli_json("run", GOAL, "--yes")))
+    monkeypatch.setenv("WYSHBONE_SMTP_URL", world.smtp.url().replace("s3cret", "wrong"))
+    out = world.cli("outreach", "send", "--list", list_id, code=2)
+    assert "refused the login" in out and "535" in out and "wrong" not in out
+    monkeypatch.setenv("WYSHBONE_SMTP_URL", world.smtp.url())
+    sent = world.cli_json("outreach", "send", "--list", list_id)
+    # Nothing was pre-suppressed here: all five cafés with an address get their intro, once.
+    assert sent["sent"] == sent["due"] == len(world.smtp.fake.received) == 5
+
+
+def test_bad_input_to_the_outreach_and_monitor_commands_exits_2(world: World) -> None:
+    assert re.search(r"no lead list 999", world.cli("outreach", "send", "--list", "999", code=2))
+    assert "no monitor 42" in world.cli("monitors", "run", "42", code=2)
+    assert "neither an email address nor a domain" in world.cli(
+        "outreach", "suppress", "not an address", code=2
+    )
