@@ -1,0 +1,349 @@
+"""Outreach and monitors through ``services`` and the web app: timing, caps, bounces, opt-outs, claims, failures,
+the scheduler and the API. The same cafés, fakes and settings as the end-to-end CLI test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fakes.cafes import GOAL, NEW_CAFES, WRITTEN_TO, World, cafe_world, list_id_of
+from tests.fakes.hunter import Company
+from wyshbone.config import Settings
+from wyshbone.domain.models import LeadGenExecutionResult, SupervisorUserContext
+from wyshbone.errors import ConflictError, NotFoundError
+from wyshbone.services import Monitors, Outreach, Supervisor
+from wyshbone.web import create_app
+
+pytestmark = pytest.mark.data
+
+USER = SupervisorUserContext(user_id="u-cafes")
+SESSION = "session-cafes-0001"
+EVERYONE = {*WRITTEN_TO, "hello@quietplease.co.uk", "sales@blockedbrew.co.uk"}
+"""Nothing is suppressed in these tests: five cafés have an address."""
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(tmp_path: Path, data_dir: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    with cafe_world(tmp_path, data_dir, store_url, monkeypatch) as the_world:
+        yield the_world
+
+
+@dataclass
+class Clock:
+    now: datetime = T0
+    slept: list[float] = field(default_factory=list)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+async def sup(world: World) -> AsyncIterator[Supervisor]:
+    supervisor = await Supervisor.open(Settings())
+    try:
+        yield supervisor
+    finally:
+        await supervisor.close()
+
+
+async def run_goal(sup: Supervisor) -> tuple[str, int, LeadGenExecutionResult]:
+    plan = await sup.start_plan(GOAL, USER, session_id=SESSION)
+    result = await sup.run_plan(await sup.approve_plan(plan.id), USER)
+    return plan.id, list_id_of(result.model_dump(mode="json", by_alias=True)), result
+
+
+def statuses(sequence: object) -> dict[tuple[str, str], str]:
+    return {(m.email, m.step_key): m.status for m in sequence.messages}  # type: ignore[attr-defined]
+
+
+# --- outreach -----------------------------------------------------------------------------------------------
+
+
+async def test_follow_ups_wait_for_their_day_keep_the_gap_and_stop_for_a_reply(
+    world: World, sup: Supervisor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, list_id, _ = await run_goal(sup)
+    clock = Clock()
+    monkeypatch.setattr(sup, "settings", sup.settings.model_copy(update={"outreach_gap_seconds": 30.0}))
+    outreach = Outreach(sup, clock=clock, sleep=clock.sleep)
+
+    first = await outreach.send(list_id)
+    assert (first.due, first.sent) == (5, 5)
+    assert clock.slept == [30.0] * 4  # a gap between messages, none before the first
+    assert {m.step_key for m in first.messages} == {"intro"}
+
+    clock.advance(days=2, hours=23)  # the follow-up is on day 3
+    assert (await outreach.send(list_id)).due == 0
+
+    stopped = await outreach.mark_replied(list_id, "Hello@BeanThere.co.uk")
+    assert stopped == 2  # its follow-up and last note
+    clock.advance(hours=1)
+    follow_ups = await outreach.send(list_id)
+    assert sorted(m.email for m in follow_ups.messages) == sorted(EVERYONE - {"hello@beanthere.co.uk"})
+    assert {m.step_key for m in follow_ups.messages} == {"follow_up"}
+
+    clock.advance(days=4)  # day 7: the last note
+    last = await outreach.send(list_id)
+    assert {m.step_key for m in last.messages} == {"last_note"} and last.sent == 4
+    clock.advance(days=30)
+    assert (await outreach.send(list_id)).due == 0
+    # Every message went out once: 5 intros, 4 follow-ups, 4 last notes.
+    assert len(world.smtp.fake.received) == 13
+    assert len({r.message["Message-ID"] for r in world.smtp.fake.received}) == 13
+    sequence = await outreach.sequence(list_id)
+    bean = next(lead for lead in sequence.leads if lead.email == "hello@beanthere.co.uk")
+    assert (bean.status, statuses(sequence)[("hello@beanthere.co.uk", "follow_up")]) == ("replied", "stopped")
+
+
+async def test_the_daily_cap_leaves_the_rest_for_the_next_day(
+    world: World, sup: Supervisor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, list_id, _ = await run_goal(sup)
+    monkeypatch.setattr(sup, "settings", sup.settings.model_copy(update={"outreach_daily_cap": 2}))
+    clock = Clock()
+    outreach = Outreach(sup, clock=clock, sleep=clock.sleep)
+    today = await outreach.send(list_id)
+    assert (today.due, today.sent, today.capped) == (5, 2, 3)
+    later = await outreach.send(list_id)
+    assert (later.sent, later.capped) == (0, 3)
+    clock.advance(days=1)
+    tomorrow = await outreach.send(list_id)
+    assert (tomorrow.due, tomorrow.sent, tomorrow.capped) == (3, 2, 1)
+    assert len(world.smtp.fake.received) == 4
+
+
+async def test_a_hard_bounce_suppresses_the_address_and_stops_its_sequence(
+    world: World, sup: Supervisor
+) -> None:
+    _, list_id, _ = await run_goal(sup)
+    world.smtp.fake.bounce.add("hello@beanthere.co.uk")
+    report = await Outreach(sup, clock=Clock()).send(list_id)
+    assert (report.sent, report.failed) == (4, 1)
+    bounced = next(m for m in report.messages if m.email == "hello@beanthere.co.uk")
+    assert bounced.status == "bounced" and bounced.reply is not None and bounced.reply.startswith("550 5.1.1")
+    suppressed = await sup.outreach.suppressions(USER.user_id)
+    assert [(s.value, s.reason.value) for s in suppressed] == [("hello@beanthere.co.uk", "hard_bounce")]
+    sequence = await sup.outreach.sequence(list_id)
+    assert statuses(sequence)[("hello@beanthere.co.uk", "follow_up")] == "stopped"
+
+
+async def test_a_deferred_message_fails_and_is_retried_by_the_next_send(
+    world: World, sup: Supervisor
+) -> None:
+    _, list_id, _ = await run_goal(sup)
+    world.smtp.fake.defer.add("info@teaandcake.co.uk")
+    outreach = Outreach(sup, clock=Clock())
+    first = await outreach.send(list_id)
+    deferred = next(m for m in first.messages if m.email == "info@teaandcake.co.uk")
+    assert (deferred.status, deferred.attempts) == ("failed", 1)
+    assert deferred.reply is not None and deferred.reply.startswith("451")
+    world.smtp.fake.defer.clear()
+    second = await outreach.send(list_id)
+    assert [(m.email, m.status, m.attempts) for m in second.messages] == [
+        ("info@teaandcake.co.uk", "sent", 2)
+    ]
+    assert len(world.smtp.fake.to("info@teaandcake.co.uk")) == 1
+
+
+async def test_an_address_claimed_at_hunter_is_suppressed_when_drafting(
+    world: World, sup: Supervisor
+) -> None:
+    # Hunter has not verified Bean There's address; its verifier answers 451: the owner opted out at Hunter.
+    unverified = dict(world.hunter.companies["beanthere.co.uk"].emails[0], verification={"status": None})
+    world.hunter.companies["beanthere.co.uk"] = Company("Bean There", (unverified,))
+    world.hunter.claimed.add("hello@beanthere.co.uk")
+    _, list_id, result = await run_goal(sup)
+    outreach_step = next(r for r in result.step_results if r.step_id == "email_sequence_setup_1")
+    assert outreach_step.data is not None and outreach_step.data["verified"] == 1
+    sequence = await sup.outreach.sequence(list_id)
+    bean = next(lead for lead in sequence.leads if lead.lead_name == "Bean There")
+    assert bean.status == "suppressed" and "hunter_451" in (bean.reason or "")
+    assert [(s.value, s.reason.value) for s in await sup.outreach.suppressions(USER.user_id)] == [
+        ("hello@beanthere.co.uk", "hunter_451")
+    ]
+    assert not any(m.email == "hello@beanthere.co.uk" for m in sequence.messages)
+
+
+# --- the web: opt-out links and the API -------------------------------------------------------------------
+
+
+@pytest.fixture
+async def web(world: World) -> AsyncIterator[httpx.AsyncClient]:
+    application = create_app(Settings())
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http
+
+
+def opt_out_path(body: str) -> str:
+    url = next(word for word in body.split() if "/outreach/opt-out/" in word)
+    return url.removeprefix("https://leads.example")
+
+
+async def test_an_opt_out_link_suppresses_the_address_and_stops_its_messages(
+    web: httpx.AsyncClient, sup: Supervisor
+) -> None:
+    _, list_id, _ = await run_goal(sup)
+    sequence = await sup.outreach.sequence(list_id)
+    bean = next(m for m in sequence.messages if m.email == "hello@beanthere.co.uk")
+    page = await web.get(opt_out_path(bean.body_text))
+    assert (
+        page.status_code == 200 and "You are opted out" in page.text and "hello@beanthere.co.uk" in page.text
+    )
+    # RFC 8058 one-click: the mail program POSTs a form, with no session.
+    grind = next(m for m in sequence.messages if m.email == "maya@northerngrind.co.uk")
+    click = await web.post(opt_out_path(grind.body_text), data={"List-Unsubscribe": "One-Click"})
+    assert click.status_code == 200
+    entries = {(s.value, s.reason.value) for s in await sup.outreach.suppressions(USER.user_id)}
+    assert entries == {("hello@beanthere.co.uk", "opted_out"), ("maya@northerngrind.co.uk", "opted_out")}
+    after = await sup.outreach.sequence(list_id)
+    assert {s for (email, _), s in statuses(after).items() if email in entries_emails(entries)} == {"stopped"}
+    tampered = opt_out_path(bean.body_text)[:-3] + "xyz"
+    refused = await web.get(tampered)
+    assert refused.status_code == 400 and "not valid" in refused.text
+
+
+def entries_emails(entries: set[tuple[str, str]]) -> set[str]:
+    return {value for value, _ in entries}
+
+
+async def test_the_outreach_api_shows_sends_and_stops_for_its_own_session_only(
+    web: httpx.AsyncClient, world: World
+) -> None:
+    me, other = {"X-Session-Id": SESSION}, {"X-Session-Id": "session-someone-else"}
+    started = (await web.post("/api/plan/start", json={"goal": GOAL}, headers=me)).json()
+    await web.post(f"/api/plan/{started['planId']}/approve", json={}, headers=me)
+    for _ in range(400):
+        result = await web.get(f"/api/plan/{started['planId']}/result", headers=me)
+        if result.status_code == 200:
+            break
+        await asyncio.sleep(0.02)
+    list_id = list_id_of(result.json())
+    shown = await web.get(f"/api/lists/{list_id}/outreach", headers=me)
+    assert shown.status_code == 200 and len(shown.json()["messages"]) == 15
+    assert (await web.get(f"/api/lists/{list_id}/outreach", headers=other)).status_code == 404
+    assert (await web.post(f"/api/lists/{list_id}/outreach/send", json={}, headers=other)).status_code == 404
+
+    sending = await web.post(f"/api/lists/{list_id}/outreach/send", json={}, headers=me)
+    assert sending.status_code == 202 and sending.json() == {"listId": list_id, "due": 5}
+    for _ in range(400):
+        messages = (await web.get(f"/api/lists/{list_id}/outreach", headers=me)).json()["messages"]
+        if sum(m["status"] == "sent" for m in messages) == 5:
+            break
+        await asyncio.sleep(0.02)
+    assert len(world.smtp.fake.received) == 5
+    replied = await web.post(
+        f"/api/lists/{list_id}/outreach/replied", json={"email": "hello@beanthere.co.uk"}, headers=me
+    )
+    assert replied.json() == {"stopped": 2}
+    suppress = await web.post("/api/suppressions", json={"values": ["northerngrind.co.uk"]}, headers=me)
+    assert suppress.json() == {"stopped": 2}
+    listed = (await web.get("/api/suppressions", headers=me)).json()
+    assert listed[0] | {"createdAt": None} == {
+        "kind": "domain",
+        "value": "northerngrind.co.uk",
+        "reason": "manual",
+        "createdAt": None,
+    }
+    assert (await web.get("/api/suppressions", headers=other)).json() == []
+    bad = await web.post("/api/suppressions", json={"values": ["nope"]}, headers=me)
+    assert bad.status_code == 400 and "neither an email address nor a domain" in bad.json()["detail"]
+
+
+# --- monitors ----------------------------------------------------------------------------------------------
+
+
+async def test_a_failed_monitor_run_is_recorded_and_retried_at_the_next_tick(
+    world: World, sup: Supervisor
+) -> None:
+    await run_goal(sup)
+    clock = Clock(now=datetime.now(UTC) + timedelta(days=8))  # a week on: the monitor is due
+    monitors = Monitors(sup, clock=clock)
+    (monitor,) = await monitors.all()
+    hidden = world.directory.rename(world.directory.with_suffix(".away"))  # the directory is gone
+    (failed,) = await monitors.run_due()
+    assert failed.status == "failed" and "No business directory" in (failed.error or "")
+    assert (await monitors.get(monitor.id)).next_run_at == monitor.next_run_at  # still due
+
+    hidden.rename(world.directory)
+    world.add_to_directory(NEW_CAFES)
+    clock.advance(minutes=1)
+    (run,) = await monitors.run_due()
+    assert (run.status, run.new, sorted(run.new_leads)) == (
+        "succeeded",
+        3,
+        ["Fresh Grounds", "Second Cup Corner", "The Third Wave"],
+    )
+    assert (await monitors.get(monitor.id)).next_run_at == clock.now + timedelta(weeks=1)
+    assert await monitors.run_due() == []  # not due again until next week
+    messages = await sup.messages(session_id=SESSION)
+    assert messages[-1].text.startswith("3 new coffee shops in Manchester since ")
+    kinds = [(r.kind, r.status, r.new) for r in await monitors.runs(monitor.id)]
+    assert kinds == [("scheduled", "succeeded", 3), ("scheduled", "failed", 0), ("baseline", "succeeded", 0)]
+
+
+async def test_paused_monitors_wait_held_ones_are_not_run_twice_and_deleted_ones_are_gone(
+    world: World, sup: Supervisor
+) -> None:
+    await run_goal(sup)
+    clock = Clock(now=datetime.now(UTC) + timedelta(days=8))
+    monitors = Monitors(sup, clock=clock)
+    (monitor,) = await monitors.all(session_id=SESSION)
+    assert await monitors.all(session_id="session-someone-else") == []
+    with pytest.raises(NotFoundError):
+        await monitors.pause(monitor.id, session_id="session-someone-else")
+    await monitors.pause(monitor.id)
+    assert await monitors.run_due() == []
+    await monitors.resume(monitor.id)
+    # Another process holds the monitor (its lease has not run out): this one leaves it alone.
+    store = sup.store
+    assert await store.lease_monitor(monitor.id, now=clock.now, until=clock.now + timedelta(minutes=5))  # type: ignore[attr-defined]
+    with pytest.raises(ConflictError):
+        await monitors.run(monitor.id)
+    assert await monitors.run_due() == []
+    clock.advance(minutes=6)  # the other process died: its lease expires
+    (run,) = await monitors.run_due()
+    assert (run.status, run.new) == ("succeeded", 0)
+    await monitors.delete(monitor.id)
+    assert await monitors.all() == []
+    with pytest.raises(NotFoundError):
+        await monitors.run(monitor.id)
+
+
+async def test_the_monitor_api(web: httpx.AsyncClient, world: World, sup: Supervisor) -> None:
+    me, other = {"X-Session-Id": SESSION}, {"X-Session-Id": "session-someone-else"}
+    await run_goal(sup)
+    (monitor,) = (await web.get("/api/monitors", headers=me)).json()
+    assert (monitor["cadence"], monitor["status"], monitor["lastRun"]["kind"]) == (
+        "weekly",
+        "active",
+        "baseline",
+    )
+    assert (await web.get("/api/monitors", headers=other)).json() == []
+    base = f"/api/monitors/{monitor['id']}"
+    assert (await web.post(f"{base}/pause", json={}, headers=other)).status_code == 404
+    assert (await web.post(f"{base}/pause", json={}, headers=me)).json()["status"] == "paused"
+    assert (await web.post(f"{base}/resume", json={}, headers=me)).json()["status"] == "active"
+    world.add_to_directory(NEW_CAFES[:1])
+    run = await web.post(f"{base}/run", json={}, headers=me)
+    assert run.status_code == 200 and (run.json()["new"], run.json()["newLeads"]) == (1, ["Fresh Grounds"])
+    runs = (await web.get(f"{base}/runs", headers=me)).json()
+    assert [r["kind"] for r in runs] == ["manual", "baseline"]
+    assert (await web.delete(base, headers=other)).status_code == 404
+    assert (await web.delete(base, headers=me)).status_code == 204
+    assert (await web.get(f"{base}/runs", headers=me)).status_code == 404
+    assert (await web.post("/api/monitors/0/run", json={}, headers=me)).status_code == 422
