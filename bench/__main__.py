@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench import concurrent_plans, directory, enrich, executor, web
+from bench import concurrent_plans, directory, enrich, executor, outreach, web
 from wyshbone.config import Settings
 
 
@@ -21,6 +21,8 @@ def main() -> None:
     _print(concurrent_plans.run())
     print("== enrichment under Hunter's rate limit (issue 4) ==", flush=True)
     _print(enrich.run())
+    print("== outreach drafting and sending (issue 6) ==", flush=True)
+    _print(outreach.run())
     open_data = Settings().open_data_dir
     if not (open_data / "uk_businesses.csv.gz").is_file():
         print(f"directory and web figures skipped: no open data at {open_data} (set WYSHBONE_OPEN_DATA_DIR)")

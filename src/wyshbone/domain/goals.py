@@ -11,7 +11,7 @@ from typing import Literal
 
 from text_to_num import alpha2digit
 
-from wyshbone.domain import personas
+from wyshbone.domain import monitors, personas
 from wyshbone.domain.gazetteer import Gazetteer, Place, WorldCity, place_key
 from wyshbone.domain.models import (
     GoalOverrides,
@@ -33,7 +33,7 @@ __all__ = [
 DEFAULT_VOLUME = 20
 MAX_VOLUME = 500
 """The most leads one plan gathers: a larger ask is clamped to this, with an assumption saying so."""
-DEFAULT_CADENCE = "weekly"
+DEFAULT_CADENCE = monitors.DEFAULT_CADENCE.value
 MAX_GOAL_CHARS = 1000
 _MAX_PLACE_WORDS = 6
 _MAX_RADIUS_KM = 200.0

@@ -7,6 +7,7 @@ and how to opt out. The HTML part is rendered with autoescaping, so a business c
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 from pydantic import Field
@@ -268,12 +269,18 @@ def footer(sender: Sender, opt_out_url: str) -> tuple[str, str]:
     return text, str(html)
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, *, html: bool) -> Template:
+    """Each template is compiled once (compiling costs fifty renders), then rendered per lead."""
+    return (_HTML if html else _TEXT).from_string(source)
+
+
 def render_step(step: SequenceStep, fields: Mapping[str, Any], sender: Sender, opt_out_url: str) -> Rendered:
     """One step for one lead. Header-breaking characters never reach the subject."""
     try:
-        subject = _TEXT.from_string(step.subject).render(fields)
-        text = _TEXT.from_string(step.body).render(fields)
-        html_body = _HTML.from_string(step.body).render(fields)
+        subject = _compiled(step.subject, html=False).render(fields)
+        text = _compiled(step.body, html=False).render(fields)
+        html_body = _compiled(step.body, html=True).render(fields)
     except TemplateError as exc:
         raise InputError(f"step {step.key!r} cannot be rendered: {exc}") from exc
     subject = " ".join(subject.split())[:300]
