@@ -24,20 +24,24 @@ async def index(request: Request, session_id: SessionDep) -> HTMLResponse:
 
 @router.get(OPT_OUT_PATH + "{token}", response_class=HTMLResponse)
 async def opt_out_page(request: Request, token: str, sup: SupervisorDep) -> HTMLResponse:
-    """The link in every message's footer: one visit takes the address off the sender's outreach."""
-    return await _opt_out(request, token, sup)
+    """The link in every message's footer: asks to confirm (a link scanner's visit must not opt anyone out)."""
+    try:
+        _, email = sup.opt_out_links.read(token)
+    except InputError as exc:
+        return _refused(request, exc)
+    return TEMPLATES.TemplateResponse(request, "opt_out.html", {"state": "confirm", "email": email})
 
 
 @router.post(OPT_OUT_PATH + "{token}", response_class=HTMLResponse)
-async def opt_out_one_click(request: Request, token: str, sup: SupervisorDep) -> HTMLResponse:
-    """RFC 8058 one-click unsubscribe: mail programs POST ``List-Unsubscribe=One-Click`` here."""
-    return await _opt_out(request, token, sup)
-
-
-async def _opt_out(request: Request, token: str, sup: SupervisorDep) -> HTMLResponse:
+async def opt_out(request: Request, token: str, sup: SupervisorDep) -> HTMLResponse:
+    """The confirmation, and RFC 8058 one-click unsubscribe (mail programs POST ``List-Unsubscribe=One-Click``)."""
     try:
         email = await sup.outreach.opt_out(token)
     except InputError as exc:
-        context = {"ok": False, "detail": exc.message}
-        return TEMPLATES.TemplateResponse(request, "opt_out.html", context, status_code=400)
-    return TEMPLATES.TemplateResponse(request, "opt_out.html", {"ok": True, "email": email})
+        return _refused(request, exc)
+    return TEMPLATES.TemplateResponse(request, "opt_out.html", {"state": "done", "email": email})
+
+
+def _refused(request: Request, exc: InputError) -> HTMLResponse:
+    context = {"state": "invalid", "detail": exc.message}
+    return TEMPLATES.TemplateResponse(request, "opt_out.html", context, status_code=400)
