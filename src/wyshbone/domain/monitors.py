@@ -27,7 +27,7 @@ DEFAULT_CADENCE = Cadence.WEEKLY
 
 def cadence_of(value: object) -> Cadence:
     try:
-        return Cadence(str(value or DEFAULT_CADENCE))
+        return Cadence(str(value or DEFAULT_CADENCE).strip().lower())
     except ValueError:
         raise InputError(f"unknown cadence {value!r}: use daily, weekly or monthly") from None
 

@@ -2,7 +2,7 @@
 
 Templates are Jinja2, rendered in a sandbox (a template may come from a user) with the lead's and the sender's
 fields. Every message body ends with a footer that the templates cannot leave out: who is sending, from where,
-and how to opt out. The HTML part is rendered with autoescaping, so a business called ``<b>Bean</b>`` stays text.
+and how to opt out. The HTML part is the text escaped whole, so a business called ``<b>Bean</b>`` stays text.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -118,25 +119,35 @@ def suppression_entry(value: str, reason: SuppressionReason) -> Suppression:
     text = value.strip().lower()
     if "@" in text and not text.startswith("@"):
         local, _, domain = text.rpartition("@")
-        if not local or "." not in domain:
+        if not local or not _DOMAIN.fullmatch(domain) or any(c.isspace() or c in '<>,;"' for c in local):
             raise InputError(f"{value!r} is not an email address")
         return Suppression(kind=SuppressionKind.ADDRESS, value=text, reason=reason)
-    domain = text.lstrip("@")
-    if "." not in domain or any(c.isspace() for c in domain):
+    domain = text.removeprefix("@")
+    if not _DOMAIN.fullmatch(domain):
         raise InputError(f"{value!r} is neither an email address nor a domain")
     return Suppression(kind=SuppressionKind.DOMAIN, value=domain, reason=reason)
 
 
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]*[a-z][a-z0-9-]*")
+"""A host name with at least one dot (labels of letters, digits and inner hyphens; IDNs as punycode)."""
+
+
 def suppressed_by(email: str, entries: Mapping[tuple[str, str], str]) -> str | None:
-    """Why ``email`` must not be written to ((kind, value) → reason), or None."""
+    """Why ``email`` must not be written to ((kind, value) → reason), or None.
+
+    A domain entry covers its subdomains too: ``x.com`` suppresses ``jo@mail.x.com``.
+    """
     address = email.strip().lower()
     reason = entries.get((SuppressionKind.ADDRESS, address))
-    if reason is None:
-        reason = entries.get((SuppressionKind.DOMAIN, address.rpartition("@")[2]))
+    if reason is not None:
+        return f"suppressed: {address} is on the suppression list ({reason})"
+    labels = address.rpartition("@")[2].split(".")
+    for i in range(len(labels) - 1):
+        domain = ".".join(labels[i:])
+        reason = entries.get((SuppressionKind.DOMAIN, domain))
         if reason is not None:
-            return f"suppressed: {address.rpartition('@')[2]} is on the suppression list ({reason})"
-        return None
-    return f"suppressed: {address} is on the suppression list ({reason})"
+            return f"suppressed: {domain} is on the suppression list ({reason})"
+    return None
 
 
 # --- choosing whom to write to -------------------------------------------------------------------------------
@@ -145,20 +156,29 @@ _UNUSABLE = {"invalid", "disposable"}
 _RANK = {"valid": 0, "accept_all": 1, "webmail": 2, "unverified": 3, "unknown": 3}
 
 
-def choose_contact(lead: Lead) -> tuple[ContactEmail | None, str | None]:
-    """The lead's best address to write to (verified first, then personal, then confidence), or why none."""
+def ranked_contacts(lead: Lead) -> list[ContactEmail]:
+    """The lead's usable addresses, best first: verified first, then personal, then by confidence."""
     found = [ContactEmail.model_validate(e) for e in lead.emails]
     usable = [e for e in found if e.verification not in _UNUSABLE]
-    if not usable:
+    return sorted(
+        usable, key=lambda e: (_RANK.get(e.verification, 3), e.type != "personal", -(e.score or 0), e.value)
+    )
+
+
+def choose_contact(
+    lead: Lead, suppressions: Mapping[tuple[str, str], str] | None = None
+) -> tuple[ContactEmail | None, str | None]:
+    """The lead's best address that is not suppressed, or why there is none."""
+    ranked = ranked_contacts(lead)
+    if not ranked:
         return (
             None,
-            "no email address found" if not found else "no usable address (all invalid or disposable)",
+            "no email address found" if not lead.emails else "no usable address (all invalid or disposable)",
         )
-    best = min(
-        usable,
-        key=lambda e: (_RANK.get(e.verification, 3), e.type != "personal", -(e.score or 0), e.value),
-    )
-    return best, None
+    for contact in ranked:
+        if not suppressions or suppressed_by(contact.value, suppressions) is None:
+            return contact, None
+    return None, suppressed_by(ranked[0].value, suppressions or {})
 
 
 def account_of(user: SupervisorUserContext) -> str:
@@ -182,7 +202,6 @@ def idempotency_key(sequence_id: int, key: str, step_index: int) -> str:
 _TEXT = ImmutableSandboxedEnvironment(
     undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
 )
-_HTML = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,24 +289,25 @@ def footer(sender: Sender, opt_out_url: str) -> tuple[str, str]:
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(source: str, *, html: bool) -> Template:
+def _compiled(source: str) -> Template:
     """Each template is compiled once (compiling costs fifty renders), then rendered per lead."""
-    return (_HTML if html else _TEXT).from_string(source)
+    return _TEXT.from_string(source)
 
 
 def render_step(step: SequenceStep, fields: Mapping[str, Any], sender: Sender, opt_out_url: str) -> Rendered:
-    """One step for one lead. Header-breaking characters never reach the subject."""
+    """One step for one lead: subject, text, and the HTML part made from the text, escaped whole (so neither a
+    business called ``<b>Bean</b>`` nor a literal ``<WELCOME>`` in a template becomes markup). Header-breaking
+    characters never reach the subject. A template that fails while rendering raises ``InputError``."""
     try:
-        subject = _compiled(step.subject, html=False).render(fields)
-        text = _compiled(step.body, html=False).render(fields)
-        html_body = _compiled(step.body, html=True).render(fields)
-    except TemplateError as exc:
+        subject = _compiled(step.subject).render(fields)
+        text = _compiled(step.body).render(fields)
+    except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
         raise InputError(f"step {step.key!r} cannot be rendered: {exc}") from exc
     subject = " ".join(subject.split())[:300]
     foot_text, foot_html = footer(sender, opt_out_url)
     paragraphs = "".join(
-        str(Markup("<p>{}</p>").format(Markup(p.strip().replace("\n", "<br>"))))
-        for p in html_body.split("\n\n")
+        str(Markup("<p>{}</p>").format(Markup("<br>").join(p.strip().split("\n"))))
+        for p in text.split("\n\n")
         if p.strip()
     )
     return Rendered(
@@ -309,14 +329,16 @@ def draft_sequence(
     skipped: list[Skipped] = []
     for lead in leads:
         key = lead_key(lead)
-        contact, why_not = choose_contact(lead)
+        contact, why_not = choose_contact(lead, suppressions)
         if contact is None:
-            skipped.append(Skipped(key, lead.name, None, why_not or "no email address"))
+            best = ranked_contacts(lead)
+            if best:  # every usable address is suppressed
+                address = best[0].value.strip().lower()
+                skipped.append(Skipped(key, lead.name, address, why_not or "suppressed", status="suppressed"))
+            else:
+                skipped.append(Skipped(key, lead.name, None, why_not or "no email address"))
             continue
         email = contact.value.strip().lower()
-        if reason := suppressed_by(email, suppressions):
-            skipped.append(Skipped(key, lead.name, email, reason, status="suppressed"))
-            continue
         fields = template_fields(lead, contact, sender, persona)
         url = opt_out_url(email)
         for index, step in enumerate(steps):

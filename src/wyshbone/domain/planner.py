@@ -94,13 +94,13 @@ _SPECS: dict[LeadToolIdentifier, _StepSpec] = {
     T.EMAIL_SEQUENCE_SETUP: _StepSpec(
         T.EMAIL_SEQUENCE_SETUP,
         "Prepare Outreach",
-        "Draft an email sequence for the saved leads.",
+        "Draft an email sequence (intro, day 3, day 7) for each saved lead with an email; nothing is sent yet.",
         required=False,
     ),
     T.MONITOR_SETUP: _StepSpec(
         T.MONITOR_SETUP,
         "Set Up Monitor",
-        "Re-run the search on a schedule and report only new leads.",
+        "Keep the search: run it once now as a baseline, then on a schedule; report and save only new businesses.",
         required=False,
     ),
 }
@@ -160,7 +160,12 @@ def plan_lead_generation(
             _step(
                 T.EMAIL_SEQUENCE_SETUP,
                 catalog,
-                params={"sourceStepId": save, "persona": goal.target_persona, "sequenceLength": 3},
+                params={
+                    "sourceStepId": save,
+                    "persona": goal.target_persona,
+                    "sequenceLength": 3,
+                    "limit": goal.volume,
+                },
                 depends_on=[save],
             )
         )

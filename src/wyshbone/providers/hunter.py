@@ -53,8 +53,9 @@ MAX_LIMIT = 100
 """Hunter returns at most 100 emails per domain-search request."""
 
 # Hunter Starter list price: $49 a month for about 1,000 searches, so one domain search ≈ $0.049.
-# (Verifications cost half a search each; they are optional and not priced separately here.)
 DOMAIN_SEARCH_UNIT_PRICE_USD = 0.049
+VERIFICATION_UNIT_PRICE_USD = DOMAIN_SEARCH_UNIT_PRICE_USD / 2
+"""A verification costs half a search (Hunter's credits); outreach verifies the one address it will write to."""
 
 
 class ClaimedEmailError(PermanentToolError):

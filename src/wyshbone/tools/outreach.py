@@ -3,6 +3,7 @@ usable, unsuppressed address. Nothing is sent here: ``wyshbone outreach send`` d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,7 +24,7 @@ from wyshbone.domain.outreach import (
 )
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import InputError, PermanentToolError, ToolError
-from wyshbone.providers.hunter import ClaimedEmailError, HunterClient
+from wyshbone.providers.hunter import VERIFICATION_UNIT_PRICE_USD, ClaimedEmailError, HunterClient
 from wyshbone.signing import OptOutLinks
 from wyshbone.storage.repository import SqlStore
 from wyshbone.tools.contacts import bounded_map
@@ -65,7 +66,7 @@ def sequence_steps(params: dict[str, Any]) -> list[SequenceStep]:
 
 
 async def verify_contacts(
-    leads: list[Lead], hunter: HunterClient | None
+    leads: list[Lead], hunter: HunterClient | None, suppressions: Mapping[tuple[str, str], str]
 ) -> tuple[list[Lead], list[Suppression], int]:
     """Check with Hunter's verifier the one address per lead that would be written to, when it is unverified.
 
@@ -77,7 +78,7 @@ async def verify_contacts(
         return leads, [], 0
 
     async def one(lead: Lead) -> tuple[Lead, Suppression | None, bool]:
-        contact, _ = choose_contact(lead)
+        contact, _ = choose_contact(lead, suppressions)
         if contact is None or contact.verification not in _UNCHECKED:
             return lead, None, False
         try:
@@ -122,16 +123,23 @@ def outreach_provider(
         list_id = saved_list_id(env, str(params.get("sourceStepId") or ""))
         steps = sequence_steps(params)
         account = account_of(env.user)
-        leads, claimed, verified = await verify_contacts(await store.list_leads_of(list_id), hunter)
-        await store.add_suppressions(account, claimed)
-        drafts, skipped = draft_sequence(
-            leads,
-            steps,
-            sender,
-            suppressions=await store.suppressions(account),
-            opt_out_url=lambda email: links.url(account, email),
-            persona=params.get("persona") or env.plan.goal.target_persona,
+        suppressions = await store.suppressions(account)
+        leads, claimed, verified = await verify_contacts(
+            await store.list_leads_of(list_id), hunter, suppressions
         )
+        await store.add_suppressions(account, claimed)
+        suppressions |= {(entry.kind.value, entry.value): entry.reason.value for entry in claimed}
+        try:
+            drafts, skipped = draft_sequence(
+                leads,
+                steps,
+                sender,
+                suppressions=suppressions,
+                opt_out_url=lambda email: links.url(account, email),
+                persona=params.get("persona") or env.plan.goal.target_persona,
+            )
+        except InputError as exc:  # a template that fails for these leads' fields
+            raise PermanentToolError(exc.message) from None
         sequence_id, _ = await store.create_sequence(
             plan_id=env.plan.id,
             step_id=env.step_id,
@@ -160,4 +168,11 @@ def outreach_provider(
             },
         )
 
-    return Provider(ProviderInfo(OUTREACH, configured=True, external=False), run)
+    # With Hunter, the one address per lead to be written to is verified first: that is a paid call per lead.
+    info = ProviderInfo(
+        f"{OUTREACH}+hunter_verifier" if hunter else OUTREACH,
+        configured=True,
+        external=hunter is not None,
+        unit_price_usd=VERIFICATION_UNIT_PRICE_USD if hunter else None,
+    )
+    return Provider(info, run)

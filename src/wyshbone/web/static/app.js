@@ -11,6 +11,9 @@ let stream = null;
 let pollTimer = null;
 let leads = [];
 let sortKey = null;
+let outreachListId = null;
+let sendWatch = null;
+let monitors = [];
 
 async function api(method, path, body) {
   const options = { method, headers: {} };
@@ -44,10 +47,27 @@ function toast(message) {
   toast.timer = setTimeout(() => { box.hidden = true; }, 5000);
 }
 
-function showProblems(problems) {
-  const box = $("goal-problems");
+function showProblems(problems, id = "goal-problems") {
+  const box = $(id);
   box.replaceChildren(...problems.map((p) => el("p", p)));
   box.hidden = problems.length === 0;
+}
+
+function when(iso) {
+  const node = el("time", new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }));
+  node.dateTime = iso;
+  return node;
+}
+
+function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many || `${one}s`}`;
+}
+
+// A cell that says what it holds when the table is stacked at phone width.
+function cell(label, value) {
+  const td = el("td", value);
+  td.dataset.label = label;
+  return td;
 }
 
 // 1. Goal → parsed fields
@@ -151,6 +171,7 @@ function follow(planId) {
   clearInterval(pollTimer);
   $("progress-section").hidden = false;
   $("results-section").hidden = true;
+  hideOutreach();
   refresh(planId);
   if (!window.EventSource) return poll(planId);
   stream = new EventSource(`/api/plan/${planId}/stream`);
@@ -181,6 +202,7 @@ async function refresh(planId) {
     pollTimer = null;
     if (progress.status !== "cancelled") showResults(planId);
     loadHistory();
+    loadMonitors();
   }
 }
 
@@ -208,13 +230,19 @@ function renderProgress(progress) {
 
 // 4. Results
 async function showResults(planId) {
-  leads = await api("GET", `/api/plan/${planId}/leads`);
+  await loadLeads(planId);
+  // The plan's own summary comes first; monitor runs add their news after it.
   const messages = await api("GET", "/api/conversations/current/messages");
-  const summary = messages.filter((m) => m.planId === planId).pop();
+  const summary = messages.find((m) => m.planId === planId);
   $("results-message").textContent = summary ? summary.text : `${leads.length} leads saved.`;
   $("download-csv").href = `/api/plan/${planId}/leads?format=csv`;
-  renderLeads();
   $("results-section").hidden = false;
+  loadOutreach(planId);
+}
+
+async function loadLeads(planId) {
+  leads = await api("GET", `/api/plan/${planId}/leads`);
+  renderLeads();
 }
 
 function leadValue(lead, key) {
@@ -239,7 +267,260 @@ document.querySelectorAll("th button").forEach((button) => {
   button.addEventListener("click", () => { sortKey = button.dataset.sort; renderLeads(); });
 });
 
-// 5. History
+// 5. Outreach: the drafts of a plan that said to email its leads, sending them, and stopping for a reply
+function hideOutreach() {
+  clearTimeout(sendWatch);
+  sendWatch = null;
+  outreachListId = null;
+  $("send-outreach").disabled = false;
+  $("outreach-section").hidden = true;
+}
+
+async function loadOutreach(planId) {
+  let result;
+  try {
+    result = await api("GET", `/api/plan/${planId}/result`);
+  } catch (error) {
+    return;
+  }
+  if (planId !== currentPlanId) return;
+  const step = result.stepResults.find((s) => s.data && s.data.sequenceId != null && s.data.listId != null);
+  if (!step) return hideOutreach();  // not asked for, or skipped: the progress says why
+  if (outreachListId !== step.data.listId) {
+    hideOutreach();
+    outreachListId = step.data.listId;
+    $("outreach-status").textContent = "";
+    showProblems([], "outreach-problems");
+  }
+  await refreshOutreach();
+}
+
+async function refreshOutreach() {
+  const listId = outreachListId;
+  if (listId === null) return null;
+  let sequence;
+  try {
+    sequence = await api("GET", `/api/lists/${listId}/outreach`);
+  } catch (error) {
+    showProblems([error.message], "outreach-problems");
+    return null;
+  }
+  if (listId !== outreachListId) return null;
+  renderOutreach(sequence);
+  $("outreach-section").hidden = false;
+  return sequence;
+}
+
+const LEAD_STATUS = { opted_out: "opted out" };
+
+function renderOutreach(sequence) {
+  const drafted = new Set(sequence.messages.map((m) => m.leadKey));
+  const notDrafted = sequence.leads.filter((lead) => !drafted.has(lead.leadKey)).length;
+  $("outreach-summary").textContent = `${plural(drafted.size, "lead")} drafted · ${notDrafted} not drafted`;
+  const counts = {};
+  for (const m of sequence.messages) counts[m.status] = (counts[m.status] || 0) + 1;
+  const tally = Object.entries(counts).map(([status, n]) => `${n} ${status}`).join(" · ");
+  const sender = sequence.sender;
+  const from = [sender.name, sender.company].filter(Boolean).join(", ") + (sender.email ? ` <${sender.email}>` : "");
+  $("outreach-detail").textContent =
+    `${plural(sequence.messages.length, "message")}${tally ? `: ${tally}` : ""}` + (from ? ` · from ${from}` : "");
+
+  $("outreach-leads").tBodies[0].replaceChildren(...sequence.leads.map((lead) => {
+    const row = el("tr", null, `lead-${lead.status}`);
+    row.append(cell("Business", lead.leadName), cell("Email", lead.email || ""));
+    row.append(cell("Status", LEAD_STATUS[lead.status] || lead.status));
+    row.append(cell("Why", lead.reason && lead.reason !== lead.status ? lead.reason : ""));
+    const action = cell("Action");
+    if (lead.status === "active" && lead.email) {
+      const button = el("button", "Mark replied", "secondary small");
+      button.type = "button";
+      button.setAttribute("aria-label", `Mark replied: ${lead.leadName}`);
+      button.addEventListener("click", () => markReplied(lead, button));
+      action.append(button);
+    }
+    row.append(action);
+    return row;
+  }));
+
+  const names = Object.fromEntries(sequence.leads.map((lead) => [lead.leadKey, lead.leadName]));
+  const messages = [...sequence.messages].sort((a, b) =>
+    (names[a.leadKey] || a.leadName).localeCompare(names[b.leadKey] || b.leadName) || a.stepIndex - b.stepIndex);
+  $("outreach-messages").tBodies[0].replaceChildren(...messages.map((message) => {
+    const row = el("tr", null, `message-${message.status}`);
+    row.append(cell("Lead", `${message.leadName} <${message.email}>`));
+    row.append(cell("Step", `${message.stepKey} (day ${message.day})`));
+    const subject = cell("Subject");
+    const body = el("details");
+    body.append(el("summary", message.subject), el("pre", message.bodyText));
+    subject.append(body);
+    row.append(subject);
+    const status = cell("Status");
+    status.append(el("span", message.status, "badge"));
+    if (message.attempts > 1) status.append(` (attempt ${message.attempts})`);
+    if (message.sentAt) status.append(" ", when(message.sentAt));
+    row.append(status, cell("Server reply", message.reply || ""));
+    return row;
+  }));
+}
+
+async function markReplied(lead, button) {
+  const listId = outreachListId;
+  button.disabled = true;
+  try {
+    const done = await api("POST", `/api/lists/${listId}/outreach/replied`, { email: lead.email });
+    showProblems([], "outreach-problems");
+    $("outreach-status").textContent =
+      `${lead.leadName} replied: ${plural(done.stopped, "message")} to them will not be sent.`;
+  } catch (error) {
+    showProblems([error.message], "outreach-problems");
+    button.disabled = false;
+  }
+  await refreshOutreach();
+}
+
+$("refresh-outreach").addEventListener("click", () => refreshOutreach());
+
+$("send-outreach").addEventListener("click", async () => {
+  const listId = outreachListId;
+  const button = $("send-outreach");
+  button.disabled = true;
+  showProblems([], "outreach-problems");
+  const before = await refreshOutreach();
+  let started;
+  try {
+    started = await api("POST", `/api/lists/${listId}/outreach/send`, {});
+  } catch (error) {
+    showProblems([error.message], "outreach-problems");
+    $("outreach-status").textContent = "";
+    button.disabled = false;
+    return;
+  }
+  if (started.due === 0) {
+    $("outreach-status").textContent = "Nothing is due to send now.";
+    button.disabled = false;
+    return;
+  }
+  $("outreach-status").textContent = `Sending ${plural(started.due, "due message")}…`;
+  const attempts = Object.fromEntries((before ? before.messages : []).map((m) => [m.id, m.attempts]));
+  const deadline = Date.now() + 60_000;
+  clearTimeout(sendWatch);
+  const watch = async () => {
+    const sequence = await refreshOutreach();
+    if (listId !== outreachListId) return;
+    const tried = sequence
+      ? sequence.messages.filter((m) => m.attempts > (attempts[m.id] || 0) && m.status !== "sending") : [];
+    const sent = tried.filter((m) => m.status === "sent").length;
+    const other = tried.length - sent;
+    const tally = `${sent} of ${started.due} sent` + (other ? ` · ${other} not sent (see the server's reply)` : "");
+    if (tried.length >= started.due) {
+      $("outreach-status").textContent = `Done: ${tally}.`;
+      button.disabled = false;
+      sendWatch = null;
+    } else if (Date.now() >= deadline) {
+      $("outreach-status").textContent =
+        `Still sending in the background (or held for the daily cap): ${tally} so far. Refresh to see more.`;
+      button.disabled = false;
+      sendWatch = null;
+    } else {
+      $("outreach-status").textContent = `Sending… ${tally}`;
+      sendWatch = setTimeout(watch, 1000);
+    }
+  };
+  sendWatch = setTimeout(watch, 1000);
+});
+
+// 6. Monitors: this session's watches for new businesses
+async function loadMonitors() {
+  try {
+    monitors = await api("GET", "/api/monitors");
+  } catch (error) {
+    showProblems([error.message], "monitors-problems");
+    return;
+  }
+  renderMonitors();
+}
+
+function renderMonitors() {
+  const section = $("monitors-section");
+  if (!monitors.length && section.hidden) return;  // nothing to show yet
+  section.hidden = false;
+  $("monitors-empty").hidden = monitors.length > 0;
+  $("monitors").replaceChildren(...monitors.map((monitor) => {
+    const item = el("li", null, `monitor-${monitor.status}`);
+    item.append(el("strong", monitor.name));
+    const cadence = monitor.cadence.charAt(0).toUpperCase() + monitor.cadence.slice(1);
+    const facts = el("span", `${cadence} · ${monitor.status}`, "detail");
+    if (monitor.status === "active") facts.append(" · next check ", when(monitor.nextRunAt));
+    facts.append(` · knows ${plural(monitor.known, "business", "businesses")}`);
+    item.append(facts);
+    const run = monitor.lastRun;
+    if (run) {
+      const last = el("span", "Last check ", "detail");
+      last.append(when(run.finishedAt), `: ${run.message || run.error || run.status}`);
+      if (run.status === "failed" && run.error && !(run.message || "").includes(run.error)) last.append(` (${run.error})`);
+      item.append(last);
+      if (run.newLeads.length) {
+        const fresh = el("ul", null, "new-leads");
+        fresh.setAttribute("aria-label", "New businesses");
+        fresh.replaceChildren(...run.newLeads.map((name) => el("li", name)));
+        item.append(fresh);
+      }
+    }
+    const buttons = el("div", null, "buttons");
+    const toggle = monitor.status === "paused" ? "Resume" : "Pause";
+    buttons.append(
+      monitorButton(monitor, toggle, "secondary", () => monitorAction(monitor, toggle.toLowerCase())),
+      monitorButton(monitor, "Run now", "", () => runMonitor(monitor)),
+      monitorButton(monitor, "Delete", "secondary", () => deleteMonitor(monitor)),
+    );
+    item.append(buttons);
+    return item;
+  }));
+}
+
+function monitorButton(monitor, text, className, action) {
+  const button = el("button", text, className);
+  button.type = "button";
+  button.setAttribute("aria-label", `${text}: ${monitor.name}`);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    showProblems([], "monitors-problems");
+    try {
+      await action();
+    } catch (error) {
+      showProblems([error.message], "monitors-problems");
+    }
+    button.disabled = false;
+    await loadMonitors();
+  });
+  return button;
+}
+
+async function monitorAction(monitor, action) {
+  const updated = await api("POST", `/api/monitors/${monitor.id}/${action}`, {});
+  $("monitors-status").textContent = `${updated.name} is ${updated.status}.`;
+}
+
+async function runMonitor(monitor) {
+  $("monitors-status").textContent = `Checking ${monitor.name}…`;
+  let run;
+  try {
+    run = await api("POST", `/api/monitors/${monitor.id}/run`, {});
+  } catch (error) {
+    $("monitors-status").textContent = "";
+    throw error;
+  }
+  $("monitors-status").textContent = run.message || run.error || `Check ${run.status}.`;
+  if (run.new > 0 && monitor.planId === currentPlanId && !$("results-section").hidden) loadLeads(currentPlanId);
+}
+
+async function deleteMonitor(monitor) {
+  if (!confirm(`Delete the monitor "${monitor.name}"? The leads it found stay in their list.`)) return;
+  await api("DELETE", `/api/monitors/${monitor.id}`);
+  $("monitors-status").textContent = `${monitor.name} deleted.`;
+}
+
+// 7. History
 async function loadHistory() {
   const plans = await api("GET", "/api/plans");
   $("history").replaceChildren(...plans.map((plan) => {
@@ -266,6 +547,7 @@ async function reopen(planId) {
 // A reload mid-run shows the same progress: the state is on the server.
 (async function resume() {
   loadHistory();
+  loadMonitors();
   const latest = await api("GET", "/api/plan/progress");
   if (latest.status && latest.status !== "idle" && latest.planId) {
     currentPlanId = latest.planId;
