@@ -351,3 +351,19 @@ async def test_the_monitor_api(web: httpx.AsyncClient, world: World, sup: Superv
     assert (await web.delete(base, headers=me)).status_code == 204
     assert (await web.get(f"{base}/runs", headers=me)).status_code == 404
     assert (await web.post("/api/monitors/0/run", json={}, headers=me)).status_code == 422
+
+
+async def test_when_the_baseline_failed_the_next_run_takes_it_and_reports_nothing_new(
+    world: World, sup: Supervisor
+) -> None:
+    await run_goal(sup)
+    monitors = Monitors(sup, clock=Clock(now=datetime.now(UTC)))
+    (monitor,) = await monitors.all()
+    await sup.store.update_monitor(monitor.id, last_success_at=None)  # type: ignore[attr-defined]
+    world.add_to_directory(NEW_CAFES[:2])
+    first = await monitors.run(monitor.id)
+    # Without a baseline it cannot tell new from unseen-before: it learns everything and reports nothing.
+    assert (first.kind, first.status, first.new, first.found) == ("baseline", "succeeded", 0, 9)
+    world.add_to_directory(NEW_CAFES)
+    second = await monitors.run(monitor.id)
+    assert (second.kind, second.new, second.new_leads) == ("manual", 1, ["The Third Wave"])

@@ -635,17 +635,12 @@ class SqlStore:
         now = iso()
 
         def work(conn: Connection) -> tuple[int, bool]:
-            found = select(t.outreach_sequences.c.id).where(
-                t.outreach_sequences.c.plan_id == plan_id, t.outreach_sequences.c.step_id == step_id
-            )
-            existing = conn.execute(found).scalar()
-            if existing is not None:
-                return int(existing), False
-            sequence_id = _new_id(
+            sequence_id, created = _insert_once(
                 conn,
-                t.outreach_sequences.insert().values(
-                    plan_id=plan_id,
-                    step_id=step_id,
+                t.outreach_sequences,
+                plan_id=plan_id,
+                step_id=step_id,
+                values=dict(
                     list_id=list_id,
                     account_id=account_id,
                     steps=[s.to_json_dict() for s in steps],
@@ -653,6 +648,8 @@ class SqlStore:
                     created_at=now,
                 ),
             )
+            if not created:
+                return sequence_id, False
             leads: dict[str, tuple[str, str | None, str, str | None]] = {
                 d.lead_key: (d.lead_name, d.email, "active", None) for d in drafts
             }
@@ -835,17 +832,12 @@ class SqlStore:
         """Store the monitor with what it already knows and its baseline run (idempotent per plan step)."""
 
         def work(conn: Connection) -> tuple[int, bool]:
-            found = select(t.monitors.c.id).where(
-                t.monitors.c.plan_id == plan_id, t.monitors.c.step_id == step_id
-            )
-            existing = conn.execute(found).scalar()
-            if existing is not None:
-                return int(existing), False
-            monitor_id = _new_id(
+            monitor_id, created = _insert_once(
                 conn,
-                t.monitors.insert().values(
-                    plan_id=plan_id,
-                    step_id=step_id,
+                t.monitors,
+                plan_id=plan_id,
+                step_id=step_id,
+                values=dict(
                     session_id=session_id,
                     user_id=user_id,
                     list_id=list_id,
@@ -855,10 +847,13 @@ class SqlStore:
                     status="active",
                     next_run_at=iso(next_run_at),
                     last_run_at=iso(baseline.finished_at),
-                    last_success_at=iso(baseline.started_at),
+                    # A failed baseline leaves this unset: the next run then takes the baseline instead.
+                    last_success_at=iso(baseline.started_at) if baseline.status == "succeeded" else None,
                     created_at=iso(baseline.started_at),
                 ),
             )
+            if not created:
+                return monitor_id, False
             self._remember(conn, monitor_id, known)
             self._insert_run(conn, baseline.model_copy(update={"monitor_id": monitor_id}))
             return monitor_id, True
@@ -987,6 +982,18 @@ class SqlStore:
 def iso(when: datetime | None = None) -> str:
     """A UTC time as stored: fixed width (microseconds always written), so stored times compare as strings."""
     return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _insert_once(
+    conn: Connection, table: Any, *, plan_id: str, step_id: str, values: dict[str, Any]
+) -> tuple[int, bool]:
+    """The id of ``table``'s row for this plan step, inserting it with ``values`` when there is none; and
+    whether it was inserted now (a step run again after a crash finds its row and adds nothing)."""
+    found = select(table.c.id).where(table.c.plan_id == plan_id, table.c.step_id == step_id)
+    existing = conn.execute(found).scalar()
+    if existing is not None:
+        return int(existing), False
+    return _new_id(conn, table.insert().values(plan_id=plan_id, step_id=step_id, **values)), True
 
 
 def _new_id(conn: Connection, insert: Any) -> int:
