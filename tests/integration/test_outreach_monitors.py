@@ -97,6 +97,7 @@ def test_a_plan_with_email_and_monitoring_drafts_sends_once_and_reports_only_new
     # The monitor: new businesses arrive in the directory; a run reports and saves exactly those.
     monitors = world.cli_json("monitors", "list")
     assert len(monitors) == 1 and monitors[0]["cadence"] == "weekly" and monitors[0]["status"] == "active"
+    assert monitors[0]["known"] == 7  # businesses (each is known by its record and by its name and postcode)
     monitor_id = str(monitors[0]["id"])
     before = json.loads(world.cli("leads", result["planId"]))
     world.add_to_directory(NEW_CAFES)
@@ -114,6 +115,7 @@ def test_a_plan_with_email_and_monitoring_drafts_sends_once_and_reports_only_new
         3,
         ["Fresh Grounds", "Second Cup Corner", "The Third Wave"],
     )
+    assert world.cli_json("monitors", "list")[0]["known"] == 10
 
     # A second run finds nothing new and adds nothing.
     assert "No new coffee shops in Manchester since" in world.cli("monitors", "run", monitor_id)

@@ -826,7 +826,7 @@ class SqlStore:
         search: dict[str, Any],
         cadence: str,
         baseline: MonitorRun,
-        known: Iterable[str],
+        known: Iterable[Lead],
         next_run_at: datetime,
     ) -> tuple[int, bool]:
         """Store the monitor with what it already knows and its baseline run (idempotent per plan step)."""
@@ -860,8 +860,13 @@ class SqlStore:
 
         return await self._tx(work)
 
-    def _remember(self, conn: Connection, monitor_id: int, keys: Iterable[str]) -> None:
-        rows = [{"monitor_id": monitor_id, "key": key} for key in set(keys)]
+    def _remember(self, conn: Connection, monitor_id: int, leads: Iterable[Lead]) -> None:
+        keys: dict[str, str] = {}
+        for lead in leads:
+            source, name = identities(lead)
+            keys.setdefault(source, "source")
+            keys.setdefault(name, "name")
+        rows = [{"monitor_id": monitor_id, "key": key, "kind": kind} for key, kind in keys.items()]
         if rows:
             conn.execute(self._insert(t.monitor_known).on_conflict_do_nothing(), rows)
 
@@ -892,7 +897,7 @@ class SqlStore:
                 known = conn.execute(
                     select(func.count())
                     .select_from(t.monitor_known)
-                    .where(t.monitor_known.c.monitor_id == row.id)
+                    .where(t.monitor_known.c.monitor_id == row.id, t.monitor_known.c.kind == "source")
                 ).scalar_one()
                 last = conn.execute(
                     select(t.monitor_runs)
@@ -948,9 +953,7 @@ class SqlStore:
 
         def work(conn: Connection) -> MonitorRun:
             self._insert_leads(conn, list_id, fresh)
-            self._remember(
-                conn, run.monitor_id, (key for lead in (*fresh, *seen) for key in identities(lead))
-            )
+            self._remember(conn, run.monitor_id, (*fresh, *seen))
             run_id = self._insert_run(conn, run)
             values: dict[str, Any] = {"lease_until": None, "last_run_at": iso(run.finished_at)}
             if run.status == "succeeded":

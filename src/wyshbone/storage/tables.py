@@ -199,6 +199,8 @@ monitor_known = Table(
     metadata,
     Column("monitor_id", Integer, ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True),
     Column("key", Text, primary_key=True),
+    # A business is known by two keys: its source record ("source") and its name at its postcode ("name").
+    Column("kind", String(8), nullable=False),
 )
 
 monitor_runs = Table(

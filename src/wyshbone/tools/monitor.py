@@ -92,9 +92,8 @@ def monitor_provider(
         outcome = await run_search(search, plan=env.plan, user=env.user, registry=registry())
         listed = await store.list_leads_of(list_id)
         # Known: what the list holds, what the plan's search saw, and what the baseline search sees now.
-        seen = (*listed, *step_leads(env, search_step), *outcome.leads)
-        known = [key for lead in seen for key in identities(lead)]
-        businesses = len({identities(lead)[0] for lead in seen})
+        known = (*listed, *step_leads(env, search_step), *outcome.leads)
+        businesses = len({identities(lead)[0] for lead in known})
         finished = clock()
         baseline = MonitorRun(
             monitor_id=0,

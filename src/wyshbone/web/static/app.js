@@ -358,7 +358,10 @@ function renderOutreach(sequence) {
     status.append(el("span", message.status, "badge"));
     if (message.attempts > 1) status.append(` (attempt ${message.attempts})`);
     if (message.sentAt) status.append(" ", when(message.sentAt));
-    row.append(status, cell("Server reply", message.reply || ""));
+    // A stopped message's "reply" is why it was stopped (the lead replied, opted out…), not the server's.
+    const stopped = message.status === "stopped";
+    if (stopped && message.reply) status.append(` (${message.reply})`);
+    row.append(status, cell("Server reply", stopped ? "" : message.reply || ""));
     return row;
   }));
 }

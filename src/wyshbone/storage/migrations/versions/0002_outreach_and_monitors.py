@@ -74,6 +74,7 @@ def upgrade() -> None:
         "monitor_known",
         sa.Column("monitor_id", sa.Integer(), nullable=False),
         sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
         sa.ForeignKeyConstraint(["monitor_id"], ["monitors.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("monitor_id", "key"),
     )
