@@ -479,6 +479,11 @@ class Outreach:
             )
         return sequence
 
+    async def due(self, list_id: int, *, session_id: str | None = None) -> int:
+        """How many of the list's messages are due now (before the daily cap)."""
+        sequence = await self.sequence(list_id, session_id=session_id)
+        return len(due_messages(await self._store.queued_messages(sequence.id), self.clock()))
+
     async def _list(self, list_id: int, session_id: str | None) -> LeadListRow:
         found = await self._store.lead_list(list_id)
         if found is None or (session_id is not None and found.session_id != session_id):

@@ -70,9 +70,8 @@ async def send(
     sending: dict[int, asyncio.Task[object]] = request.app.state.sending
     if list_id in sending:
         raise ConflictError(f"list {list_id} is already being sent")
-    sequence = await sup.outreach.sequence(list_id, session_id=session_id)
+    due = await sup.outreach.due(list_id, session_id=session_id)
     sup.outreach.check_smtp()
-    due = sum(1 for m in sequence.messages if m.status in ("draft", "failed") and m.step_index == 0)
     task = asyncio.create_task(_send(sup, list_id, session_id), name=f"send-{list_id}")
     sending[list_id] = task
     task.add_done_callback(lambda _: sending.pop(list_id, None))
