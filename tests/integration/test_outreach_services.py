@@ -238,7 +238,9 @@ async def test_the_outreach_api_shows_sends_and_stops_for_its_own_session_only(
         await asyncio.sleep(0.02)
     list_id = list_id_of(result.json())
     shown = await web.get(f"/api/lists/{list_id}/outreach", headers=me)
-    assert shown.status_code == 200 and len(shown.json()["messages"]) == 15
+    assert (
+        shown.status_code == 200 and len(shown.json()["messages"]) == 15 and shown.json()["sending"] is False
+    )
     assert (await web.get(f"/api/lists/{list_id}/outreach", headers=other)).status_code == 404
     assert (await web.post(f"/api/lists/{list_id}/outreach/send", json={}, headers=other)).status_code == 404
 

@@ -146,7 +146,7 @@ class SmtpSender:
         if errors:
             code, text = next(iter(errors.values()))
             return Delivery("bounced" if 500 <= code < 600 else "failed", f"{code} {text}")
-        return Delivery("sent", reply)
+        return Delivery("sent", f"250 {reply}")  # DATA's only success code; aiosmtplib gives the text alone
 
 
 def _first_line(exc: BaseException) -> str:

@@ -602,7 +602,7 @@ class SqlStore:
                     t.outreach_messages.c.lead_key == key,
                     t.outreach_messages.c.status.in_(SENDABLE),
                 )
-                .values(status="stopped", reply=reason, updated_at=now)
+                .values(status="stopped", updated_at=now)  # why is on the lead; ``reply`` stays the server's
             ).rowcount
         return stopped
 

@@ -51,10 +51,19 @@ class SuppressRequest(CamelModel):
     """Email addresses, or domains (``example.com``) to suppress whole."""
 
 
+class OutreachView(OutreachSequence):
+    sending: bool = False
+    """True while this server is sending the list's due messages (started by the send route)."""
+
+
 @router.get("/lists/{list_id}/outreach", tags=["outreach"], responses=NO_LIST)
-async def outreach(list_id: ListId, sup: SupervisorDep, session_id: SessionDep) -> OutreachSequence:
-    """The list's sequence: its steps, each lead's status (and why it got no drafts), each message."""
-    return await sup.outreach.sequence(list_id, session_id=session_id)
+async def outreach(
+    list_id: ListId, request: Request, sup: SupervisorDep, session_id: SessionDep
+) -> OutreachView:
+    """The list's sequence: its steps, each lead's status (and why it got no drafts), each message, and
+    whether a send is running."""
+    sequence = await sup.outreach.sequence(list_id, session_id=session_id)
+    return OutreachView(**dict(sequence), sending=list_id in request.app.state.sending)
 
 
 @router.post(

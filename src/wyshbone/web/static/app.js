@@ -343,6 +343,7 @@ function renderOutreach(sequence) {
   }));
 
   const names = Object.fromEntries(sequence.leads.map((lead) => [lead.leadKey, lead.leadName]));
+  const leads = Object.fromEntries(sequence.leads.map((lead) => [lead.leadKey, lead]));
   const messages = [...sequence.messages].sort((a, b) =>
     (names[a.leadKey] || a.leadName).localeCompare(names[b.leadKey] || b.leadName) || a.stepIndex - b.stepIndex);
   $("outreach-messages").tBodies[0].replaceChildren(...messages.map((message) => {
@@ -358,10 +359,10 @@ function renderOutreach(sequence) {
     status.append(el("span", message.status, "badge"));
     if (message.attempts > 1) status.append(` (attempt ${message.attempts})`);
     if (message.sentAt) status.append(" ", when(message.sentAt));
-    // A stopped message's "reply" is why it was stopped (the lead replied, opted out…), not the server's.
-    const stopped = message.status === "stopped";
-    if (stopped && message.reply) status.append(` (${message.reply})`);
-    row.append(status, cell("Server reply", stopped ? "" : message.reply || ""));
+    // Why a message was stopped is its lead's status (replied, opted out…); "reply" is only ever the server's.
+    const lead = leads[message.leadKey];
+    if (message.status === "stopped" && lead) status.append(` (${LEAD_STATUS[lead.status] || lead.status})`);
+    row.append(status, cell("Server reply", message.reply || ""));
     return row;
   }));
 }
@@ -404,24 +405,21 @@ $("send-outreach").addEventListener("click", async () => {
     return;
   }
   $("outreach-status").textContent = `Sending ${plural(started.due, "due message")}…`;
-  const attempts = Object.fromEntries((before ? before.messages : []).map((m) => [m.id, m.attempts]));
-  const deadline = Date.now() + 60_000;
+  // Sending runs on the server, a gap apart (WYSHBONE_OUTREACH_GAP_SECONDS): follow it until it says it is done.
+  const state = (m) => `${m.status}/${m.attempts}`;
+  const was = Object.fromEntries((before ? before.messages : []).map((m) => [m.id, state(m)]));
   clearTimeout(sendWatch);
   const watch = async () => {
     const sequence = await refreshOutreach();
     if (listId !== outreachListId) return;
-    const tried = sequence
-      ? sequence.messages.filter((m) => m.attempts > (attempts[m.id] || 0) && m.status !== "sending") : [];
-    const sent = tried.filter((m) => m.status === "sent").length;
-    const other = tried.length - sent;
-    const tally = `${sent} of ${started.due} sent` + (other ? ` · ${other} not sent (see the server's reply)` : "");
-    if (tried.length >= started.due) {
-      $("outreach-status").textContent = `Done: ${tally}.`;
-      button.disabled = false;
-      sendWatch = null;
-    } else if (Date.now() >= deadline) {
+    const done = sequence ? sequence.messages.filter((m) => m.status !== "sending" && state(m) !== was[m.id]) : [];
+    const sent = done.filter((m) => m.status === "sent").length;
+    const failed = done.filter((m) => m.status === "failed" || m.status === "bounced" || m.status === "rejected").length;
+    const tally = `${sent} of ${started.due} sent` + (failed ? ` · ${failed} failed (see the server's reply)` : "");
+    if (sequence && !sequence.sending) {
+      const held = started.due - done.length;
       $("outreach-status").textContent =
-        `Still sending in the background (or held for the daily cap): ${tally} so far. Refresh to see more.`;
+        `Done: ${tally}.` + (held > 0 ? ` ${plural(held, "message")} held back (daily cap, or stopped).` : "");
       button.disabled = false;
       sendWatch = null;
     } else {

@@ -1,0 +1,305 @@
+"""Outreach and monitors on the page, in headless Chromium: the drafts after a plan, sending them through a local
+SMTP server, a reply, and the weekly monitor (run now, pause, delete). The made-up Manchester cafés, the fake Hunter
+and the local SMTP server of ``tests/fakes/cafes.py``; the real app served by uvicorn in a thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+pytest.importorskip("playwright.sync_api", reason="BROWSER TESTS SKIPPED: playwright is not installed")
+from playwright.sync_api import Browser, Dialog, Error, Locator, Page, expect, sync_playwright
+
+from tests.fakes.cafes import GOAL, NEW_CAFES, WRITTEN_TO, World, cafe_world
+from wyshbone.config import Settings
+from wyshbone.web import create_app
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SUPPRESSED = ["hello@quietplease.co.uk", "blockedbrew.co.uk"]
+"""An address and a whole domain on the account's suppression list before the plan runs."""
+pytestmark = [pytest.mark.data, pytest.mark.timeout(240)]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"BROWSER TESTS SKIPPED: no {CHROMIUM} (apt-get install chromium; .ci/run does this)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    with cafe_world(tmp_path, data_dir, f"sqlite:///{tmp_path / 'store.sqlite'}", monkeypatch) as the_world:
+        monkeypatch.setenv("WYSHBONE_MONITOR_TICK_SECONDS", "0")  # only "Run now" runs the monitor here
+        yield the_world
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The app on a free port, served by uvicorn in a thread; stopped (lifespan and all) on the way out."""
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        loop="asyncio",
+        http="h11",
+        ws="none",
+        log_level="warning",
+        timeout_graceful_shutdown=5,  # an event stream left open by a failed test does not hold the exit up
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="wyshbone-server", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive(), "the server stopped while starting"
+            assert time.monotonic() < deadline, "the server did not start in 30 s"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        assert not thread.is_alive(), "the server did not stop"
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def script_errors(page: Page) -> list[str]:
+    """Every uncaught script error on the page, as it happens."""
+    errors: list[str] = []
+
+    def record(error: Error) -> None:
+        errors.append(str(error))
+
+    page.on("pageerror", record)
+    return errors
+
+
+def run_goal(page: Page) -> None:
+    """Goal → fields → plan → approve, then wait for the finished plan's leads."""
+    page.fill("#goal-text", GOAL)
+    page.click("#save-goal")
+    expect(page.locator("#f-email")).to_be_checked()
+    expect(page.locator("#f-monitor")).to_be_checked()
+    page.click("#start-goal")
+    expect(page.locator("#plan-steps li")).to_have_count(6)
+    page.click("#approve-plan")
+    expect(page.locator("#progress-summary")).to_contain_text("Plan completed", timeout=30_000)
+    expect(page.locator("#leads-table tbody tr")).to_have_count(7)
+
+
+def test_outreach_and_monitors_on_the_page(world: World, browser: Browser) -> None:
+    with serving(Settings()) as base:
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        page = context.new_page()
+        dialogs: list[str] = []
+        errors = script_errors(page)
+
+        def accept(dialog: Dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", accept)
+        page.goto(base + "/")
+        expect(page.locator("#monitors-section")).to_be_hidden()  # none yet in this session
+        expect(page.locator("#outreach-section")).to_be_hidden()
+        # The same session as the page (its cookie): suppress an address and a domain before planning.
+        suppressed = page.request.post(base + "/api/suppressions", data={"values": SUPPRESSED})
+        assert suppressed.ok, suppressed.text()
+
+        run_goal(page)
+
+        # The outreach panel: who got drafts, and why the others did not (names stay text, markup and all).
+        expect(page.locator("#outreach-section")).to_be_visible()
+        expect(page.locator("#outreach-summary")).to_have_text("3 leads drafted · 4 not drafted")
+        expect(page.locator("#outreach-detail")).to_contain_text("9 messages: 9 draft")
+        expect(page.locator("#outreach-detail")).to_contain_text("Sam Roaster, Good Roast Ltd")
+        lead_rows = page.locator("#outreach-leads tbody tr")
+        expect(lead_rows).to_have_count(7)
+
+        def lead(name: str) -> Locator:
+            return lead_rows.filter(has=page.locator("td", has_text=name))
+
+        for name in WRITTEN_TO.values():
+            expect(lead(name)).to_contain_text("active")
+        expect(lead("Tea & <Cake>")).to_contain_text("info@teaandcake.co.uk")
+        expect(lead("Quiet Please Cafe")).to_contain_text("suppressed")
+        expect(lead("Quiet Please Cafe")).to_contain_text(
+            "hello@quietplease.co.uk is on the suppression list"
+        )
+        expect(lead("Blocked Brew")).to_contain_text("blockedbrew.co.uk is on the suppression list")
+        expect(lead("Offline Cafe")).to_contain_text("skipped")
+        expect(lead("Offline Cafe")).to_contain_text("no email address found")
+        expect(lead("No Inbox Cafe")).to_contain_text("no email address found")
+        expect(page.get_by_role("button", name="Mark replied")).to_have_count(3)
+        assert page.locator("cake").count() == 0  # "<Cake>" was never parsed as markup
+
+        messages = page.locator("#outreach-messages tbody tr")
+        expect(messages).to_have_count(9)
+        expect(messages.filter(has_text="Tea & <Cake>")).to_have_count(3)
+        intro = page.locator("#outreach-messages details").filter(
+            has=page.get_by_text("Good Roast Ltd × Northern Grind", exact=True)
+        )
+        expect(intro.locator("pre")).to_be_hidden()
+        intro.locator("summary").click()
+        expect(intro.locator("pre")).to_be_visible()
+        expect(intro.locator("pre")).to_contain_text("Hello Maya,")
+        expect(intro.locator("pre")).to_contain_text("https://leads.example/outreach/opt-out/")
+
+        # The monitors panel: the weekly monitor, with its baseline.
+        monitor = page.locator("#monitors > li")
+        expect(monitor).to_have_count(1)
+        expect(monitor).to_contain_text("New coffee shop leads in Manchester")
+        expect(monitor).to_contain_text("Weekly · active · next check")
+        expect(monitor).to_contain_text("knows 7 businesses")
+        expect(monitor).to_contain_text("Watching for new businesses beyond the 7 known now.")
+        shot(page, "7-outreach")
+
+        # Send: each intro goes out once, and the page shows them sent with the server's reply.
+        page.get_by_role("button", name="Send due messages").click()
+        expect(page.locator("#outreach-status")).to_have_text("Done: 3 of 3 sent.", timeout=20_000)
+        sent = page.locator("#outreach-messages tbody tr.message-sent")
+        expect(sent).to_have_count(3)
+        expect(sent.first).to_contain_text("intro (day 0)")
+        expect(sent.first).to_contain_text("Ok: queued as FAKE")
+        expect(page.locator("#outreach-detail")).to_contain_text("9 messages: 3 sent · 6 draft")
+        received = Counter(r.rcpt_tos[0] for r in world.smtp.fake.received)
+        assert received == Counter(list(WRITTEN_TO))  # each of the three, once
+        assert all("×" in str(r.message["Subject"]) for r in world.smtp.fake.received)  # the intros
+        page.get_by_role("button", name="Send due messages").click()
+        expect(page.locator("#outreach-status")).to_have_text("Nothing is due to send now.")
+        assert len(world.smtp.fake.received) == 3
+
+        # A reply stops the rest of that lead's sequence.
+        page.get_by_role("button", name="Mark replied: Bean There").click()
+        expect(page.locator("#outreach-status")).to_have_text(
+            "Bean There replied: 2 messages to them will not be sent."
+        )
+        expect(lead("Bean There")).to_contain_text("replied")
+        stopped = page.locator("#outreach-messages tbody tr.message-stopped")
+        expect(stopped).to_have_count(2)
+        expect(stopped.first).to_contain_text("stopped (replied)")
+        expect(page.get_by_role("button", name="Mark replied")).to_have_count(2)
+
+        # Run now, after three cafés open: the news, the names, and the leads table grows.
+        world.add_to_directory(NEW_CAFES)
+        page.get_by_role("button", name="Run now: New coffee shop leads in Manchester").click()
+        expect(page.locator("#monitors-status")).to_contain_text("3 new coffee shops in Manchester since ")
+        new_names = monitor.locator(".new-leads li")
+        expect(new_names).to_have_count(3)
+        assert sorted(new_names.all_text_contents()) == [
+            "Fresh Grounds",
+            "Second Cup Corner",
+            "The Third Wave",
+        ]
+        expect(monitor).to_contain_text("3 new coffee shops in Manchester since ")
+        expect(monitor).to_contain_text("knows 10 businesses")
+        expect(page.locator("#leads-table tbody tr")).to_have_count(10)
+        expect(page.locator("#results-message")).to_contain_text("7 coffee shop lead(s) in Manchester saved")
+
+        # Pause, and the button becomes Resume.
+        page.get_by_role("button", name="Pause: New coffee shop leads in Manchester").click()
+        expect(monitor).to_contain_text("Weekly · paused")
+        expect(page.locator("#monitors-status")).to_have_text(
+            "New coffee shop leads in Manchester is paused."
+        )
+        expect(monitor.get_by_role("button", name="Resume")).to_be_visible()
+        shot(page, "8-sent-and-monitor")
+
+        # The same session at phone width: the panels fit without sideways scrolling.
+        phone = browser.new_context(
+            viewport={"width": 375, "height": 740}, storage_state=context.storage_state()
+        ).new_page()
+        phone.goto(base + "/")
+        expect(phone.locator("#outreach-summary")).to_have_text("3 leads drafted · 4 not drafted")
+        expect(phone.locator("#monitors > li")).to_contain_text("paused")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+        shot(phone, "9-outreach-phone")
+        phone.context.close()
+
+        page.get_by_role("button", name="Resume: New coffee shop leads in Manchester").click()
+        expect(monitor).to_contain_text("Weekly · active")
+        page.get_by_role("button", name="Delete: New coffee shop leads in Manchester").click()
+        expect(page.locator("#monitors-empty")).to_be_visible()
+        expect(page.locator("#monitors > li")).to_have_count(0)
+        assert len(dialogs) == 1 and dialogs[0].startswith("Delete the monitor")
+        assert errors == []  # no script error on the page
+        context.close()
+
+
+def test_sending_without_an_smtp_server_shows_why_and_sends_nothing(
+    world: World, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WYSHBONE_SMTP_URL")
+    with serving(Settings()) as base:
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        page = context.new_page()
+        errors = script_errors(page)
+        page.goto(base + "/")
+        run_goal(page)
+        expect(page.locator("#outreach-summary")).to_have_text("5 leads drafted · 2 not drafted")
+        page.get_by_role("button", name="Send due messages").click()
+        expect(page.locator("#outreach-problems")).to_contain_text(
+            "no SMTP server to send through: set WYSHBONE_SMTP_URL"
+        )
+        expect(page.get_by_role("button", name="Send due messages")).to_be_enabled()
+        expect(page.locator("#outreach-detail")).to_contain_text("15 messages: 15 draft")
+        assert world.smtp.fake.received == []
+        assert errors == []
+        context.close()
+
+
+def test_without_a_sender_the_outreach_step_is_skipped_and_no_panel_shows(
+    world: World, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("WYSHBONE_SENDER_NAME", "WYSHBONE_SENDER_EMAIL", "WYSHBONE_SENDER_ADDRESS"):
+        monkeypatch.delenv(name)
+    with serving(Settings()) as base:
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        page = context.new_page()
+        errors = script_errors(page)
+        page.goto(base + "/")
+        run_goal(page)
+        outreach_step = page.locator("#progress-steps li").filter(has_text="Prepare Outreach")
+        expect(outreach_step).to_contain_text("skipped")
+        expect(outreach_step).to_contain_text("WYSHBONE_SENDER_NAME")
+        expect(page.locator("#monitors > li")).to_have_count(1)  # the monitor does not need a sender
+        expect(page.locator("#outreach-section")).to_be_hidden()
+        assert errors == []
+        context.close()
