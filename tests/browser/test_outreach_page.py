@@ -4,52 +4,24 @@ and the local SMTP server of ``tests/fakes/cafes.py``; the real app served by uv
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 pytest.importorskip("playwright.sync_api", reason="BROWSER TESTS SKIPPED: playwright is not installed")
-from playwright.sync_api import Browser, Dialog, Error, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Error, Locator, Page, expect
 
+from tests.browser.support import shot
 from tests.fakes.cafes import GOAL, NEW_CAFES, WRITTEN_TO, World, cafe_world
+from tests.fakes.server import serve_asgi
 from wyshbone.config import Settings
 from wyshbone.web import create_app
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SUPPRESSED = ["hello@quietplease.co.uk", "blockedbrew.co.uk"]
 """An address and a whole domain on the account's suppression list before the plan runs."""
 pytestmark = [pytest.mark.data, pytest.mark.timeout(240)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"BROWSER TESTS SKIPPED: no {CHROMIUM} (apt-get install chromium; .ci/run does this)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -57,47 +29,6 @@ def world(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> It
     with cafe_world(tmp_path, data_dir, f"sqlite:///{tmp_path / 'store.sqlite'}", monkeypatch) as the_world:
         monkeypatch.setenv("WYSHBONE_MONITOR_TICK_SECONDS", "0")  # only "Run now" runs the monitor here
         yield the_world
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """The app on a free port, served by uvicorn in a thread; stopped (lifespan and all) on the way out."""
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        loop="asyncio",
-        http="h11",
-        ws="none",
-        log_level="warning",
-        timeout_graceful_shutdown=5,  # an event stream left open by a failed test does not hold the exit up
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="wyshbone-server", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive(), "the server stopped while starting"
-            assert time.monotonic() < deadline, "the server did not start in 30 s"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(20)
-        assert not thread.is_alive(), "the server did not stop"
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def script_errors(page: Page) -> list[str]:
@@ -125,7 +56,7 @@ def run_goal(page: Page) -> None:
 
 
 def test_outreach_and_monitors_on_the_page(world: World, browser: Browser) -> None:
-    with serving(Settings()) as base:
+    with serve_asgi(create_app(Settings()), lifespan="on", graceful_seconds=5) as base:
         context = browser.new_context(viewport={"width": 1100, "height": 900})
         page = context.new_page()
         dialogs: list[str] = []
@@ -267,7 +198,7 @@ def test_sending_without_an_smtp_server_shows_why_and_sends_nothing(
     world: World, browser: Browser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("WYSHBONE_SMTP_URL")
-    with serving(Settings()) as base:
+    with serve_asgi(create_app(Settings()), lifespan="on", graceful_seconds=5) as base:
         context = browser.new_context(viewport={"width": 1100, "height": 900})
         page = context.new_page()
         errors = script_errors(page)
@@ -290,7 +221,7 @@ def test_without_a_sender_the_outreach_step_is_skipped_and_no_panel_shows(
 ) -> None:
     for name in ("WYSHBONE_SENDER_NAME", "WYSHBONE_SENDER_EMAIL", "WYSHBONE_SENDER_ADDRESS"):
         monkeypatch.delenv(name)
-    with serving(Settings()) as base:
+    with serve_asgi(create_app(Settings()), lifespan="on", graceful_seconds=5) as base:
         context = browser.new_context(viewport={"width": 1100, "height": 900})
         page = context.new_page()
         errors = script_errors(page)

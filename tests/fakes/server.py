@@ -13,30 +13,47 @@ import uvicorn
 from starlette.types import ASGIApp
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @contextmanager
-def serve_asgi(app: ASGIApp) -> Iterator[str]:
-    """Serve ``app`` on a free 127.0.0.1 port for the duration of the block; yields its base URL."""
+def serve_asgi(app: ASGIApp, *, lifespan: str = "off", graceful_seconds: int = 1) -> Iterator[str]:
+    """Serve ``app`` on a free 127.0.0.1 port for the duration of the block; yields its base URL.
+
+    ``lifespan="on"`` runs the app's start-up and shut-down (the real app); fakes have none.
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="off", ws="none", access_log=False, timeout_graceful_shutdown=1
+        app,
+        log_level="warning",
+        lifespan=lifespan,
+        ws="none",
+        access_log=False,
+        timeout_graceful_shutdown=graceful_seconds,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"fake:{port}")
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the fake server did not start")
+            raise RuntimeError("the server did not start")
         time.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=20)
         sock.close()
+        if thread.is_alive():
+            raise RuntimeError("the server did not stop")
 
 
 class ServedFake:

@@ -4,7 +4,6 @@ a test CA's certificate (trustme), AUTH LOGIN/PLAIN over TLS only, and scripted 
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,8 @@ from typing import Any
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.fakes.server import free_port
 
 USERNAME = "mailer"
 PASSWORD = "s3cret-smtp-pässword"
@@ -93,12 +94,6 @@ class RunningSmtp:
         return f"{scheme}://{credentials}{self.host}:{self.port}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def running_smtp(
     tmp_path: Path, fake: FakeSmtp | None = None, *, auth_required: bool = True
@@ -111,7 +106,7 @@ def running_smtp(
     cert.configure_cert(tls)
     ca_file = tmp_path / "smtp-ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    port = _free_port()
+    port = free_port()
     controller = Controller(
         fake,
         hostname="127.0.0.1",
