@@ -703,7 +703,7 @@ class Monitors:
             seen=outcome.leads,
             next_run_at=next_run_after(monitor.cadence, finished),
         )
-        if monitor.session_id is not None and (fresh or kind == "manual"):
+        if monitor.session_id is not None:  # every successful check says what it found, "no new ..." included
             await store.add_message(
                 session_id=monitor.session_id, plan_id=plan.id, role="assistant", text=text
             )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import trustme
 from aiosmtpd.controller import Controller
@@ -96,14 +96,19 @@ class RunningSmtp:
 
 @contextmanager
 def running_smtp(
-    tmp_path: Path, fake: FakeSmtp | None = None, *, auth_required: bool = True
+    tmp_path: Path,
+    fake: FakeSmtp | None = None,
+    *,
+    auth_required: bool = True,
+    tls: Literal["starttls", "implicit", "none"] = "starttls",
 ) -> Iterator[RunningSmtp]:
-    """The server on 127.0.0.1 with STARTTLS (a certificate for "localhost" and 127.0.0.1 from a test CA)."""
+    """The server on 127.0.0.1 with a certificate for "localhost" and 127.0.0.1 from a test CA: offering
+    STARTTLS (like port 587), TLS from the first byte (like 465), or no TLS at all (then no login either)."""
     fake = fake or FakeSmtp()
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1", "localhost")
-    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(tls)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
     ca_file = tmp_path / "smtp-ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     port = free_port()
@@ -112,10 +117,12 @@ def running_smtp(
         hostname="127.0.0.1",
         port=port,
         server_hostname="localhost",
-        tls_context=tls,
+        tls_context=context if tls == "starttls" else None,
+        ssl_context=context if tls == "implicit" else None,
         require_starttls=False,
-        auth_required=auth_required,
-        auth_require_tls=True,
+        auth_required=auth_required and tls != "none",
+        # aiosmtpd counts only STARTTLS as TLS; on an implicit-TLS port every session is encrypted anyway.
+        auth_require_tls=tls == "starttls",
         authenticator=fake.authenticate,
     )
     controller.start()

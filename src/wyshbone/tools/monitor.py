@@ -50,6 +50,7 @@ def monitor_search(plan: LeadGenPlan, search_step_id: str, max_results: int) -> 
         "stepId": step.id,
         "title": step.title,
         "tool": step.tool,
+        "providers": list(step.providers),
         "params": {**step.params, "maxResults": wanted},
     }
 
