@@ -72,7 +72,7 @@ from wyshbone.storage.repository import (
     open_store,
 )
 from wyshbone.tools.builtin import build_registry
-from wyshbone.tools.monitor import SearchOutcome, run_search
+from wyshbone.tools.monitor import SearchOutcome, draft_new, enrich_new, run_search
 from wyshbone.tools.registry import ToolRegistry
 
 logger = logging.getLogger("wyshbone.services")
@@ -677,6 +677,9 @@ class Monitors:
             return await store.record_monitor_run(failed, list_id=monitor.list_id)
         baseline = monitor.last_success_at is None  # the set-up search failed: this run takes the baseline
         fresh = [] if baseline else new_leads(outcome.leads, await store.monitor_known(monitor_id))
+        registry = self.supervisor.registry
+        # New businesses get what the plan gave its leads: domains and emails, then outreach drafts.
+        fresh = await enrich_new(monitor.search, fresh, plan=plan, user=user, registry=registry)
         goal = plan.goal
         text = report(
             len(fresh),
@@ -703,6 +706,14 @@ class Monitors:
             seen=outcome.leads,
             next_run_at=next_run_after(monitor.cadence, finished),
         )
+        if fresh and (
+            drafted := await draft_new(
+                monitor.search, list_id=monitor.list_id, plan=plan, user=user, registry=registry
+            )
+        ):
+            text = f"{text} {drafted} of them drafted for outreach."
+            recorded = recorded.model_copy(update={"drafted": drafted, "message": text})
+            await store.update_monitor_run(recorded)
         if monitor.session_id is not None:  # every successful check says what it found, "no new ..." included
             await store.add_message(
                 session_id=monitor.session_id, plan_id=plan.id, role="assistant", text=text

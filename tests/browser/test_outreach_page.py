@@ -162,6 +162,9 @@ def test_outreach_and_monitors_on_the_page(world: World, browser: Browser) -> No
         expect(monitor).to_contain_text("3 new coffee shops in Manchester since ")
         expect(monitor).to_contain_text("knows 10 businesses")
         expect(page.locator("#leads-table tbody tr")).to_have_count(10)
+        # The one new café with an address found got its drafts, and the outreach panel shows them.
+        expect(page.locator("#monitors-status")).to_contain_text("1 of them drafted for outreach.")
+        expect(page.locator("#outreach-summary")).to_have_text("4 leads drafted · 6 not drafted")
         expect(page.locator("#results-message")).to_contain_text("7 coffee shop lead(s) in Manchester saved")
 
         # Pause, and the button becomes Resume.
@@ -178,7 +181,7 @@ def test_outreach_and_monitors_on_the_page(world: World, browser: Browser) -> No
             viewport={"width": 375, "height": 740}, storage_state=context.storage_state()
         ).new_page()
         phone.goto(base + "/")
-        expect(phone.locator("#outreach-summary")).to_have_text("3 leads drafted · 4 not drafted")
+        expect(phone.locator("#outreach-summary")).to_have_text("4 leads drafted · 6 not drafted")
         expect(phone.locator("#monitors > li")).to_contain_text("paused")
         assert phone.evaluate("document.documentElement.scrollWidth") <= 375
         shot(phone, "9-outreach-phone")

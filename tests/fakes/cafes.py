@@ -92,6 +92,8 @@ def companies() -> dict[str, Company]:
         "quietplease.co.uk": Company("Quiet Please", (_email("hello@quietplease.co.uk", status="valid"),)),
         "blockedbrew.co.uk": Company("Blocked Brew", (_email("sales@blockedbrew.co.uk", status="valid"),)),
         "noinbox.co.uk": Company("No Inbox Cafe"),
+        # One of the cafés that open later (NEW_CAFES): a monitor run finds its address and drafts to it.
+        "freshgrounds.co.uk": Company("Fresh Grounds", (_email("hi@freshgrounds.co.uk", status="valid"),)),
     }
 
 

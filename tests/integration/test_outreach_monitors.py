@@ -101,8 +101,10 @@ def test_a_plan_with_email_and_monitoring_drafts_sends_once_and_reports_only_new
     monitor_id = str(monitors[0]["id"])
     before = json.loads(world.cli("leads", result["planId"]))
     world.add_to_directory(NEW_CAFES)
-    out = world.cli("monitors", "run", monitor_id)
+    out = " ".join(world.cli("monitors", "run", monitor_id).split())
     assert "3 new coffee shops in Manchester since" in out
+    # The new businesses got what the plan's leads got: the one with an address found has its drafts.
+    assert "1 of them drafted for outreach" in out
     after = json.loads(world.cli("leads", result["planId"]))
     assert len(after) == len(before) + 3
     assert {lead["name"] for lead in after[len(before) :]} == {
@@ -116,6 +118,18 @@ def test_a_plan_with_email_and_monitoring_drafts_sends_once_and_reports_only_new
         ["Fresh Grounds", "Second Cup Corner", "The Third Wave"],
     )
     assert world.cli_json("monitors", "list")[0]["known"] == 10
+
+    fresh = [
+        m
+        for m in world.cli_json("outreach", "show", "--list", str(list_id))["messages"]
+        if m["leadName"] == "Fresh Grounds"
+    ]
+    assert [(m["email"], m["stepKey"], m["status"]) for m in fresh] == [
+        ("hi@freshgrounds.co.uk", step, "draft") for step in ("intro", "follow_up", "last_note")
+    ]
+    # The next send delivers just the new intro: nothing already sent goes again.
+    assert world.cli_json("outreach", "send", "--list", str(list_id))["sent"] == 1
+    assert [r.rcpt_tos for r in world.smtp.fake.received[3:]] == [["hi@freshgrounds.co.uk"]]
 
     # A second run finds nothing new and adds nothing.
     assert "No new coffee shops in Manchester since" in world.cli("monitors", "run", monitor_id)

@@ -86,6 +86,8 @@ class MonitorRun(CamelModel):
     new: int = 0
     new_leads: list[str] = Field(default_factory=list)
     """Names of the new businesses."""
+    drafted: int = 0
+    """New businesses that got outreach drafts (the plan's outreach step, run again for them)."""
     message: str | None = None
     error: str | None = None
 

@@ -631,7 +631,9 @@ class SqlStore:
         drafts: Sequence[Draft],
         skipped: Sequence[Skipped],
     ) -> tuple[int, bool]:
-        """Store the sequence with its drafts (idempotent per plan step). Returns (id, created now)."""
+        """Store the sequence with its drafts, one sequence per plan step: run again (for leads a monitor added),
+        it adds the drafts of leads it does not have yet and leaves the others as they are. Returns (id, created
+        now)."""
         now = iso()
 
         def work(conn: Connection) -> tuple[int, bool]:
@@ -648,15 +650,13 @@ class SqlStore:
                     created_at=now,
                 ),
             )
-            if not created:
-                return sequence_id, False
             leads: dict[str, tuple[str, str | None, str, str | None]] = {
                 d.lead_key: (d.lead_name, d.email, "active", None) for d in drafts
             }
             leads.update({s.lead_key: (s.lead_name, s.email, s.status, s.reason) for s in skipped})
             if leads:
                 conn.execute(
-                    t.outreach_leads.insert(),
+                    self._insert(t.outreach_leads).on_conflict_do_nothing(),
                     [
                         {"sequence_id": sequence_id, "lead_key": key, "lead_name": name, "email": email}
                         | {"status": status, "reason": reason, "updated_at": now}
@@ -665,7 +665,7 @@ class SqlStore:
                 )
             if drafts:
                 conn.execute(
-                    t.outreach_messages.insert(),
+                    self._insert(t.outreach_messages).on_conflict_do_nothing(),
                     [
                         {
                             "sequence_id": sequence_id,
@@ -685,9 +685,17 @@ class SqlStore:
                         for d in drafts
                     ],
                 )
-            return sequence_id, True
+            return sequence_id, created
 
         return await self._tx(work)
+
+    async def sequence_lead_keys(self, *, plan_id: str, step_id: str) -> set[str]:
+        """The leads the plan step's sequence already has (drafted or not), none when it has no sequence yet."""
+        sequences = select(t.outreach_sequences.c.id).where(
+            t.outreach_sequences.c.plan_id == plan_id, t.outreach_sequences.c.step_id == step_id
+        )
+        stmt = select(t.outreach_leads.c.lead_key).where(t.outreach_leads.c.sequence_id.in_(sequences))
+        return set(await self._read(lambda conn: conn.execute(stmt).scalars().all()))
 
     async def sequence(
         self, *, list_id: int | None = None, sequence_id: int | None = None
@@ -964,6 +972,15 @@ class SqlStore:
             return run.model_copy(update={"id": run_id})
 
         return await self._tx(work)
+
+    async def update_monitor_run(self, run: MonitorRun) -> None:
+        """Record what followed a run (its drafts, and the message that says so)."""
+        stmt = (
+            update(t.monitor_runs)
+            .where(t.monitor_runs.c.id == run.id)
+            .values(drafted=run.drafted, message=run.message)
+        )
+        await self._tx(lambda conn: conn.execute(stmt))
 
     async def update_monitor(self, monitor_id: int, **values: Any) -> None:
         stmt = (

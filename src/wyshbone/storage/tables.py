@@ -214,6 +214,8 @@ monitor_runs = Table(
     Column("finished_at", String(40), nullable=False),
     Column("found", Integer, nullable=False),
     Column("new", Integer, nullable=False),
+    # New leads that got outreach drafts (when the plan emails its leads).
+    Column("drafted", Integer, nullable=False, default=0),
     Column("new_leads", JSON, nullable=False),
     Column("message", Text, nullable=True),
     Column("error", Text, nullable=True),

@@ -9,15 +9,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wyshbone.config import Settings
+from wyshbone.domain.leads import merge_enrichment
 from wyshbone.domain.models import (
     Lead,
     LeadGenPlan,
     LeadGenPlanStep,
+    LeadGenStepResult,
     LeadGenStepStatus,
     LeadToolExecutionEnv,
     LeadToolExecutionResult,
     SupervisorUserContext,
 )
+from wyshbone.domain.models import LeadToolIdentifier as T
 from wyshbone.domain.monitors import MonitorRun, cadence_of, identities, next_run_after
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import PermanentToolError
@@ -42,30 +45,102 @@ class SearchOutcome:
     error: str | None = None
 
 
-def monitor_search(plan: LeadGenPlan, search_step_id: str, max_results: int) -> dict[str, Any]:
-    """What a monitor re-runs: the plan's search step, looking wider than the plan did."""
+def monitor_search(
+    plan: LeadGenPlan, search_step_id: str, save_step_id: str, max_results: int
+) -> dict[str, Any]:
+    """What a monitor re-runs: the plan's search step, looking wider than the plan did; and the steps that
+    follow up new leads as the plan did: its enrichment steps, then its outreach steps for the saved list."""
     step = plan.step(search_step_id)
     wanted = max(int(step.params.get("maxResults") or 0), max_results)
+    save = plan.step(save_step_id)
+    enrichment = [plan.step(i) for i in save.params.get("enrichmentStepIds") or [] if _has(plan, i)]
+    outreach = [
+        s for s in plan.steps if s.tool == T.EMAIL_SEQUENCE_SETUP and s.params.get("sourceStepId") == save.id
+    ]
     return {
         "stepId": step.id,
         "title": step.title,
         "tool": step.tool,
         "providers": list(step.providers),
         "params": {**step.params, "maxResults": wanted},
+        "saveStepId": save.id,
+        "followUps": [_follow_up(s, "enrich") for s in enrichment]
+        + [_follow_up(s, "outreach") for s in outreach],
     }
+
+
+def _has(plan: LeadGenPlan, step_id: str) -> bool:
+    return any(s.id == step_id for s in plan.steps)
+
+
+def _follow_up(step: LeadGenPlanStep, kind: str) -> dict[str, Any]:
+    return {"kind": kind, "stepId": step.id, "title": step.title, "tool": step.tool, "params": step.params}
+
+
+def _step(spec: dict[str, Any], **params: Any) -> LeadGenPlanStep:
+    return LeadGenPlanStep(
+        id=str(spec["stepId"]),
+        title=str(spec["title"]),
+        tool=str(spec["tool"]),
+        params={**spec["params"], **params},
+    )
+
+
+def _succeeded(step_id: str, **data: Any) -> LeadGenStepResult:
+    return LeadGenStepResult(step_id=step_id, status=LeadGenStepStatus.SUCCEEDED, data=data)
+
+
+async def enrich_new(
+    search: dict[str, Any],
+    fresh: list[Lead],
+    *,
+    plan: LeadGenPlan,
+    user: SupervisorUserContext,
+    registry: ToolRegistry,
+) -> list[Lead]:
+    """The new leads through the plan's enrichment steps (domains, emails), as the plan ran them: same tools,
+    same providers. A step that fails or is not configured leaves the leads as they were."""
+    steps = [f for f in search.get("followUps", []) if f["kind"] == "enrich"]
+    if not fresh or not steps:
+        return fresh
+    prior = {search["stepId"]: _succeeded(search["stepId"], leads=[lead.to_json_dict() for lead in fresh])}
+    for spec in steps:
+        result, _ = await run_single_step(
+            _step(spec, limit=len(fresh)), plan=plan, user=user, registry=registry, prior_results=prior
+        )
+        prior[result.step_id] = result
+    env = LeadToolExecutionEnv.model_construct(user=user, plan=plan, prior_results=prior, step_id="")
+    for spec in steps:
+        fresh = merge_enrichment(fresh, step_leads(env, spec["stepId"]))
+    return fresh
+
+
+async def draft_new(
+    search: dict[str, Any],
+    *,
+    list_id: int,
+    plan: LeadGenPlan,
+    user: SupervisorUserContext,
+    registry: ToolRegistry,
+) -> int:
+    """Run the plan's outreach steps again: their sequences gain drafts for the leads they do not have yet.
+    Returns how many leads were drafted."""
+    drafted = 0
+    for spec in (f for f in search.get("followUps", []) if f["kind"] == "outreach"):
+        prior = {search["saveStepId"]: _succeeded(search["saveStepId"], listId=list_id)}
+        result, _ = await run_single_step(
+            _step(spec), plan=plan, user=user, registry=registry, prior_results=prior
+        )
+        if result.status is LeadGenStepStatus.SUCCEEDED and result.data:
+            drafted += int(result.data.get("newlyDrafted") or 0)
+    return drafted
 
 
 async def run_search(
     search: dict[str, Any], *, plan: LeadGenPlan, user: SupervisorUserContext, registry: ToolRegistry
 ) -> SearchOutcome:
     """The monitor's search through the tool layer (provider chain, retries, fallback, top-up)."""
-    step = LeadGenPlanStep(
-        id=str(search["stepId"]),
-        title=str(search["title"]),
-        tool=str(search["tool"]),
-        params=dict(search["params"]),
-    )
-    result, _ = await run_single_step(step, plan=plan, user=user, registry=registry)
+    result, _ = await run_single_step(_step(search), plan=plan, user=user, registry=registry)
     if result.status is not LeadGenStepStatus.SUCCEEDED:
         return SearchOutcome(False, [], result.error_message or f"the search was {result.status.value}")
     return SearchOutcome(True, [Lead.model_validate(item) for item in (result.data or {}).get("leads", [])])
@@ -85,7 +160,9 @@ def monitor_provider(
         list_id = saved_list_id(env, str(params.get("sourceStepId") or ""))
         search_step = str(params.get("searchStepId") or "")
         try:
-            search = monitor_search(env.plan, search_step, settings.monitor_max_results)
+            search = monitor_search(
+                env.plan, search_step, str(params.get("sourceStepId") or ""), settings.monitor_max_results
+            )
         except KeyError:
             raise PermanentToolError(f"the plan has no search step {search_step!r} to watch") from None
         cadence = cadence_of(params.get("cadence"))

@@ -20,6 +20,7 @@ from wyshbone.domain.outreach import (
     check_templates,
     choose_contact,
     draft_sequence,
+    lead_key,
     suppression_entry,
 )
 from wyshbone.domain.planner import ProviderInfo
@@ -124,9 +125,10 @@ def outreach_provider(
         steps = sequence_steps(params)
         account = account_of(env.user)
         suppressions = await store.suppressions(account)
-        leads, claimed, verified = await verify_contacts(
-            await store.list_leads_of(list_id), hunter, suppressions
-        )
+        # Run again (a monitor found new businesses), only the leads the sequence does not have yet are drafted.
+        have = await store.sequence_lead_keys(plan_id=env.plan.id, step_id=env.step_id)
+        new = [lead for lead in await store.list_leads_of(list_id) if lead_key(lead) not in have]
+        leads, claimed, verified = await verify_contacts(new, hunter, suppressions)
         await store.add_suppressions(account, claimed)
         suppressions |= {(entry.kind.value, entry.value): entry.reason.value for entry in claimed}
         try:
@@ -160,6 +162,7 @@ def outreach_provider(
                 "sequenceId": sequence.id,
                 "listId": list_id,
                 "drafted": len(drafted),
+                "newlyDrafted": len({d.lead_key for d in drafts}),
                 "messages": len(sequence.messages),
                 "steps": [s.key for s in steps],
                 "verified": verified,

@@ -513,6 +513,8 @@ async function runMonitor(monitor) {
   }
   $("monitors-status").textContent = run.message || run.error || `Check ${run.status}.`;
   if (run.new > 0 && monitor.planId === currentPlanId && !$("results-section").hidden) loadLeads(currentPlanId);
+  // New businesses with an address were drafted into the list's sequence: show them.
+  if (run.drafted > 0 && monitor.listId === outreachListId) refreshOutreach();
 }
 
 async function deleteMonitor(monitor) {

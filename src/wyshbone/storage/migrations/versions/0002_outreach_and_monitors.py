@@ -88,6 +88,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.String(length=40), nullable=False),
         sa.Column("found", sa.Integer(), nullable=False),
         sa.Column("new", sa.Integer(), nullable=False),
+        sa.Column("drafted", sa.Integer(), nullable=False),
         sa.Column("new_leads", sa.JSON(), nullable=False),
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
