@@ -1,7 +1,9 @@
-"""Use cases shared by the CLI and the web routes: read a goal, plan it, approve it, run it, report on it.
+"""Use cases shared by the CLI and the web routes: read a goal, plan it, approve it, run it, report on it; then
+the list's outreach and its monitors.
 
 Routes and commands are thin adapters over ``Supervisor`` (one plan at a time, scoped to a session where the
-caller has one) and ``PlanRunner`` (runs approved plans on this process's event loop). Nothing here formats
+caller has one), ``PlanRunner`` (runs approved plans on this process's event loop), ``Outreach`` (a list's
+drafts: send, stop, opt out) and ``Monitors`` (run due monitors, pause, resume, delete). Nothing here formats
 output or knows HTTP.
 """
 
