@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,21 @@ def run_goal(page: Page) -> None:
     page.click("#approve-plan")
     expect(page.locator("#progress-summary")).to_contain_text("Plan completed", timeout=30_000)
     expect(page.locator("#leads-table tbody tr")).to_have_count(7)
+
+
+@contextmanager
+def planned_page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    """The app served from the current settings, a page that has planned and run the goal, its script errors."""
+    with serve_asgi(create_app(Settings()), lifespan="on", graceful_seconds=5) as base:
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        page = context.new_page()
+        errors = script_errors(page)
+        page.goto(base + "/")
+        run_goal(page)
+        try:
+            yield page, errors
+        finally:
+            context.close()
 
 
 def test_outreach_and_monitors_on_the_page(world: World, browser: Browser) -> None:
@@ -201,12 +217,7 @@ def test_sending_without_an_smtp_server_shows_why_and_sends_nothing(
     world: World, browser: Browser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("WYSHBONE_SMTP_URL")
-    with serve_asgi(create_app(Settings()), lifespan="on", graceful_seconds=5) as base:
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
-        page = context.new_page()
-        errors = script_errors(page)
-        page.goto(base + "/")
-        run_goal(page)
+    with planned_page(browser) as (page, errors):
         expect(page.locator("#outreach-summary")).to_have_text("5 leads drafted · 2 not drafted")
         page.get_by_role("button", name="Send due messages").click()
         expect(page.locator("#outreach-problems")).to_contain_text(
@@ -216,7 +227,6 @@ def test_sending_without_an_smtp_server_shows_why_and_sends_nothing(
         expect(page.locator("#outreach-detail")).to_contain_text("15 messages: 15 draft")
         assert world.smtp.fake.received == []
         assert errors == []
-        context.close()
 
 
 def test_without_a_sender_the_outreach_step_is_skipped_and_no_panel_shows(
@@ -224,16 +234,10 @@ def test_without_a_sender_the_outreach_step_is_skipped_and_no_panel_shows(
 ) -> None:
     for name in ("WYSHBONE_SENDER_NAME", "WYSHBONE_SENDER_EMAIL", "WYSHBONE_SENDER_ADDRESS"):
         monkeypatch.delenv(name)
-    with serve_asgi(create_app(Settings()), lifespan="on", graceful_seconds=5) as base:
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
-        page = context.new_page()
-        errors = script_errors(page)
-        page.goto(base + "/")
-        run_goal(page)
+    with planned_page(browser) as (page, errors):
         outreach_step = page.locator("#progress-steps li").filter(has_text="Prepare Outreach")
         expect(outreach_step).to_contain_text("skipped")
         expect(outreach_step).to_contain_text("WYSHBONE_SENDER_NAME")
         expect(page.locator("#monitors > li")).to_have_count(1)  # the monitor does not need a sender
         expect(page.locator("#outreach-section")).to_be_hidden()
         assert errors == []
-        context.close()
