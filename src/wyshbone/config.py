@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from wyshbone.domain.planner import MONITOR_MAX_RESULTS
+
 
 def _default_home() -> Path:
     return Path.home() / ".local" / "share" / "wyshbone"
@@ -82,7 +84,7 @@ class Settings(BaseSettings):
     monitor_tick_seconds: float = Field(default=60.0, ge=0)
     """How often the web process looks for due monitors; 0 turns the embedded scheduler off (use cron and
     ``wyshbone monitors run-due`` instead)."""
-    monitor_max_results: int = Field(default=200, ge=1, le=1000)
+    monitor_max_results: int = Field(default=MONITOR_MAX_RESULTS, ge=1, le=1000)
     """How many businesses a monitor's search looks at each run (a new business need not rank in the top few)."""
     host: str = "127.0.0.1"
     """Where ``wyshbone serve`` listens."""

@@ -200,7 +200,11 @@ class Supervisor:
         parsed = self.read_goal(text, user, overrides)
         assert parsed.goal is not None  # plannable
         plan = plan_lead_generation(
-            parsed.goal, self.context(user), catalog=self.registry.catalog(), assumptions=parsed.assumptions
+            parsed.goal,
+            self.context(user),
+            catalog=self.registry.catalog(),
+            assumptions=parsed.assumptions,
+            monitor_max_results=self.settings.monitor_max_results,
         )
         return plan.model_copy(update={"created_at": datetime.now(UTC)})
 

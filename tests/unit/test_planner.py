@@ -123,6 +123,28 @@ def test_plan_lead_generation_estimate_prices_configured_paid_providers() -> Non
     assert plan.steps[0].providers == ["local_directory", "google_places"]
 
 
+def test_a_monitor_s_baseline_search_is_in_the_estimate() -> None:
+    catalog = {
+        T.GLOBAL_DB_SEARCH: (
+            ProviderInfo("local_directory", True, external=False),
+            ProviderInfo("overpass", True, unit_price_usd=None),
+            ProviderInfo("google_places", True, unit_price_usd=0.035, page_size=20, max_results=60),
+        ),
+        T.MONITOR_SETUP: (ProviderInfo("monitor", True, external=False),),
+    }
+    watched = goal(volume=10, include_monitoring=True, monitor_cadence="monthly")
+    plan = plan_lead_generation(watched, CTX, catalog=catalog, plan_id="p1", monitor_max_results=150)
+    monitor = [c for c in plan.estimate.calls if c.step_id == "monitor_setup_1"]
+    assert [(c.provider, c.calls, c.cost_usd) for c in monitor] == [
+        ("overpass", 1, None),
+        ("google_places", 3, 0.105),  # 150 wanted, Google stops at 60 → 3 pages
+    ]
+    assert monitor[1].note.startswith("the monitor's baseline search; the same again at each monthly check")
+    assert plan.step("monitor_setup_1").params["maxResults"] == 150
+    # The plan's own search asks for 2 × volume: Google's share of it, then the monitor's baseline.
+    assert plan.estimate.total_cost_usd == pytest.approx(0.035 + 0.105)
+
+
 def _plan(*steps: tuple[str, list[str]]) -> LeadGenPlan:
     return LeadGenPlan(
         id="p",

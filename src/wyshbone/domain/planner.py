@@ -106,6 +106,10 @@ _SPECS: dict[LeadToolIdentifier, _StepSpec] = {
 }
 
 
+MONITOR_MAX_RESULTS = 200
+"""How many businesses a monitor's search looks at (``WYSHBONE_MONITOR_MAX_RESULTS``)."""
+
+
 def step_id(tool: LeadToolIdentifier, n: int = 1) -> str:
     return f"{tool.value.lower()}_{n}"
 
@@ -117,6 +121,7 @@ def plan_lead_generation(
     catalog: ToolCatalog | None = None,
     plan_id: str | None = None,
     assumptions: Iterable[str] = (),
+    monitor_max_results: int = MONITOR_MAX_RESULTS,
 ) -> LeadGenPlan:
     """Plan the steps for ``goal``: search → domain lookup → enrich → save (+ outreach, + monitor)."""
     catalog = catalog or {}
@@ -178,6 +183,7 @@ def plan_lead_generation(
                     "sourceStepId": save,
                     "searchStepId": search,
                     "cadence": goal.monitor_cadence or "weekly",
+                    "maxResults": monitor_max_results,
                 },
                 depends_on=[save],
             )
@@ -241,6 +247,8 @@ def estimate_plan(plan: LeadGenPlan, catalog: ToolCatalog) -> PlanEstimate:
         chain = catalog.get(step.tool, ())
         availability.append(_availability(step, chain, country))
         calls.extend(_call_estimate(step, p, plan.goal.volume) for p in chain if p.external)
+        if step.tool == T.MONITOR_SETUP:
+            calls.extend(_monitor_estimate(plan, step, catalog))
     total = sum(c.cost_usd or 0.0 for c in calls if c.configured)
     return PlanEstimate(calls=calls, total_cost_usd=round(total, 4), steps=availability)
 
@@ -256,6 +264,27 @@ def _availability(step: LeadGenPlanStep, chain: tuple[ProviderInfo, ...], countr
     reasons = "; ".join(f"{p.name}: {p.reason}" for p in chain if p.reason)
     why = "no provider configured" + (f" ({reasons})" if reasons else "")
     return StepAvailability(step_id=step.id, will_run=False, reason=why)
+
+
+def _monitor_estimate(
+    plan: LeadGenPlan, step: LeadGenPlanStep, catalog: ToolCatalog
+) -> list[ProviderCallEstimate]:
+    """A monitor runs the plan's search (wider) once at set-up, then again at every check: the set-up's calls."""
+    search_id = str(step.params.get("searchStepId") or "")
+    search = next((s for s in plan.steps if s.id == search_id), None)
+    if search is None:
+        return []
+    wider = search.model_copy(
+        update={"params": {**search.params, "maxResults": step.params.get("maxResults")}}
+    )
+    cadence = step.params.get("cadence") or "weekly"
+    estimates = []
+    for provider in catalog.get(search.tool, ()):
+        if provider.external:
+            one = _call_estimate(wider, provider, plan.goal.volume)
+            note = f"the monitor's baseline search; the same again at each {cadence} check ({one.note})"
+            estimates.append(one.model_copy(update={"step_id": step.id, "note": note}))
+    return estimates
 
 
 def _call_estimate(step: LeadGenPlanStep, provider: ProviderInfo, volume: int) -> ProviderCallEstimate:

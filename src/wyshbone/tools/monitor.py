@@ -160,9 +160,8 @@ def monitor_provider(
         list_id = saved_list_id(env, str(params.get("sourceStepId") or ""))
         search_step = str(params.get("searchStepId") or "")
         try:
-            search = monitor_search(
-                env.plan, search_step, str(params.get("sourceStepId") or ""), settings.monitor_max_results
-            )
+            wanted = int(params.get("maxResults") or settings.monitor_max_results)
+            search = monitor_search(env.plan, search_step, str(params.get("sourceStepId") or ""), wanted)
         except KeyError:
             raise PermanentToolError(f"the plan has no search step {search_step!r} to watch") from None
         cadence = cadence_of(params.get("cadence"))
