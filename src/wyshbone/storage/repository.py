@@ -815,7 +815,8 @@ class SqlStore:
             .select_from(t.outreach_messages)
             .where(
                 m.sequence_id.in_(sequences),
-                ((m.status == "sent") & (m.sent_at >= iso(since))) | (m.status == "sending"),
+                ((m.status == "sent") & (m.sent_at >= iso(since)))
+                | ((m.status == "sending") & (m.updated_at >= iso(since))),
             )
         )
         return int(await self._read(lambda conn: conn.execute(stmt).scalar_one()))
