@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from tests.fakes.postgres import PostgresServer, create_database, drop_database, find_bin_dir, start_postgres
+from wyshbone.domain.gazetteer import Gazetteer
+from wyshbone.geodata import load_gazetteer
 from wyshbone.providers.http import make_client
 from wyshbone.providers.local_directory import ImportReport, default_import_paths, import_directory
 
@@ -34,6 +36,12 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the developer's own ~/.local/share/wyshbone."""
     monkeypatch.setenv("WYSHBONE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("WYSHBONE_OPEN_DATA_DIR", str(open_data_dir()))
+
+
+@pytest.fixture(scope="session")
+def gazetteer(data_dir: Path) -> Gazetteer:
+    """The real gazetteer, loaded once (skipped with the open data)."""
+    return load_gazetteer(data_dir)
 
 
 @pytest.fixture

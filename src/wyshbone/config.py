@@ -101,7 +101,3 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
-
-    @property
-    def gazetteer_file(self) -> Path:
-        return self.open_data_dir / "gb_places.csv"

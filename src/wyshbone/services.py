@@ -186,9 +186,7 @@ class Supervisor:
             raise InputError(
                 "the goal is empty: say what to find and where, e.g. 'Find 20 coffee shops in Leeds'"
             )
-        if len(text) > MAX_GOAL_LENGTH:
-            raise InputError(f"the goal is too long ({len(text)} characters; at most {MAX_GOAL_LENGTH})")
-        parsed = apply_overrides(text, overrides or GoalOverrides(), self.gazetteer, self.context(user))
+        parsed = self.parse(text, user, overrides)
         if not parsed.plannable:
             raise UnplannableGoalError(parsed.problems or ["the goal could not be read"])
         return parsed
@@ -475,10 +473,13 @@ class Outreach:
     def _store(self) -> SqlStore:
         return _durable(self.supervisor.store)
 
-    async def sequence(self, list_id: int, *, session_id: str | None = None) -> OutreachSequence:
-        """The list's sequence with its leads and messages; ``NotFoundError`` for another session's list."""
+    async def sequence(
+        self, list_id: int, *, session_id: str | None = None, items: bool = True
+    ) -> OutreachSequence:
+        """The list's sequence with its leads and messages (``items=False``: the sequence alone);
+        ``NotFoundError`` for another session's list."""
         await self._list(list_id, session_id)
-        sequence = await self._store.sequence(list_id=list_id)
+        sequence = await self._store.sequence(list_id=list_id, items=items)
         if sequence is None:
             raise NotFoundError(
                 f"list {list_id} has no outreach sequence: plan a goal that says to email them"
@@ -487,7 +488,7 @@ class Outreach:
 
     async def due(self, list_id: int, *, session_id: str | None = None) -> int:
         """How many of the list's messages are due now (before the daily cap)."""
-        sequence = await self.sequence(list_id, session_id=session_id)
+        sequence = await self.sequence(list_id, session_id=session_id, items=False)
         return len(due_messages(await self._store.queued_messages(sequence.id), self.clock()))
 
     async def _list(self, list_id: int, session_id: str | None) -> LeadListRow:
@@ -521,7 +522,7 @@ class Outreach:
         server cannot be used (the run stops; nothing is marked sent that was not).
         """
         settings = self.supervisor.settings
-        sequence = await self.sequence(list_id, session_id=session_id)
+        sequence = await self.sequence(list_id, session_id=session_id, items=False)
         smtp = self.check_smtp()
         store = self._store
         now = self.clock()
@@ -536,8 +537,9 @@ class Outreach:
         for index, queued in enumerate(due[:budget]):
             if index and settings.outreach_gap_seconds:
                 await self.sleep(settings.outreach_gap_seconds)
-            message = await store.outgoing(queued.id)
-            if reason := suppressed_by(message.email, await store.suppressions(sequence.account_id)):
+            message, html = await store.outgoing(queued.id)
+            entries = await store.suppressions(sequence.account_id, email=message.email)
+            if reason := suppressed_by(message.email, entries):
                 await store.mark_lead(sequence.id, message.email, status="suppressed", reason=reason)
                 report.suppressed += 1
                 continue
@@ -548,8 +550,8 @@ class Outreach:
                 sender_email=sequence.sender.email or "",
                 to=message.email,
                 subject=message.subject,
-                text=message.text,
-                html=message.html,
+                text=message.body_text,
+                html=html,
                 message_key=message.idempotency_key,
                 opt_out_url=links.url(sequence.account_id, message.email),
             )
@@ -569,7 +571,14 @@ class Outreach:
                 report.sent += 1
             else:
                 report.failed += 1
-            view = await store.outreach_message(queued.id)
+            view = message.model_copy(
+                update={
+                    "status": delivery.outcome,
+                    "reply": delivery.reply,
+                    "sent_at": sent_at,
+                    "attempts": message.attempts + 1,  # the claim counted this attempt
+                }
+            )
             report.messages.append(view)
             if on_message is not None:
                 on_message(view)

@@ -19,22 +19,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import ServedFake
+from tests.fakes.server import RecordedRequest, ServedFake
 
 SEARCH_TEXT_PATH = "/v1/places:searchText"
 PROJECT = "123456789012"
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    """One request the fake received, as it arrived."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    """Lower-case names."""
-    body: Any
-    """Parsed JSON, or the raw text when it was not JSON."""
 
 
 class Fault(StrEnum):
@@ -115,11 +103,7 @@ class FakeGooglePlaces(ServedFake):
             body: Any = json.loads(raw)
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        self.requests.append(
-            RecordedRequest(
-                request.method, str(request.url), {k.lower(): v for k, v in request.headers.items()}, body
-            )
-        )
+        self.requests.append(RecordedRequest.of(request, body))
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.faults:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,25 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import ServedFake
+from tests.fakes.server import RecordedRequest, ServedFake
 
 DOMAIN_SEARCH_PATH = "/v2/domain-search"
 EMAIL_VERIFIER_PATH = "/v2/email-verifier"
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    """One request the fake received, as it arrived."""
-
-    at: float
-    """``time.monotonic()`` on arrival (before any scripted delay)."""
-    method: str
-    path: str
-    url: str
-    """The full URL, query string included."""
-    query: Mapping[str, str]
-    headers: Mapping[str, str]
-    """Lower-case names."""
 
 
 class Fault(StrEnum):
@@ -264,16 +248,7 @@ class FakeHunter(ServedFake):
 
     async def _before(self, request: Request) -> Response | None:
         """Record, wait, then answer a scripted fault or a refused key; None lets the handler answer."""
-        self.requests.append(
-            RecordedRequest(
-                at=time.monotonic(),
-                method=request.method,
-                path=request.url.path,
-                url=str(request.url),
-                query=dict(request.query_params),
-                headers={k.lower(): v for k, v in request.headers.items()},
-            )
-        )
+        self.requests.append(RecordedRequest.of(request))
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.faults:

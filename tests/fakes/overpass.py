@@ -20,8 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.google_places import RecordedRequest
-from tests.fakes.server import ServedFake
+from tests.fakes.server import RecordedRequest, ServedFake
 
 INTERPRETER_PATH = "/api/interpreter"
 
@@ -123,8 +122,7 @@ class FakeOverpass(ServedFake):
             query = "".join(parse_qs((await request.body()).decode("utf-8", "replace")).get("data", []))
         else:
             query = request.query_params.get("data", "")
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        self.requests.append(RecordedRequest(request.method, str(request.url), headers, query))
+        self.requests.append(RecordedRequest.of(request, query))
         self._in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self._in_flight)
         try:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Self
+from dataclasses import dataclass
+from typing import Any, Self
 
 import uvicorn
+from starlette.requests import Request
 from starlette.types import ASGIApp
 
 
@@ -54,6 +56,35 @@ def serve_asgi(app: ASGIApp, *, lifespan: str = "off", graceful_seconds: int = 1
         sock.close()
         if thread.is_alive():
             raise RuntimeError("the server did not stop")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """One request a fake received, as it arrived."""
+
+    at: float
+    """``time.monotonic()`` on arrival (before any scripted delay)."""
+    method: str
+    path: str
+    url: str
+    """The full URL, query string included."""
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    """Lower-case names."""
+    body: Any = None
+    """Parsed JSON, or the raw text when it was not JSON (for fakes that read bodies)."""
+
+    @classmethod
+    def of(cls, request: Request, body: Any = None) -> RecordedRequest:
+        return cls(
+            at=time.monotonic(),
+            method=request.method,
+            path=request.url.path,
+            url=str(request.url),
+            query=dict(request.query_params),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=body,
+        )
 
 
 class ServedFake:

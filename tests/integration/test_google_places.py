@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from tests.fakes.google_places import SEARCH_TEXT_PATH, FakeGooglePlaces, Fault, sample_places
+from tests.fakes.places import MANCHESTER_10KM as MANCHESTER
 from wyshbone.config import Settings
 from wyshbone.domain.models import Lead, RegionKind, RegionMatch
 from wyshbone.domain.planner import ProviderInfo
@@ -23,10 +24,6 @@ from wyshbone.providers.google_places import (
     tool_error,
 )
 from wyshbone.providers.http import make_client
-
-MANCHESTER = RegionMatch(
-    name="Manchester", kind=RegionKind.TOWN, country="GB", lat=53.4808, lon=-2.2426, radius_km=10.0
-)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from tests.fakes.cafes import GOAL, NEW_CAFES, WRITTEN_TO, World, cafe_world, li
 from tests.fakes.hunter import Company
 from wyshbone.config import Settings
 from wyshbone.domain.models import LeadGenExecutionResult, SupervisorUserContext
+from wyshbone.domain.outreach import SuppressionReason
 from wyshbone.errors import ConflictError, NotFoundError
 from wyshbone.services import Monitors, Outreach, Supervisor
 from wyshbone.web import create_app
@@ -369,3 +370,15 @@ async def test_when_the_baseline_failed_the_next_run_takes_it_and_reports_nothin
     world.add_to_directory(NEW_CAFES)
     second = await monitors.run(monitor.id)
     assert (second.kind, second.new, second.new_leads) == ("manual", 1, ["The Third Wave"])
+
+
+async def test_a_domain_entry_stops_the_messages_of_the_domains_below_it_too(
+    world: World, sup: Supervisor
+) -> None:
+    _, list_id, _ = await run_goal(sup)
+    # Every café writes from a domain under co.uk: suppressing co.uk stops all fifteen drafts at once,
+    # as the send-time check (suppressed_by) would refuse them one by one.
+    stopped = await sup.outreach.suppress(USER.user_id, ["co.uk"], SuppressionReason.MANUAL)
+    assert stopped == 15
+    assert {m.status for m in (await sup.outreach.sequence(list_id)).messages} == {"stopped"}
+    assert (await Outreach(sup, clock=Clock()).send(list_id)).due == 0

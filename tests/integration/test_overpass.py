@@ -10,16 +10,13 @@ import httpx
 import pytest
 
 from tests.fakes.overpass import FakeOverpass, Fault
+from tests.fakes.places import MANCHESTER_10KM as MANCHESTER
 from wyshbone.config import Settings
 from wyshbone.domain.models import Lead, RegionKind, RegionMatch
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import PermanentToolError, RetryableToolError, ToolError
 from wyshbone.providers.http import make_client
 from wyshbone.providers.overpass import OsmFilter, osm_filters, overpass_info, search_overpass
-
-MANCHESTER = RegionMatch(
-    name="Manchester", kind=RegionKind.TOWN, country="GB", lat=53.4808, lon=-2.2426, radius_km=10.0
-)
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import os
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.fakes.places import MANCHESTER_MATCH, YORKSHIRE
 from wyshbone.domain.gazetteer import Gazetteer, Place, WorldCity, place_key, town_radius_km
 from wyshbone.domain.models import RegionKind, RegionMatch
 from wyshbone.geodata import (
@@ -21,7 +21,6 @@ from wyshbone.geodata import (
     load_gazetteer,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 K = RegionKind
 
 LEEDS = Place(
@@ -59,12 +58,6 @@ NEWPORT_IOW = Place(
     population=24884,
     county="Isle of Wight",
     region="South East",
-)
-YORKSHIRE = Place(
-    name="Yorkshire",
-    kind=K.REGION,
-    region="Yorkshire and The Humber",
-    field_values=("Yorkshire and The Humber",),
 )
 KENT = Place(
     name="Kent",
@@ -129,15 +122,6 @@ def tiny_gazetteer() -> Gazetteer:
 @pytest.fixture(scope="module")
 def tiny() -> Gazetteer:
     return tiny_gazetteer()
-
-
-@pytest.fixture(scope="module")
-def gazetteer() -> Gazetteer:
-    """The real gazetteer; skipped, loudly, when the open data is not beside the repo."""
-    path = Path(os.environ.get("WYSHBONE_OPEN_DATA_DIR", REPO.parent / "shared" / "data"))
-    if not (path / "gb_places.csv").is_file():
-        pytest.skip(f"OPEN DATA MISSING: no gb_places.csv in {path}; set WYSHBONE_OPEN_DATA_DIR")
-    return load_gazetteer(path)
 
 
 # --- pure ----------------------------------------------------------------------------------------------
@@ -366,18 +350,6 @@ def test_load_gazetteer_refuses_files_of_another_shape(tmp_path: Path) -> None:
 
 # --- the real gazetteer --------------------------------------------------------------------------------
 
-MANCHESTER_MATCH = RegionMatch(
-    name="Manchester",
-    kind=K.TOWN,
-    country="GB",
-    lat=53.48095,
-    lon=-2.23743,
-    radius_km=6.0,
-    population=568996,
-    county="Greater Manchester",
-    region="North West",
-    local_authority="Manchester",
-)
 YORKSHIRE_MATCH = RegionMatch(
     name="Yorkshire",
     kind=K.REGION,
@@ -476,10 +448,9 @@ def test_real_gazetteer_postcode_districts_and_world(gazetteer: Gazetteer) -> No
 
 
 @pytest.mark.data
-def test_real_gazetteer_county_values_are_directory_spellings(gazetteer: Gazetteer) -> None:
+def test_real_gazetteer_county_values_are_directory_spellings(gazetteer: Gazetteer, data_dir: Path) -> None:
     # Every council a county lists must be a spelling the directory uses (local_authority_region.csv holds
     # the directory's council names), or the county's own name: anything else is a typo that matches nothing.
-    data_dir = Path(os.environ.get("WYSHBONE_OPEN_DATA_DIR", REPO.parent / "shared" / "data"))
     with (data_dir / "local_authority_region.csv").open(newline="", encoding="utf-8") as handle:
         spellings = {row["local_authority"] for row in csv.DictReader(handle)} | set(EXTRA_COUNCIL_SPELLINGS)
     strays = {
@@ -493,8 +464,7 @@ def test_real_gazetteer_county_values_are_directory_spellings(gazetteer: Gazette
 
 
 @pytest.mark.data
-def test_load_gazetteer_is_cached_and_quick(gazetteer: Gazetteer) -> None:
-    data_dir = Path(os.environ.get("WYSHBONE_OPEN_DATA_DIR", REPO.parent / "shared" / "data"))
+def test_load_gazetteer_is_cached_and_quick(data_dir: Path) -> None:
     load_gazetteer.cache_clear()
     started = time.perf_counter()
     fresh = load_gazetteer(data_dir)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.fakes.places import MANCHESTER_MATCH, YORKSHIRE
 from wyshbone.domain.gazetteer import Gazetteer, Place, WorldCity
 from wyshbone.domain.goals import EMPTY_GOAL, NO_PERSONA, NO_PLACE, parse_goal
 from wyshbone.domain.models import LeadGenContext, LeadGenGoal, ParsedGoal, RegionKind, RegionMatch
-from wyshbone.geodata import load_gazetteer
 
-REPO = Path(__file__).resolve().parents[2]
 K = RegionKind
 GB = "Assumed country GB (United Kingdom)."
 NO_NUMBER = "No number given: assumed 20 leads."
@@ -28,28 +25,10 @@ MANCHESTER = Place(
     region="North West",
     local_authority="Manchester",
 )
-YORKSHIRE = Place(
-    name="Yorkshire",
-    kind=K.REGION,
-    region="Yorkshire and The Humber",
-    field_values=("Yorkshire and The Humber",),
-)
 LS6 = Place(
     name="LS6", kind=K.POSTCODE_DISTRICT, lat=53.8185, lon=-1.56626, radius_km=2.0, field_values=("LS6",)
 )
 PARIS = WorldCity(name="Paris", country="FR", lat=48.85341, lon=2.3488, population=2138551)
-MANCHESTER_MATCH = RegionMatch(
-    name="Manchester",
-    kind=K.TOWN,
-    country="GB",
-    lat=53.48095,
-    lon=-2.23743,
-    radius_km=6.0,
-    population=568996,
-    county="Greater Manchester",
-    region="North West",
-    local_authority="Manchester",
-)
 
 
 @pytest.fixture(scope="module")
@@ -60,15 +39,6 @@ def tiny() -> Gazetteer:
         countries={"UK": "GB"},
         country_names={"GB": "United Kingdom", "FR": "France", "ES": "Spain"},
     )
-
-
-@pytest.fixture(scope="module")
-def gazetteer() -> Gazetteer:
-    """The real gazetteer; skipped, loudly, when the open data is not beside the repo."""
-    path = Path(os.environ.get("WYSHBONE_OPEN_DATA_DIR", REPO.parent / "shared" / "data"))
-    if not (path / "gb_places.csv").is_file():
-        pytest.skip(f"OPEN DATA MISSING: no gb_places.csv in {path}; set WYSHBONE_OPEN_DATA_DIR")
-    return load_gazetteer(path)
 
 
 # --- whole results on a hand-built gazetteer -----------------------------------------------------------

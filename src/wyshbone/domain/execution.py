@@ -17,7 +17,6 @@ from wyshbone.domain.models import (
 )
 
 Status = LeadGenStepStatus
-FINISHED = frozenset({Status.SUCCEEDED, Status.FAILED, Status.SKIPPED, Status.CANCELLED})
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,15 +161,6 @@ class LeadGenPlanStep(CamelModel):
     """The ordered provider chain the step will try (fallback order)."""
 
 
-class ProviderStatus(CamelModel):
-    """Whether a provider can be used now, as shown at approval."""
-
-    name: str
-    configured: bool
-    reason: str | None = None
-    """Why not, when not configured (never contains a secret)."""
-
-
 class ProviderCallEstimate(CamelModel):
     step_id: str
     provider: str

@@ -526,11 +526,19 @@ class SqlStore:
         rows = await self._read(lambda conn: conn.execute(stmt).all())
         return [Lead.model_validate(row.lead) for row in rows]
 
-    async def suppressions(self, account_id: str) -> dict[tuple[str, str], str]:
-        """(kind, value) → reason, for every entry of the account's suppression list."""
-        stmt = select(t.suppressions.c.kind, t.suppressions.c.value, t.suppressions.c.reason).where(
-            t.suppressions.c.account_id == account_id
-        )
+    async def suppressions(self, account_id: str, *, email: str | None = None) -> dict[tuple[str, str], str]:
+        """(kind, value) → reason, for every entry of the account's suppression list; with ``email``, only the
+        entries that could cover that address (itself, its domain and the domains above it)."""
+        c = t.suppressions.c
+        stmt = select(c.kind, c.value, c.reason).where(c.account_id == account_id)
+        if email is not None:
+            address = email.strip().lower()
+            labels = address.rpartition("@")[2].split(".")
+            domains = [".".join(labels[i:]) for i in range(len(labels) - 1)]
+            stmt = stmt.where(
+                ((c.kind == SuppressionKind.ADDRESS.value) & (c.value == address))
+                | ((c.kind == SuppressionKind.DOMAIN.value) & c.value.in_(domains))
+            )
         rows = await self._read(lambda conn: conn.execute(stmt).all())
         return {(r.kind, r.value): r.reason for r in rows}
 
@@ -570,7 +578,8 @@ class SqlStore:
                 match = (
                     email == entry.value
                     if entry.kind is SuppressionKind.ADDRESS
-                    else email.like(f"%@{entry.value}")
+                    # the domain and the domains below it, as ``suppressed_by`` reads a domain entry
+                    else email.like(f"%@{entry.value}") | email.like(f"%@%.{entry.value}")
                 )
                 stopped += self._stop_leads(
                     conn, account_id, match, lead_status, f"{entry.reason.value}: {entry.value}"
@@ -698,9 +707,10 @@ class SqlStore:
         return set(await self._read(lambda conn: conn.execute(stmt).scalars().all()))
 
     async def sequence(
-        self, *, list_id: int | None = None, sequence_id: int | None = None
+        self, *, list_id: int | None = None, sequence_id: int | None = None, items: bool = True
     ) -> OutreachSequence | None:
-        """The (first) sequence of a list, or the sequence with ``sequence_id``, with its leads and messages."""
+        """The (first) sequence of a list, or the sequence with ``sequence_id``, with its leads and messages
+        (``items=False``: without them, for callers that need only the sequence itself)."""
         where = (
             t.outreach_sequences.c.id == sequence_id
             if sequence_id is not None
@@ -713,6 +723,8 @@ class SqlStore:
             ).first()
             if row is None:
                 return None
+            if not items:
+                return _sequence(row, [], [])
             leads = conn.execute(
                 select(t.outreach_leads)
                 .where(t.outreach_leads.c.sequence_id == row.id)
@@ -724,27 +736,7 @@ class SqlStore:
                 .where(t.outreach_messages.c.sequence_id == row.id)
                 .order_by(t.outreach_messages.c.step_index, t.outreach_messages.c.id)
             ).all()
-            return OutreachSequence(
-                id=row.id,
-                plan_id=row.plan_id,
-                step_id=row.step_id,
-                list_id=row.list_id,
-                account_id=row.account_id,
-                steps=row.steps,
-                sender=row.sender,
-                created_at=datetime.fromisoformat(row.created_at),
-                leads=[
-                    OutreachLead(
-                        lead_key=r.lead_key,
-                        lead_name=r.lead_name,
-                        email=r.email,
-                        status=r.status,
-                        reason=r.reason,
-                    )
-                    for r in leads
-                ],
-                messages=[_message(m, names.get(m.lead_key, "")) for m in messages],
-            )
+            return _sequence(row, leads, [_message(m, names.get(m.lead_key, "")) for m in messages])
 
         return await self._read(read)
 
@@ -763,17 +755,8 @@ class SqlStore:
             for r in rows
         ]
 
-    async def outgoing(self, message_id: int) -> OutgoingMessage:
-        m = t.outreach_messages.c
-        stmt = select(
-            m.id, m.email, m.subject, m.body_text, m.body_html, m.idempotency_key, m.lead_key
-        ).where(m.id == message_id)
-        row = await self._read(lambda conn: conn.execute(stmt).one())
-        return OutgoingMessage(
-            row.id, row.email, row.subject, row.body_text, row.body_html, row.idempotency_key, row.lead_key
-        )
-
-    async def outreach_message(self, message_id: int) -> OutreachMessage:
+    async def outgoing(self, message_id: int) -> tuple[OutreachMessage, str]:
+        """The message as the API shows it, and its HTML part: what the sender needs."""
         stmt = (
             select(t.outreach_messages, t.outreach_leads.c.lead_name)
             .join(
@@ -784,7 +767,7 @@ class SqlStore:
             .where(t.outreach_messages.c.id == message_id)
         )
         row = await self._read(lambda conn: conn.execute(stmt).one())
-        return _message(row, row.lead_name)
+        return _message(row, row.lead_name), str(row.body_html)
 
     async def claim_message(self, message_id: int) -> bool:
         """Take a draft (or a failed message) for sending; False when another sender has it or it is done."""
@@ -893,29 +876,28 @@ class SqlStore:
     async def list_monitors(
         self, *, session_id: str | None = None, monitor_id: int | None = None
     ) -> list[Monitor]:
-        """The session's monitors (every monitor when None), newest first, each with its last run."""
-        stmt = select(t.monitors).order_by(t.monitors.c.id.desc())
+        """The session's monitors (every monitor when None), newest first, each with its last run.
+
+        Two queries whatever the number of monitors: the monitors with their counts and last run ids, then
+        those runs."""
+        m, known, runs = t.monitors.c, t.monitor_known.c, t.monitor_runs.c
+        known_count = (
+            select(func.count()).where(known.monitor_id == m.id, known.kind == "source").scalar_subquery()
+        )
+        last_run = select(func.max(runs.id)).where(runs.monitor_id == m.id).scalar_subquery()
+        stmt = select(t.monitors, known_count.label("known"), last_run.label("last_run_id")).order_by(
+            m.id.desc()
+        )
         if session_id is not None:
-            stmt = stmt.where(t.monitors.c.session_id == session_id)
+            stmt = stmt.where(m.session_id == session_id)
         if monitor_id is not None:
-            stmt = stmt.where(t.monitors.c.id == monitor_id)
+            stmt = stmt.where(m.id == monitor_id)
 
         def read(conn: Connection) -> list[Monitor]:
-            monitors = []
-            for row in conn.execute(stmt).all():
-                known = conn.execute(
-                    select(func.count())
-                    .select_from(t.monitor_known)
-                    .where(t.monitor_known.c.monitor_id == row.id, t.monitor_known.c.kind == "source")
-                ).scalar_one()
-                last = conn.execute(
-                    select(t.monitor_runs)
-                    .where(t.monitor_runs.c.monitor_id == row.id)
-                    .order_by(t.monitor_runs.c.id.desc())
-                    .limit(1)
-                ).first()
-                monitors.append(_monitor(row, known, _run(last) if last else None))
-            return monitors
+            rows = conn.execute(stmt).all()
+            run_ids = [row.last_run_id for row in rows if row.last_run_id is not None]
+            last = {r.id: _run(r) for r in conn.execute(select(t.monitor_runs).where(runs.id.in_(run_ids)))}
+            return [_monitor(row, row.known, last.get(row.last_run_id)) for row in rows]
 
         return await self._read(read)
 
@@ -1037,17 +1019,24 @@ class LeadListRow:
     leads: int
 
 
-@dataclass(frozen=True, slots=True)
-class OutgoingMessage:
-    """What the sender needs of one message."""
-
-    id: int
-    email: str
-    subject: str
-    text: str
-    html: str
-    idempotency_key: str
-    lead_key: str
+def _sequence(row: Any, leads: Sequence[Any], messages: list[OutreachMessage]) -> OutreachSequence:
+    return OutreachSequence(
+        id=row.id,
+        plan_id=row.plan_id,
+        step_id=row.step_id,
+        list_id=row.list_id,
+        account_id=row.account_id,
+        steps=row.steps,
+        sender=row.sender,
+        created_at=datetime.fromisoformat(row.created_at),
+        leads=[
+            OutreachLead(
+                lead_key=r.lead_key, lead_name=r.lead_name, email=r.email, status=r.status, reason=r.reason
+            )
+            for r in leads
+        ],
+        messages=messages,
+    )
 
 
 def _message(row: Any, lead_name: str) -> OutreachMessage:
@@ -1074,9 +1063,8 @@ def _run(row: Any) -> MonitorRun:
 
 
 def _monitor(row: Any, known: int, last: MonitorRun | None) -> Monitor:
-    return Monitor.model_validate(
-        {k: v for k, v in row._asdict().items() if k != "lease_until"} | {"known": known, "last_run": last}
-    )
+    fields = {k: v for k, v in row._asdict().items() if k not in ("lease_until", "last_run_id")}
+    return Monitor.model_validate(fields | {"known": known, "last_run": last})
 
 
 def _plan_row(row: Any) -> PlanRow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from wyshbone.domain.leads import merge_enrichment, select_best
@@ -25,6 +26,13 @@ def step_leads(env: LeadToolExecutionEnv, *step_ids: str) -> list[Lead]:
     return []
 
 
+def with_enrichment(env: LeadToolExecutionEnv, leads: list[Lead], step_ids: Iterable[str]) -> list[Lead]:
+    """``leads`` with the fields the enrichment steps ``step_ids`` found for them (in that order)."""
+    for step_id in step_ids:
+        leads = merge_enrichment(leads, step_leads(env, step_id))
+    return leads
+
+
 def lead_store_provider(store: PlanStore) -> Provider:
     """Saves into the plan store; saving the same step's leads again adds nothing."""
 
@@ -33,8 +41,7 @@ def lead_store_provider(store: PlanStore) -> Provider:
         leads = step_leads(env, source)
         if not leads:
             raise PermanentToolError(f"no leads to save: step {source!r} found none")
-        for enrich_step in params.get("enrichmentStepIds") or []:
-            leads = merge_enrichment(leads, step_leads(env, enrich_step))
+        leads = with_enrichment(env, leads, params.get("enrichmentStepIds") or [])
         volume = int(params.get("volume") or len(leads))
         best = select_best(leads, volume)
         saved = await store.save_leads(

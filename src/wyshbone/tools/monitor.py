@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wyshbone.config import Settings
-from wyshbone.domain.leads import merge_enrichment
 from wyshbone.domain.models import (
     Lead,
     LeadGenPlan,
@@ -26,7 +25,7 @@ from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import PermanentToolError
 from wyshbone.executor import run_single_step
 from wyshbone.storage.repository import SqlStore
-from wyshbone.tools.lead_list import step_leads
+from wyshbone.tools.lead_list import step_leads, with_enrichment
 from wyshbone.tools.outreach import saved_list_id
 from wyshbone.tools.registry import Provider, ToolRegistry, unavailable
 
@@ -110,9 +109,7 @@ async def enrich_new(
         )
         prior[result.step_id] = result
     env = LeadToolExecutionEnv.model_construct(user=user, plan=plan, prior_results=prior, step_id="")
-    for spec in steps:
-        fresh = merge_enrichment(fresh, step_leads(env, spec["stepId"]))
-    return fresh
+    return with_enrichment(env, fresh, (spec["stepId"] for spec in steps))
 
 
 async def draft_new(
