@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench import concurrent_plans, directory, enrich, executor, outreach, web
+from bench import concurrent_plans, directory, enrich, executor, load, outreach, web
 from wyshbone.config import Settings
 
 
@@ -32,6 +32,8 @@ def main() -> None:
         _print(directory.run(open_data, Path(tmp)))
         print("== web service (issue 3) ==", flush=True)
         _print(web.run(Path(tmp) / "directory.sqlite", open_data))
+        print("== load (issue 10) ==", flush=True)
+        _print(load.run(Path(tmp) / "directory.sqlite", open_data))
 
 
 if __name__ == "__main__":

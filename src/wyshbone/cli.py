@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import queue
 import signal
 import sys
 from collections.abc import Callable, Coroutine
 from functools import partial
+from logging.handlers import QueueHandler, QueueListener
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -38,7 +40,7 @@ from wyshbone.domain.progress import project
 from wyshbone.errors import ConflictError, InputError, NotFoundError, UnplannableGoalError, WyshboneError
 from wyshbone.executor import Runtime, execute_lead_generation_plan
 from wyshbone.providers.local_directory import default_import_paths, directory_info, import_directory
-from wyshbone.services import Supervisor
+from wyshbone.services import PlanRunner, Supervisor
 
 app = typer.Typer(help="Wyshbone Supervisor: a sales goal in plain words → a plan → live execution → leads.")
 db_app = typer.Typer(help="The embedded business directory.")
@@ -256,7 +258,7 @@ async def _run_goal(sup: Supervisor, goal: str, *, yes: bool, as_json: bool) -> 
     cancel = asyncio.Event()
     # Ctrl-C cancels the plan cleanly: running steps stop, the event log and the plan say "cancelled".
     asyncio.get_running_loop().add_signal_handler(signal.SIGINT, cancel.set)
-    runner = partial(sup.run_plan, approved, CLI_USER, cancel=cancel)
+    runner = partial(PlanRunner(sup).run, approved, session_id=None, cancel=cancel)
     result = await _execute_live(approved, runner, display)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
@@ -356,14 +358,21 @@ def serve(
     from wyshbone.web import create_app
 
     settings = _settings()
-    logging.basicConfig(level=logging.INFO, format="%(message)s", force=True)
+    # Log lines are written by a thread, not on the event loop that serves the API and runs the plans.
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    writer = QueueListener(lines, logging.StreamHandler(sys.stderr))
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[QueueHandler(lines)], force=True)
     if directory_info(settings.directory_file) is None:
         err.print(
             "[yellow]warning:[/] the directory is not imported: run `wyshbone db import` (searches will be skipped)"
         )
-    uvicorn.run(
-        create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"
-    )
+    writer.start()
+    try:
+        uvicorn.run(
+            create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"
+        )
+    finally:
+        writer.stop()
 
 
 @db_app.command("import")

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from wyshbone.domain.goals import MAX_VOLUME
 from wyshbone.domain.planner import MONITOR_MAX_RESULTS
 
 
@@ -86,6 +87,14 @@ class Settings(BaseSettings):
     ``wyshbone monitors run-due`` instead)."""
     monitor_max_results: int = Field(default=MONITOR_MAX_RESULTS, ge=1, le=1000)
     """How many businesses a monitor's search looks at each run (a new business need not rank in the top few)."""
+    max_concurrent_plans: int = Field(default=8, ge=1, le=1000)
+    """Plans one process runs at once; more approved plans wait, visibly queued, for a free slot (the API
+    stays responsive however many are approved)."""
+    max_volume: int = Field(default=MAX_VOLUME, ge=1, le=100_000)
+    """The most leads one plan gathers; a goal asking for more is capped, and told so."""
+    run_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    """A running plan is held by its process for this long, renewed every third of it; a plan whose process
+    died is resumed by another (``wyshbone serve``) once its lease has run out."""
     host: str = "127.0.0.1"
     """Where ``wyshbone serve`` listens."""
     port: int = 8000

@@ -14,6 +14,11 @@ WyshboneError
     ├── RetryableToolError      try again later (``retry_after`` seconds, when the service said)
     ├── PermanentToolError      retrying cannot help (bad input, auth, quota gone)
     └── NotConfiguredError      no provider is configured for this tool: skipped by design
+
+A tool error has two tellings. ``str(error)`` is the technical account, starting with the provider's name
+("google_places: HTTP 429 RESOURCE_EXHAUSTED ...") for logs and for tests of the translation. ``error.message``
+is what a person is shown (a step's ``errorMessage``): when the code that raised it gave an ``explanation``,
+"google_places: <the explanation> (details: <the setting to check>; <the technical account>)", else the same.
 """
 
 from __future__ import annotations
@@ -83,15 +88,45 @@ class ToolError(WyshboneError):
 
     retryable: bool = False
 
+    def __init__(
+        self, message: str | None = None, *, explanation: str | None = None, setting: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.explanation = explanation
+        """What the failure means, in words for the person running the plan (no codes, no internal names)."""
+        self.setting = setting
+        """The setting that may need fixing (``WYSHBONE_...``), named among the details."""
+
+    @property
+    def message(self) -> str:
+        """The explanation first, the setting and the technical account as its details (see the module)."""
+        technical = str(self)
+        if not self.explanation:
+            return technical
+        # Tool error messages start with the provider's name ("hunter: ..."); it stays in front.
+        provider, colon, rest = technical.partition(": ")
+        if not colon or " " in provider:
+            provider, rest = "", technical
+        details = "; ".join(part for part in (f"check {self.setting}" if self.setting else "", rest) if part)
+        return f"{provider + ': ' if provider else ''}{self.explanation} (details: {details})"
+
 
 class RetryableToolError(ToolError):
     """A tool failed in a way that may pass if tried again."""
 
     retryable = True
 
-    def __init__(self, message: str | None = None, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after: float | None = None,
+        explanation: str | None = None,
+        setting: str | None = None,
+    ) -> None:
+        super().__init__(message, explanation=explanation, setting=setting)
         self.retry_after = retry_after
+        """Seconds the service asked to wait before the next attempt (None: it did not say)."""
 
 
 class PermanentToolError(ToolError):

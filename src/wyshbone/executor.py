@@ -158,6 +158,15 @@ async def execute_lead_generation_plan(
     run = _Run(plan, user, runtime, on_event)
     run.results.update({k: v for k, v in (resume or {}).items() if v.status is Status.SUCCEEDED})
     started_at = runtime.clock()
+    if cancel is not None and cancel.is_set():  # cancelled while it waited for a slot: nothing ran
+        await run.emit(E.PLAN_CANCELLED, status=OverallStatus.CANCELLED.value)
+        return LeadGenExecutionResult(
+            plan_id=plan.id,
+            overall_status=OverallStatus.CANCELLED,
+            started_at=started_at,
+            finished_at=started_at,
+            step_results=[],
+        )
     steps_meta = [{"stepId": s.id, "title": s.title, "tool": s.tool} for s in plan.steps]
     await run.emit(
         E.PLAN_STARTED, status="executing", data={"steps": steps_meta, "resumed": bool(run.results)}
@@ -176,6 +185,18 @@ async def execute_lead_generation_plan(
         finished_at=runtime.clock(),
         step_results=ordered,
     )
+
+
+async def announce_queued(
+    plan: LeadGenPlan,
+    user: SupervisorUserContext,
+    *,
+    runtime: Runtime,
+    on_event: EventCallback | None,
+    ahead: int,
+) -> None:
+    """Record that the approved plan waits for a free run slot (``ahead`` plans are waiting before it)."""
+    await _Run(plan, user, runtime, on_event).emit(E.PLAN_QUEUED, status="queued", data={"ahead": ahead})
 
 
 async def _drive(run: _Run, cancel: asyncio.Event | None) -> bool:

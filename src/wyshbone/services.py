@@ -10,13 +10,19 @@ output or knows HTTP.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import os
+import secrets
+import socket
+from asyncio import FIRST_COMPLETED
 from collections import OrderedDict, defaultdict
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 
 import httpx
 
@@ -59,10 +65,23 @@ from wyshbone.errors import (
     SetupError,
     UnplannableGoalError,
 )
-from wyshbone.executor import EventCallback, Runtime, emit_plan_event, execute_lead_generation_plan
+from wyshbone.executor import (
+    EventCallback,
+    Runtime,
+    announce_queued,
+    emit_plan_event,
+    execute_lead_generation_plan,
+)
 from wyshbone.geodata import load_gazetteer
 from wyshbone.providers.http import make_client
-from wyshbone.providers.smtp import SmtpSender, SmtpUnavailableError, build_message, parse_smtp_url
+from wyshbone.providers.smtp import (
+    Delivery,
+    SmtpSender,
+    SmtpUnavailableError,
+    UnsendableMessageError,
+    build_message,
+    parse_smtp_url,
+)
 from wyshbone.signing import OptOutLinks
 from wyshbone.storage.repository import (
     LeadListRow,
@@ -70,6 +89,7 @@ from wyshbone.storage.repository import (
     PlanHead,
     PlanRow,
     PlanStore,
+    RunLease,
     SqlStore,
     open_store,
 )
@@ -84,6 +104,26 @@ MAX_GOAL_LENGTH = 2000
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_owner_id() -> str:
+    """Who this process is when it holds a plan run or a monitor: host, pid and a random part (a restarted
+    process with a recycled pid is still someone else)."""
+    return f"{socket.gethostname()[:64]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+_STATE_WORDS = {
+    PlanStatus.PENDING_APPROVAL: "is still waiting for approval",
+    PlanStatus.EXECUTING: "has already been approved and is running",
+    PlanStatus.SUCCEEDED: "has already finished",
+    PlanStatus.PARTIAL: "has already finished",
+    PlanStatus.FAILED: "has already finished (it failed)",
+    PlanStatus.CANCELLED: "was cancelled",
+}
+
+
+def _state_error(plan: LeadGenPlan) -> PlanStateError:
+    return PlanStateError(f"this plan {_STATE_WORDS[plan.status]}")
 
 
 @dataclass
@@ -136,6 +176,9 @@ class Supervisor:
     http: httpx.AsyncClient | None = None
     """The one HTTP client every online provider shares (closed with the supervisor)."""
     bus: EventBus = field(default_factory=EventBus)
+    owner: str = field(default_factory=new_owner_id)
+    """Who this process is when it holds a plan's run (``RunLease.owner``)."""
+    clock: Callable[[], datetime] = _utcnow
     _memo: OrderedDict[str, _Memo] = field(default_factory=OrderedDict)
 
     @classmethod
@@ -175,7 +218,13 @@ class Supervisor:
         text = (text or "").strip()
         if len(text) > MAX_GOAL_LENGTH:
             raise InputError(f"the goal is too long ({len(text)} characters; at most {MAX_GOAL_LENGTH})")
-        return apply_overrides(text, overrides or GoalOverrides(), self.gazetteer, self.context(user))
+        return apply_overrides(
+            text,
+            overrides or GoalOverrides(),
+            self.gazetteer,
+            self.context(user),
+            max_volume=self.settings.max_volume,
+        )
 
     def read_goal(
         self, text: str, user: SupervisorUserContext, overrides: GoalOverrides | None = None
@@ -233,12 +282,17 @@ class Supervisor:
             raise NotFoundError(f"no plan {plan_id!r}")
         return plan
 
+    def lease(self) -> RunLease:
+        """A fresh hold on a plan run for this process, for ``run_lease_seconds`` from now."""
+        return RunLease(self.owner, self.clock() + timedelta(seconds=self.settings.run_lease_seconds))
+
     async def approve_plan(self, plan_id: str, *, session_id: str | None = None) -> LeadGenPlan:
-        """Mark a pending plan as executing; the caller then runs it (``run_plan`` or ``PlanRunner.start``)."""
+        """Mark a pending plan as executing, held by this process; the caller then runs it
+        (``PlanRunner.start`` or ``PlanRunner.run``). Of any number of approvals at once, in any number of
+        processes, exactly one wins; the others get ``PlanStateError``."""
         plan = await self.get_plan(plan_id, session_id=session_id)
-        if plan.status is not PlanStatus.PENDING_APPROVAL:
-            raise PlanStateError(f"plan {plan_id} is {plan.status.value}, not pending approval")
-        await self.store.set_plan_status(plan_id, PlanStatus.EXECUTING)
+        if not await self.store.approve_plan(plan_id, lease=self.lease(), session_id=session_id):
+            raise _state_error(await self.get_plan(plan_id, session_id=session_id))
         return plan.model_copy(update={"status": PlanStatus.EXECUTING})
 
     async def run_plan(
@@ -253,9 +307,43 @@ class Supervisor:
 
         If the task is cancelled (shutdown), the plan stays ``executing`` and a later run resumes it.
         """
-        runtime = Runtime(
-            registry=self.registry, store=self.store, max_concurrency=self.settings.max_concurrent_steps
+        prior = await self.store.step_results(plan.id)
+        result = await execute_lead_generation_plan(
+            plan,
+            user,
+            on_event=self._publisher(on_event),
+            runtime=self._runtime(),
+            cancel=cancel,
+            resume=prior,
         )
+        status = PlanStatus(result.overall_status.value)
+        if not await self.store.finish_plan(plan.id, owner=self.owner, status=status, result=result):
+            logger.warning("plan %s finished here, but another process holds it now", plan.id)
+        return result
+
+    async def announce_queued(
+        self,
+        plan: LeadGenPlan,
+        user: SupervisorUserContext,
+        *,
+        ahead: int,
+        on_event: EventCallback | None = None,
+    ) -> None:
+        """Say, in the plan's event log, that it waits for a free run slot behind ``ahead`` others."""
+        await announce_queued(
+            plan, user, runtime=self._runtime(), on_event=self._publisher(on_event), ahead=ahead
+        )
+
+    def _runtime(self) -> Runtime:
+        return Runtime(
+            registry=self.registry,
+            store=self.store,
+            clock=self.clock,
+            max_concurrency=self.settings.max_concurrent_steps,
+        )
+
+    def _publisher(self, on_event: EventCallback | None) -> EventCallback:
+        """Hand each stored event to this process's live readers, then to ``on_event``."""
 
         async def publish(event: PlanEvent) -> None:
             self.bus.publish(event)
@@ -264,16 +352,14 @@ class Supervisor:
                 if outcome is not None:
                     await outcome
 
-        prior = await self.store.step_results(plan.id)
-        result = await execute_lead_generation_plan(
-            plan, user, on_event=publish, runtime=runtime, cancel=cancel, resume=prior
-        )
-        await self.store.save_result(plan.id, result, status=PlanStatus(result.overall_status.value))
-        return result
+        return publish
 
     async def cancel_pending(self, plan: LeadGenPlan) -> None:
-        """Cancel a plan that was never approved: its status and its event log say so."""
-        await self.store.set_plan_status(plan.id, PlanStatus.CANCELLED)
+        """Cancel a plan that was never approved: its status and its event log say so.
+
+        ``PlanStateError`` when it is no longer pending (approved or cancelled by someone else meanwhile)."""
+        if not await self.store.cancel_pending(plan.id):
+            raise _state_error(await self.get_plan(plan.id))
         event = PlanEvent(
             timestamp=datetime.now(UTC),
             type=PlanEventType.PLAN_CANCELLED,
@@ -360,21 +446,35 @@ def summarize(plan: LeadGenPlan, result: LeadGenExecutionResult) -> str:
 
 @dataclass
 class PlanRunner:
-    """Runs approved plans as tasks on this process's event loop, and resumes interrupted ones on start-up."""
+    """Runs approved plans on this process's event loop, holding each by a lease it renews while it runs;
+    resumes plans whose holder stopped (on start-up, and every lease period when ``adopt`` is on).
+
+    A plan runs in one process at a time: approval and take-over are conditional updates in the store, and a
+    run whose lease another process took over (this one stalled past its lease) is stopped here.
+    """
 
     supervisor: Supervisor
+    adopt: bool = False
+    """Also take over, every lease period, plans whose holder's lease ran out (the web server does)."""
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _cancels: dict[str, asyncio.Event] = field(default_factory=dict)
+    _held: set[str] = field(default_factory=set)
+    _lost: set[str] = field(default_factory=set)
+    _heartbeat: asyncio.Task[None] | None = None
+    _slots: asyncio.Semaphore | None = None
+    _queued: int = 0
 
     def start(self, plan: LeadGenPlan, *, session_id: str | None) -> None:
-        """Schedule the run and return at once; the run never blocks the caller."""
+        """Schedule the run of a plan this process holds and return at once; it never blocks the caller."""
         if plan.id in self._tasks:
             return
         cancel = asyncio.Event()
         self._cancels[plan.id] = cancel
+        self._held.add(plan.id)
         task = asyncio.create_task(self._run(plan, session_id, cancel), name=f"plan-{plan.id}")
         self._tasks[plan.id] = task
         task.add_done_callback(lambda _: self._forget(plan.id))
+        self._beat()
 
     def _forget(self, plan_id: str) -> None:
         self._tasks.pop(plan_id, None)
@@ -384,36 +484,135 @@ class PlanRunner:
         return plan_id in self._tasks
 
     async def _run(self, plan: LeadGenPlan, session_id: str | None, cancel: asyncio.Event) -> None:
+        with contextlib.suppress(Exception):  # run() has logged and recorded it
+            await self.run(plan, session_id=session_id, cancel=cancel)
+
+    async def run(
+        self,
+        plan: LeadGenPlan,
+        *,
+        session_id: str | None,
+        cancel: asyncio.Event | None = None,
+        on_event: EventCallback | None = None,
+    ) -> LeadGenExecutionResult:
+        """Run a plan this process holds (approved here, or taken over) to the end, renewing its lease.
+
+        A crash is logged, recorded as the plan failing, and raised; cancelling the task is an interruption
+        (the plan stays executing, and resumes here or elsewhere).
+        """
         sup = self.supervisor
         user = SupervisorUserContext(user_id=plan.user_id)
+        self._held.add(plan.id)
+        self._beat()
         try:
-            result = await sup.run_plan(plan, user, cancel=cancel)
+            async with self._slot(plan, user, cancel, on_event):
+                result = await sup.run_plan(plan, user, cancel=cancel, on_event=on_event)
+            self._held.discard(plan.id)
             if session_id is not None:
                 await sup.store.add_message(
                     session_id=session_id, plan_id=plan.id, role="assistant", text=summarize(plan, result)
                 )
+            return result
         except asyncio.CancelledError:
-            logger.info("plan run interrupted", extra={"planId": plan.id, "sessionId": session_id})
+            if plan.id in self._lost:
+                logger.warning("plan %s stopped here: another process took it over", plan.id)
+            else:
+                logger.info("plan run interrupted", extra={"planId": plan.id, "sessionId": session_id})
             raise
         except Exception as exc:
             # A bug in the executor or the store: log it with its context, and end the plan visibly as failed.
             logger.exception("plan run crashed", extra={"planId": plan.id, "sessionId": session_id})
             await self._record_crash(plan, exc)
+            raise
+        finally:
+            self._held.discard(plan.id)
+            self._lost.discard(plan.id)
+
+    @contextlib.asynccontextmanager
+    async def _slot(
+        self,
+        plan: LeadGenPlan,
+        user: SupervisorUserContext,
+        cancel: asyncio.Event | None,
+        on_event: EventCallback | None,
+    ) -> AsyncIterator[None]:
+        """One of ``max_concurrent_plans`` run slots, for as long as the run goes on. With none free, the plan
+        waits, and its event log says so (PLAN_QUEUED); cancelled while it waits, it goes on without a slot, to
+        be recorded as cancelled at once."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.supervisor.settings.max_concurrent_plans)
+        slots = self._slots
+        if not slots.locked():
+            async with slots:
+                yield
+            return
+        self._queued += 1
+        acquire = asyncio.ensure_future(slots.acquire())
+        stop = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
+        try:
+            await self.supervisor.announce_queued(plan, user, ahead=self._queued - 1, on_event=on_event)
+            await asyncio.wait([f for f in (acquire, stop) if f is not None], return_when=FIRST_COMPLETED)
+        except BaseException:  # interrupted while waiting: give the slot back, or stop waiting for it
+            if acquire.done() and not acquire.cancelled():
+                slots.release()
+            acquire.cancel()
+            raise
+        finally:
+            self._queued -= 1
+            if stop is not None:
+                stop.cancel()
+        # Cancelled while waiting: a pending acquire, cancelled, gives back a slot it was just handed.
+        held = acquire.done()
+        if not held:
+            acquire.cancel()
+        try:
+            yield
+        finally:
+            if held:
+                slots.release()
 
     async def _record_crash(self, plan: LeadGenPlan, exc: Exception) -> None:
-        event = PlanEvent(
-            timestamp=datetime.now(UTC),
-            type=PlanEventType.PLAN_COMPLETED,
-            plan_id=plan.id,
-            user_id=plan.user_id,
-            status="failed",
-            error_message=f"internal error ({type(exc).__name__}); the details are in the server log",
-        )
+        sup = self.supervisor
         try:
-            await emit_plan_event(event, store=self.supervisor.store, on_event=self.supervisor.bus.publish)
-            await self.supervisor.store.set_plan_status(plan.id, PlanStatus.FAILED)
+            if not await sup.store.finish_plan(plan.id, owner=sup.owner, status=PlanStatus.FAILED):
+                return  # already finished, or held elsewhere: not ours to end
+            event = PlanEvent(
+                timestamp=sup.clock(),
+                type=PlanEventType.PLAN_COMPLETED,
+                plan_id=plan.id,
+                user_id=plan.user_id,
+                status="failed",
+                error_message=f"internal error ({type(exc).__name__}); the details are in the server log",
+            )
+            await emit_plan_event(event, store=sup.store, on_event=sup.bus.publish)
         except Exception:  # the store itself is failing: the log above is all we can leave
             logger.exception("could not record the crash of plan %s", plan.id)
+
+    def _beat(self) -> None:
+        """Make sure the heartbeat runs while this process holds plans (or adopts others')."""
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.create_task(self._heartbeat_loop(), name="plan-leases")
+
+    async def _heartbeat_loop(self) -> None:
+        every = self.supervisor.settings.run_lease_seconds / 3
+        while self._held or self.adopt:
+            await asyncio.sleep(every)
+            try:
+                await self.renew()
+                if self.adopt:
+                    await self.resume_interrupted()
+            except (
+                Exception
+            ):  # the store is down, say: the leases run out, and whoever is up resumes the plans
+                logger.exception("renewing plan leases failed")
+
+    async def renew(self) -> None:
+        """Renew the leases of the plans this process holds; stop any that another process took over."""
+        lost = await self.supervisor.store.renew_leases(set(self._held), self.supervisor.lease())
+        for plan_id in lost & self._held:
+            self._lost.add(plan_id)
+            if (task := self._tasks.get(plan_id)) is not None:
+                task.cancel()
 
     async def cancel(self, plan_id: str, *, session_id: str | None) -> PlanStatus:
         """Stop a running or pending plan; ``PlanStateError`` if it has already finished."""
@@ -422,30 +621,42 @@ class PlanRunner:
             await self.supervisor.cancel_pending(plan)
             return PlanStatus.CANCELLED
         if plan.status is not PlanStatus.EXECUTING:
-            raise PlanStateError(f"plan {plan_id} has already finished ({plan.status.value})")
+            raise _state_error(plan)
         task, cancel = self._tasks.get(plan_id), self._cancels.get(plan_id)
         if task is None or cancel is None:
-            raise PlanStateError(f"plan {plan_id} is executing in another process; cancel it there")
+            raise PlanStateError("this plan is running in another process of the service; cancel it there")
         cancel.set()
         await asyncio.shield(task)
         return PlanStatus.CANCELLED
 
     async def resume_interrupted(self) -> list[str]:
-        """Start again every plan left ``executing`` (by a crash or a shutdown); return their ids."""
+        """Take over and start every plan left executing by a process that stopped (its lease ran out, or
+        it shut down cleanly); return their ids. Plans another live process holds are left alone."""
+        sup = self.supervisor
         resumed = []
-        for row in await self.supervisor.store.plans_with_status(PlanStatus.EXECUTING):
-            plan = await self.supervisor.store.get_plan(row.plan_id)
+        for row in await sup.store.claim_orphans(sup.lease(), now=sup.clock()):
+            plan = await sup.store.get_plan(row.plan_id)
             if plan is not None and row.plan_id not in self._tasks:
                 self.start(plan, session_id=row.session_id)
                 resumed.append(row.plan_id)
+        if self.adopt:
+            self._beat()
         return resumed
 
     async def shutdown(self) -> None:
-        """Interrupt running plans (they stay executing and resume on the next start)."""
-        tasks = list(self._tasks.values())
+        """Interrupt running plans and end their leases, so the next process to start resumes them at once."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        held, tasks = set(self._held), list(self._tasks.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await self.supervisor.store.release_plans(held, owner=self.supervisor.owner)
+        except Exception:  # the leases then simply run out
+            logger.exception("could not release plan leases on shutdown")
+        if self._heartbeat is not None:
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
 
     async def wait_idle(self) -> None:
         """Wait until every run this runner started has finished (tests, graceful shutdown)."""
@@ -518,8 +729,9 @@ class Outreach:
         """Send the list's due messages over SMTP, at most the daily cap, spaced by the configured gap.
 
         Each message is claimed before it is sent and never sent again (its idempotency key is its Message-ID);
-        suppressions are checked again just before each one. ``SetupError`` when no server is configured or the
-        server cannot be used (the run stops; nothing is marked sent that was not).
+        suppressions are checked again just before each one. A message that cannot be built (its address or a
+        header would not hold) is marked failed with the reason, and the run goes on. ``SetupError`` when no
+        server is configured or the server cannot be used (the run stops; nothing is marked sent that was not).
         """
         settings = self.supervisor.settings
         sequence = await self.sequence(list_id, session_id=session_id, items=False)
@@ -533,19 +745,31 @@ class Outreach:
         if limit is not None:
             budget = min(budget, limit)
         report = SendReport(list_id=list_id, due=len(due), capped=max(0, len(due) - budget))
-        links = self.supervisor.opt_out_links
         for index, queued in enumerate(due[:budget]):
             if index and settings.outreach_gap_seconds:
                 await self.sleep(settings.outreach_gap_seconds)
-            message, html = await store.outgoing(queued.id)
-            entries = await store.suppressions(sequence.account_id, email=message.email)
-            if reason := suppressed_by(message.email, entries):
-                await store.mark_lead(sequence.id, message.email, status="suppressed", reason=reason)
-                report.suppressed += 1
-                continue
-            if not await store.claim_message(queued.id):
-                continue  # another sender took it
-            mail = build_message(
+            view = await self._send_one(queued.id, sequence=sequence, smtp=smtp, report=report)
+            if view is not None:
+                report.messages.append(view)
+                if on_message is not None:
+                    on_message(view)
+        return report
+
+    async def _send_one(
+        self, message_id: int, *, sequence: OutreachSequence, smtp: SmtpSender, report: SendReport
+    ) -> OutreachMessage | None:
+        """One due message: suppressions checked, built, claimed, sent, its outcome kept and counted in
+        ``report``. None when it was not attempted (suppressed, or another sender has it)."""
+        store = self._store
+        message, html = await store.outgoing(message_id)
+        entries = await store.suppressions(sequence.account_id, email=message.email)
+        if reason := suppressed_by(message.email, entries):
+            await store.mark_lead(sequence.id, message.email, status="suppressed", reason=reason)
+            report.suppressed += 1
+            return None
+        # Built before it is claimed: a message that cannot be built is never left "sending".
+        try:
+            mail: EmailMessage | Delivery = build_message(
                 sender_name=sequence.sender.name,
                 sender_email=sequence.sender.email or "",
                 to=message.email,
@@ -553,36 +777,36 @@ class Outreach:
                 text=message.body_text,
                 html=html,
                 message_key=message.idempotency_key,
-                opt_out_url=links.url(sequence.account_id, message.email),
+                opt_out_url=self.supervisor.opt_out_links.url(sequence.account_id, message.email),
             )
-            try:
-                delivery = await smtp.send(mail)
-            except SmtpUnavailableError as exc:
-                await store.finish_message(queued.id, status="failed", reply=exc.message, sent_at=None)
-                raise
-            sent_at = self.clock() if delivery.outcome == "sent" else None
-            await store.finish_message(
-                queued.id, status=delivery.outcome, reply=delivery.reply, sent_at=sent_at
-            )
-            if delivery.outcome == "bounced":
-                entry = suppression_entry(message.email, SuppressionReason.HARD_BOUNCE)
-                await store.add_suppressions(sequence.account_id, [entry], lead_status="bounced")
-            if delivery.outcome == "sent":
-                report.sent += 1
-            else:
-                report.failed += 1
-            view = message.model_copy(
-                update={
-                    "status": delivery.outcome,
-                    "reply": delivery.reply,
-                    "sent_at": sent_at,
-                    "attempts": message.attempts + 1,  # the claim counted this attempt
-                }
-            )
-            report.messages.append(view)
-            if on_message is not None:
-                on_message(view)
-        return report
+        except UnsendableMessageError as exc:
+            mail = Delivery("failed", f"not sent: {exc.message}")
+        if not await store.claim_message(message_id):
+            return None  # another sender took it
+        try:
+            delivery = mail if isinstance(mail, Delivery) else await smtp.send(mail)
+        except SmtpUnavailableError as exc:
+            await store.finish_message(message_id, status="failed", reply=exc.message, sent_at=None)
+            raise
+        except UnsendableMessageError as exc:  # refused before any connection: it cannot have gone out
+            delivery = Delivery("failed", f"not sent: {exc.message}")
+        sent_at = self.clock() if delivery.outcome == "sent" else None
+        await store.finish_message(message_id, status=delivery.outcome, reply=delivery.reply, sent_at=sent_at)
+        if delivery.outcome == "bounced":
+            entry = suppression_entry(message.email, SuppressionReason.HARD_BOUNCE)
+            await store.add_suppressions(sequence.account_id, [entry], lead_status="bounced")
+        if delivery.outcome == "sent":
+            report.sent += 1
+        else:
+            report.failed += 1
+        return message.model_copy(
+            update={
+                "status": delivery.outcome,
+                "reply": delivery.reply,
+                "sent_at": sent_at,
+                "attempts": message.attempts + 1,  # the claim counted this attempt
+            }
+        )
 
     async def mark_replied(self, list_id: int, email: str, *, session_id: str | None = None) -> int:
         """The lead at ``email`` replied: stop their sequence. Returns how many messages were stopped."""
@@ -609,8 +833,10 @@ class Outreach:
         return await self._store.list_suppressions(account)
 
 
-MONITOR_LEASE = timedelta(minutes=15)
-"""How long one run may hold a monitor before another runner may take it (a crashed runner's lease expires)."""
+MONITOR_LEASE = timedelta(seconds=60)
+"""How long a monitor run's hold lasts unless renewed: a crashed runner's monitor is free again within it."""
+MONITOR_HEARTBEAT = timedelta(seconds=20)
+"""How often a running monitor run renews its hold."""
 
 
 @dataclass
@@ -663,8 +889,36 @@ class Monitors:
         monitor = await self.get(monitor_id, session_id=session_id)
         store = self._store
         started = self.clock()
-        if not await store.lease_monitor(monitor_id, now=started, until=started + MONITOR_LEASE):
+        owner = self.supervisor.owner
+        scheduled = kind == "scheduled"
+        if not await store.lease_monitor(
+            monitor_id, owner=owner, now=started, until=started + MONITOR_LEASE, due=scheduled
+        ):
+            if scheduled:
+                raise ConflictError(f"monitor {monitor_id} was just run, or is being run, by another process")
             raise ConflictError(f"monitor {monitor_id} is being run by another process right now")
+        heartbeat = asyncio.create_task(self._hold(monitor_id, owner), name=f"monitor-{monitor_id}-lease")
+        try:
+            return await self._run_held(monitor, session_id=session_id, kind=kind, started=started)
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+
+    async def _hold(self, monitor_id: int, owner: str) -> None:
+        """Renew the monitor's lease while its run goes on (a crashed run's lease lapses within a minute)."""
+        while True:
+            await asyncio.sleep(MONITOR_HEARTBEAT.total_seconds())
+            try:
+                await self._store.renew_monitor_lease(
+                    monitor_id, owner=owner, until=self.clock() + MONITOR_LEASE
+                )
+            except Exception:  # the store is down: the lease lapses, and the run's own writes will fail too
+                logger.exception("renewing monitor %s's lease failed", monitor_id)
+
+    async def _run_held(
+        self, monitor: Monitor, *, session_id: str | None, kind: str, started: datetime
+    ) -> MonitorRun:
+        monitor_id, store = monitor.id, self._store
         plan = await store.get_plan(monitor.plan_id)
         if plan is None:  # cannot happen while plans are never deleted; say so rather than crash
             raise NotFoundError(f"monitor {monitor_id}'s plan {monitor.plan_id} is gone")

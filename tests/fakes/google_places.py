@@ -42,6 +42,8 @@ class Fault(StrEnum):
     """502 with Google's front end's HTML page, not the JSON envelope."""
     MALFORMED = "malformed"
     """200 with a cut-off JSON body."""
+    WRONG_SHAPE = "wrong_shape"
+    """200 with JSON that is not the API's shape (``places`` an object): an API change, or a proxy's own JSON."""
     KEY_IN_MESSAGE = "key_in_message"
     """400 API_KEY_INVALID whose message quotes the key back (scrubbing must catch it)."""
 
@@ -178,6 +180,8 @@ class FakeGooglePlaces(ServedFake):
             return Response(_BAD_GATEWAY_PAGE, status_code=502, media_type="text/html; charset=UTF-8")
         if fault is Fault.MALFORMED:
             return Response('{"places": [{"id": "ChIJcut', media_type="application/json; charset=UTF-8")
+        if fault is Fault.WRONG_SHAPE:
+            return JSONResponse({"places": {"id": "ChIJodd"}}, media_type="application/json; charset=UTF-8")
         return _error(
             400,
             "INVALID_ARGUMENT",

@@ -148,6 +148,14 @@ class FakeHunter(ServedFake):
     def fail_next(self, fault: Fault, times: int = 1) -> None:
         self.faults.extend([fault] * times)
 
+    def answer_with(self, domain: str, *values: str) -> None:
+        """Answer ``values`` as the addresses Hunter knows for ``domain`` (each with its first entry's details),
+        as a probe slipping a second address or a header into Hunter's answers would have it."""
+        company = self.companies[domain]
+        self.companies[domain] = Company(
+            company.organization, tuple(dict(company.emails[0], value=value) for value in values)
+        )
+
     def max_in_window(self, path: str, seconds: float) -> int:
         """The most requests to ``path`` that arrived within any ``seconds``-long stretch."""
         times = sorted(r.at for r in self.requests if r.path == path)

@@ -4,6 +4,7 @@ a test CA's certificate (trustme), AUTH LOGIN/PLAIN over TLS only, and scripted 
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,8 @@ class Received:
     message: EmailMessage
     tls: bool
     authenticated: bool
+    raw: bytes = b""
+    """The message exactly as it came over the wire (after DATA), headers folded as sent."""
 
 
 @dataclass
@@ -42,10 +45,13 @@ class FakeSmtp:
     """Recipients answered ``451 4.3.0`` (try again later)."""
     received: list[Received] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
+    rcpts: list[str] = field(default_factory=list)
+    """Every ``RCPT TO`` address asked for, accepted or not, in order."""
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
+        self.rcpts.append(address)
         if address in self.bounce:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         if address in self.defer:
@@ -64,6 +70,7 @@ class FakeSmtp:
                 parsed,
                 tls=session.ssl is not None,
                 authenticated=bool(session.authenticated),
+                raw=content,
             )
         )
         return f"250 2.0.0 Ok: queued as FAKE{len(self.received):04d}"
@@ -80,6 +87,15 @@ class FakeSmtp:
 
     def to(self, address: str) -> list[Received]:
         return [r for r in self.received if address in r.rcpt_tos]
+
+
+def raw_header(raw: bytes, name: str) -> list[str]:
+    """Every value of header ``name`` in a message's raw bytes, unfolded (RFC 5322 2.2.3: a line break before
+    whitespace is removed) and stripped, read without the email package's decoding of encoded words."""
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    unfolded = re.sub(r"\r\n(?=[ \t])", "", head)
+    prefix = f"{name.lower()}:"
+    return [line[len(prefix) :].strip() for line in unfolded.split("\r\n") if line.lower().startswith(prefix)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from tests.fakes.hunter import DOMAIN_SEARCH_PATH, EMAIL_VERIFIER_PATH, FakeHunter, Fault
+from tests.fakes.hunter import DOMAIN_SEARCH_PATH, EMAIL_VERIFIER_PATH, Company, FakeHunter, Fault
 from wyshbone.config import Settings
 from wyshbone.domain.models import ContactEmail
 from wyshbone.domain.planner import ProviderInfo
@@ -24,6 +24,7 @@ from wyshbone.providers.hunter import (
     WindowLimiter,
     hunter_limiters,
     hunter_provider_info,
+    parse_domain_search,
     smoothed,
 )
 
@@ -144,6 +145,40 @@ async def test_domain_search_empty_results(
     assert await _hunter(fake, client).domain_search(**query) == expected
 
 
+async def test_domain_search_splits_checks_and_normalises_every_address(
+    fake: FakeHunter, client: httpx.AsyncClient
+) -> None:
+    # What a security probe had Hunter answer: two addresses in one value, a line break starting a Bcc header,
+    # an address in capitals, and garbage.
+    entry = fake.companies["ancoatsbrew.com"].emails[0]
+    values = [
+        "info@ancoatsbrew.com, victim@evil.example",
+        "sales@ancoatsbrew.com\r\nBcc: victim@evil.example",
+        "Brewer@AncoatsBrew.COM",
+        "n/a",
+    ]
+    fake.companies["ancoatsbrew.com"] = Company(
+        "Ancoats Brew Co", tuple(dict(entry, value=v) for v in values)
+    )
+
+    found = await _hunter(fake, client).domain_search(domain="ancoatsbrew.com")
+
+    contact = ContactEmail(value="", source="hunter", verification="webmail", score=90, type="generic")
+    assert found == DomainSearch(
+        domain="ancoatsbrew.com",
+        organization="Ancoats Brew Co",
+        emails=tuple(
+            contact.model_copy(update={"value": value})
+            for value in ("info@ancoatsbrew.com", "victim@evil.example", "brewer@ancoatsbrew.com")
+        ),
+        refused=(
+            "refused address 'sales@ancoatsbrew.com\\r\\nBcc: victim@evil.example' from hunter: "
+            "it holds a line break or another control character",
+            "refused address 'n/a' from hunter: An email address must have an @-sign.",
+        ),
+    )
+
+
 async def test_domain_search_limit_is_sent_and_capped_at_100(
     fake: FakeHunter, client: httpx.AsyncClient
 ) -> None:
@@ -198,9 +233,10 @@ async def test_bad_key_is_permanent_and_never_shown(fake: FakeHunter, client: ht
         await _hunter(fake, client, api_key=wrong).domain_search(domain="northernroast.co.uk")
 
     assert type(caught.value) is PermanentToolError
-    assert str(caught.value) == (
-        "hunter: HTTP 401: the key was refused (check WYSHBONE_HUNTER_API_KEY) "
-        "(authentication_failed): No user found for the API key supplied"
+    assert (str(caught.value), caught.value.message) == (
+        "hunter: HTTP 401: the key was refused (authentication_failed): No user found for the API key supplied",
+        "hunter: Hunter refused the API key (details: check WYSHBONE_HUNTER_API_KEY; HTTP 401: the key was "
+        "refused (authentication_failed): No user found for the API key supplied)",
     )
     assert wrong not in _text_of(caught.value)
 
@@ -241,9 +277,12 @@ async def test_quota_429_is_permanent_for_the_run(fake: FakeHunter, client: http
     with pytest.raises(PermanentToolError) as caught:
         await _hunter(fake, client).domain_search(domain="northernroast.co.uk")
 
-    assert str(caught.value) == (
-        "hunter: HTTP 429: quota used up for this run (too_many_requests): You've reached the limit for the "
-        "number of searches per billing period included in your plan."
+    assert (str(caught.value), caught.value.explanation, caught.value.setting) == (
+        "hunter: HTTP 429: quota for the billing period used up (too_many_requests): You've reached the limit "
+        "for the number of searches per billing period included in your plan.",
+        "Hunter's allowance for this billing period is used up; it renews when the next period starts, or a "
+        "larger Hunter plan raises it",
+        None,
     )
 
 
@@ -256,6 +295,9 @@ async def test_claimed_email_451_carries_the_address(fake: FakeHunter, client: h
     assert str(caught.value).startswith(
         "hunter: HTTP 451: the person asked not to be processed (claimed_email)"
     )
+    assert caught.value.message.startswith(
+        "hunter: the person behind this address asked Hunter not to process it (details: HTTP 451: "
+    )
     # The address is for the suppression list, not for logs.
     assert "private.person" not in str(caught.value)
 
@@ -264,8 +306,9 @@ async def test_bad_request_400_keeps_hunters_details(fake: FakeHunter, client: h
     with pytest.raises(PermanentToolError) as caught:
         await _hunter(fake, client).verify("not-an-address")
 
-    assert str(caught.value) == (
-        "hunter: HTTP 400: the request was refused (wrong_params): You are missing the email parameter"
+    assert caught.value.message == (
+        "hunter: Hunter refused the request (details: HTTP 400: the request was refused (wrong_params): "
+        "You are missing the email parameter)"
     )
 
 
@@ -274,7 +317,10 @@ async def test_details_repeating_the_key_are_scrubbed(fake: FakeHunter, client: 
     with pytest.raises(PermanentToolError) as caught:
         await _hunter(fake, client).domain_search(domain="northernroast.co.uk")
 
-    assert "The API key [key] is not valid" in str(caught.value)
+    assert caught.value.message == (
+        "hunter: Hunter refused the API key (details: check WYSHBONE_HUNTER_API_KEY; HTTP 400: the key was "
+        "refused (invalid_api_key): The API key [key] is not valid for this request)"
+    )
     assert fake.api_key not in _text_of(caught.value)
 
 
@@ -282,6 +328,30 @@ async def test_malformed_json_in_a_200_is_retryable(fake: FakeHunter, client: ht
     fake.fail_next(Fault.MALFORMED)
     with pytest.raises(RetryableToolError, match="not JSON"):
         await _hunter(fake, client).domain_search(domain="northernroast.co.uk")
+
+
+@pytest.mark.parametrize(
+    ("payload", "details"),
+    [
+        # no "data" object at all
+        ({"errors": []}, "unexpected response: no 'data' object"),
+        # "data.emails" that is not a list
+        (
+            {"data": {"domain": "x.example", "emails": "none"}},
+            "unexpected response: 'data.emails' is not a list",
+        ),
+    ],
+)
+def test_parse_domain_search_refuses_an_answer_of_the_wrong_shape_plainly(
+    payload: dict[str, object], details: str
+) -> None:
+    with pytest.raises(PermanentToolError) as caught:
+        parse_domain_search(payload)
+
+    assert (str(caught.value), caught.value.message) == (
+        f"hunter: {details}",
+        f"hunter: Hunter answered in a form Wyshbone does not understand (please report it) (details: {details})",
+    )
 
 
 async def test_server_error_is_retryable(fake: FakeHunter, client: httpx.AsyncClient) -> None:
@@ -366,8 +436,9 @@ async def test_verify_gives_up_polling_after_the_bound(fake: FakeHunter, client:
             "hello@northernroast.co.uk"
         )
 
-    assert (str(caught.value), caught.value.retry_after) == (
-        "hunter: verification still running after 3 polls",
+    assert (caught.value.message, caught.value.retry_after) == (
+        "hunter: Hunter was still checking the address after 3 tries "
+        "(details: verification still running after 3 polls)",
         2.0,
     )
     assert len(fake.requests) == 3

@@ -8,22 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.fakes.cafes import GOAL, NEW_CAFES, WRITTEN_TO, World, cafe_world, list_id_of
+from tests.fakes.cafes import GOAL, NEW_CAFES, WRITTEN_TO, World, list_id_of
 from tests.fakes.smtp import PASSWORD
 
 pytestmark = pytest.mark.data
-
-
-@pytest.fixture
-def world(tmp_path: Path, data_dir: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with cafe_world(tmp_path, data_dir, store_url, monkeypatch) as the_world:
-        yield the_world
 
 
 def _steps(result: dict[str, Any]) -> dict[str, dict[str, Any]]:

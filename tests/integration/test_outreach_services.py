@@ -4,22 +4,27 @@ the scheduler and the API. The same cafés, fakes and settings as the end-to-end
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+import gc
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, update
 
-from tests.fakes.cafes import GOAL, NEW_CAFES, WRITTEN_TO, World, cafe_world, list_id_of
+from tests.fakes.cafes import GOAL, NEW_CAFES, WRITTEN_TO, World, list_id_of
 from tests.fakes.hunter import Company
+from tests.fakes.smtp import raw_header
 from wyshbone.config import Settings
 from wyshbone.domain.models import LeadGenExecutionResult, SupervisorUserContext
 from wyshbone.domain.outreach import SuppressionReason
 from wyshbone.errors import ConflictError, NotFoundError
 from wyshbone.services import Monitors, Outreach, Supervisor
+from wyshbone.storage import tables
+from wyshbone.storage.repository import sync_url
 from wyshbone.web import create_app
+from wyshbone.web.routes.sales import send_in_background
 
 pytestmark = pytest.mark.data
 
@@ -28,12 +33,6 @@ SESSION = "session-cafes-0001"
 EVERYONE = {*WRITTEN_TO, "hello@quietplease.co.uk", "sales@blockedbrew.co.uk"}
 """Nothing is suppressed in these tests: five cafés have an address."""
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def world(tmp_path: Path, data_dir: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with cafe_world(tmp_path, data_dir, store_url, monkeypatch) as the_world:
-        yield the_world
 
 
 @dataclass
@@ -49,15 +48,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-@pytest.fixture
-async def sup(world: World) -> AsyncIterator[Supervisor]:
-    supervisor = await Supervisor.open(Settings())
-    try:
-        yield supervisor
-    finally:
-        await supervisor.close()
 
 
 async def run_goal(sup: Supervisor) -> tuple[str, int, LeadGenExecutionResult]:
@@ -176,6 +166,124 @@ async def test_an_address_claimed_at_hunter_is_suppressed_when_drafting(
         ("hello@beanthere.co.uk", "hunter_451")
     ]
     assert not any(m.email == "hello@beanthere.co.uk" for m in sequence.messages)
+
+
+# --- addresses from providers: one recipient, headers that hold ---------------------------------------------
+
+PROBE = "victim@evil.example"
+"""The address a security probe slipped into Hunter's answers."""
+
+
+def opt_out_url(body: str) -> str:
+    return next(word for word in body.split() if "/outreach/opt-out/" in word)
+
+
+async def test_provider_values_with_two_addresses_or_a_line_break_reach_one_recipient_and_no_header(
+    world: World, sup: Supervisor
+) -> None:
+    world.hunter.answer_with("beanthere.co.uk", f"hello@beanthere.co.uk, {PROBE}")
+    world.hunter.answer_with("teaandcake.co.uk", f"info@teaandcake.co.uk\r\nBcc: {PROBE}")
+    _, list_id, _ = await run_goal(sup)
+    drafted = await sup.outreach.sequence(list_id)
+    leads = {lead.lead_name: (lead.email, lead.status) for lead in drafted.leads}
+    # Two addresses in one value are two contacts: Bean There is written to at one of them. The value with a
+    # line break is refused whole: Tea & Cake has no address, so no drafts.
+    assert leads["Bean There"] == ("hello@beanthere.co.uk", "active")
+    assert leads["Tea & <Cake>"] == (None, "skipped")
+
+    report = await Outreach(sup, clock=Clock()).send(list_id)
+
+    assert (report.due, report.sent, report.failed) == (4, 4, 0)
+    fake = world.smtp.fake
+    assert sorted(fake.rcpts) == sorted(EVERYONE - {"info@teaandcake.co.uk"})  # one RCPT per message
+    assert [r.rcpt_tos for r in fake.received] == [[rcpt] for rcpt in fake.rcpts]
+    for received in fake.received:
+        assert PROBE.encode() not in received.raw and raw_header(received.raw, "Bcc") == []
+        # RFC 8058 one-click, as the bytes went: the URL (over 100 characters) whole in its brackets.
+        url = opt_out_url(received.message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+        assert len(url) > 100
+        assert raw_header(received.raw, "List-Unsubscribe") == [f"<{url}>"]
+        assert raw_header(received.raw, "List-Unsubscribe-Post") == ["List-Unsubscribe=One-Click"]
+    after = statuses(await sup.outreach.sequence(list_id))
+    assert {(step, status) for (_, step), status in after.items()} == {
+        ("intro", "sent"),
+        ("follow_up", "draft"),
+        ("last_note", "draft"),
+    }
+
+
+async def test_a_message_that_cannot_be_built_fails_with_its_reason_and_the_run_goes_on(
+    world: World, sup: Supervisor, store_url: str
+) -> None:
+    _, list_id, _ = await run_goal(sup)
+    # Drafts made before addresses were checked hold what the provider said as the address written to.
+    stored = {
+        "hello@beanthere.co.uk": f"hello@beanthere.co.uk, {PROBE}",
+        "info@teaandcake.co.uk": f"info@teaandcake.co.uk\r\nbcc: {PROBE}",
+    }
+    engine = create_engine(sync_url(store_url))
+    messages = tables.outreach_messages
+    try:
+        with engine.begin() as conn:
+            for address, value in stored.items():
+                conn.execute(update(messages).where(messages.c.email == address).values(email=value))
+    finally:
+        engine.dispose()
+
+    report = await Outreach(sup, clock=Clock()).send(list_id)
+
+    assert (report.due, report.sent, report.failed) == (5, 3, 2)
+    failed = {m.email: (m.status, m.attempts) for m in report.messages if m.status != "sent"}
+    assert failed == {value: ("failed", 1) for value in stored.values()}
+    for message in report.messages:
+        if message.status == "failed":
+            assert (message.reply or "").startswith(
+                f"not sent: the To address {message.email!r} is not usable: "
+            )
+    fake = world.smtp.fake
+    assert sorted(fake.rcpts) == sorted(EVERYONE - set(stored))
+    assert all(PROBE.encode() not in r.raw for r in fake.received)
+    # Nothing is left "sending": the two wait, failed, for the next run, which refuses them again.
+    again = await Outreach(sup, clock=Clock()).send(list_id)
+    assert [(m.email, m.status, m.attempts) for m in again.messages] == [
+        (value, "failed", 2) for value in stored.values()
+    ]
+    intros = {
+        email: s
+        for (email, step), s in statuses(await sup.outreach.sequence(list_id)).items()
+        if step == "intro"
+    }
+    assert intros == {
+        **dict.fromkeys(EVERYONE - set(stored), "sent"),
+        **dict.fromkeys(stored.values(), "failed"),
+    }
+
+
+async def test_a_background_send_that_crashes_is_logged_and_forgotten(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def crash() -> None:
+        raise RuntimeError("the database went away")
+
+    loop = asyncio.get_running_loop()
+    unretrieved: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _, context: unretrieved.append(context))
+    try:
+        sending: dict[int, asyncio.Task[object]] = {}
+        task = send_in_background(crash(), list_id=7, sending=sending)
+        assert sending == {7: task}
+        await asyncio.wait([task])
+        await asyncio.sleep(0)  # the done-callbacks run
+        del task
+        gc.collect()  # an exception never retrieved is reported when its task is collected
+    finally:
+        loop.set_exception_handler(None)
+    assert sending == {} and unretrieved == []
+    assert [
+        (r.levelname, r.getMessage(), r.exc_info[0] if r.exc_info else None)
+        for r in caplog.records
+        if r.name == "wyshbone.web"
+    ] == [("ERROR", "outreach send for list 7 crashed: the database went away", RuntimeError)]
 
 
 # --- the web: opt-out links and the API -------------------------------------------------------------------
@@ -318,7 +426,9 @@ async def test_paused_monitors_wait_held_ones_are_not_run_twice_and_deleted_ones
     await monitors.resume(monitor.id)
     # Another process holds the monitor (its lease has not run out): this one leaves it alone.
     store = sup.store
-    assert await store.lease_monitor(monitor.id, now=clock.now, until=clock.now + timedelta(minutes=5))  # type: ignore[attr-defined]
+    assert await store.lease_monitor(  # type: ignore[attr-defined]
+        monitor.id, owner="another-process", now=clock.now, until=clock.now + timedelta(minutes=5)
+    )
     with pytest.raises(ConflictError):
         await monitors.run(monitor.id)
     assert await monitors.run_due() == []

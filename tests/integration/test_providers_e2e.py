@@ -257,7 +257,7 @@ async def test_happy_path_finds_domains_and_emails_with_provenance(
         },
     ]
     enrich = run.step(ENRICH).data
-    assert (enrich["found"], enrich["notFound"], enrich["errors"], enrich["suppressed"]) == (4, 2, 0, 0)
+    assert (enrich["found"], enrich["notFound"], enrich["errors"]) == (4, 2, 0)
     assert [(o["outcome"], o["via"]) for o in enrich["outcomes"]] == [
         ("found", "website"),
         ("found", "hunter"),  # the site does not resolve: Hunter's domain search is next
@@ -339,6 +339,51 @@ async def test_happy_path_finds_domains_and_emails_with_provenance(
     assert NORTHERN_HOST in fakes.resolver.asked  # the crawler tried the site before falling back to Hunter
 
 
+# --- addresses a provider gave that are not one address --------------------------------------------------------
+
+
+async def test_refused_addresses_reach_the_saved_lead_as_notes(
+    fakes: Fakes, tmp_path: Path, data_dir: Path
+) -> None:
+    # A security probe's values in Hunter's answers: two addresses in one value (Northern Roast's site does not
+    # resolve, so Hunter is asked), and a line break starting a Bcc header (Ancoats Brew Co has no website).
+    fakes.hunter.answer_with(NORTHERN_HOST, "info@a.example, victim@evil.example")
+    fakes.hunter.answer_with("ancoatsbrew.com", "x@y.example\r\nBcc: z@evil.example")
+    run = await run_goal(make_settings(tmp_path, data_dir, fakes))
+
+    assert run.statuses[ENRICH] == "succeeded" and run.statuses[SAVE] == "succeeded"
+    # The leads as the API returns them (``GET /api/plan/{id}/leads`` reads the same store).
+    shown = {lead.name: lead.to_json_dict() for lead in run.leads}
+    # Two addresses in one value: each is an address of its own, and nothing was refused.
+    northern = shown["Northern Roast Coffee"]
+    assert [(e["value"], e["source"]) for e in northern["emails"]] == [
+        ("info@a.example", "hunter"),
+        ("victim@evil.example", "hunter"),
+    ]
+    assert (northern["provenance"]["emails"], northern["notes"]) == ("hunter", [])
+    # A line break refuses the value whole: no address, and a note naming the value and saying why.
+    ancoats = shown["Ancoats Brew Co"]
+    assert (ancoats["domain"], ancoats["emails"], "emails" in ancoats["provenance"]) == (
+        "ancoatsbrew.com",
+        [],
+        False,
+    )
+    assert ancoats["notes"] == [
+        "refused address 'x@y.example\\r\\nBcc: z@evil.example' from hunter: "
+        "it holds a line break or another control character"
+    ]
+    assert run.step(ENRICH).data["outcomes"][2] == {
+        "sourceId": "google_places:ChIJancoats",
+        "outcome": "not_found",
+        "via": None,
+        "reason": "hunter: no addresses for this domain",
+    }
+    # Every other lead is as the happy path leaves it: no notes.
+    assert {name: lead["notes"] for name, lead in shown.items() if lead["notes"]} == {
+        "Ancoats Brew Co": ancoats["notes"]
+    }
+
+
 # --- Google Places quotas ---------------------------------------------------------------------------------------
 
 
@@ -377,7 +422,8 @@ async def test_search_failure_names_each_provider_once(fakes: Fakes, tmp_path: P
     run = await run_goal(make_settings(tmp_path, data_dir, fakes))
 
     message = run.step(SEARCH).error_message
-    assert message.startswith("overpass: found nothing; google_places: HTTP 429 RESOURCE_EXHAUSTED")
+    assert message.startswith("overpass: found nothing; google_places: Google Places' daily allowance")
+    assert (message.count("overpass:"), message.count("google_places:")) == (1, 1)
 
 
 async def test_search_tops_up_and_keeps_what_it_found_when_the_next_provider_fails(
@@ -467,7 +513,10 @@ async def test_hunter_rate_limit_burst_is_retried_and_visible_in_events(
     ]
     retries = [e for e in run.events if e.type.value == "STEP_RETRYING"]
     assert [e.data for e in retries] == [{"delaySeconds": 0.0}] * 2
-    assert all((e.error_message or "").startswith("hunter: HTTP 403: rate limited") for e in retries)
+    assert [e.error_message for e in retries] == [
+        "hunter: Hunter is getting too many requests from Wyshbone right now "
+        "(details: HTTP 403: rate limited (too_many_requests): You have reached the rate limit.)"
+    ] * 2
     assert run.statuses == {
         SEARCH: "succeeded",
         DOMAINS: "succeeded",
@@ -494,8 +543,10 @@ async def test_hunter_quota_fails_the_enrich_step_without_retrying(
     assert run.statuses[DOMAINS] == "succeeded"
     assert run.trail(ENRICH) == [("STEP_STARTED", "website+hunter", 1), ("STEP_FAILED", "website+hunter", 1)]
     assert run.step(ENRICH).error_message == (
-        "website+hunter: hunter: HTTP 429: quota used up for this run (too_many_requests): You've reached the "
-        "limit for the number of searches per billing period included in your plan."
+        "website+hunter: hunter: Hunter's allowance for this billing period is used up; it renews when the next "
+        "period starts, or a larger Hunter plan raises it (details: HTTP 429: quota for the billing period used "
+        "up (too_many_requests): You've reached the limit for the number of searches per billing period "
+        "included in your plan.)"
     )
     assert [r.path for r in fakes.hunter.requests] == [DOMAIN_SEARCH_PATH]
 

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wyshbone.config import Settings
-from wyshbone.domain.models import LeadGenGoal, LeadGenPlan, PlanEvent, PlanStatus, SupervisorUserContext
+from wyshbone.domain.models import (
+    LeadGenGoal,
+    LeadGenPlan,
+    LeadGenPlanStep,
+    LeadToolExecutionEnv,
+    LeadToolExecutionResult,
+    PlanEvent,
+    PlanStatus,
+    SupervisorUserContext,
+)
+from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import InputError, PlanStateError, UnplannableGoalError
 from wyshbone.geodata import load_gazetteer
 from wyshbone.services import PlanRunner, Supervisor
 from wyshbone.storage import MemoryStore
-from wyshbone.tools import ToolRegistry
+from wyshbone.tools import Provider, ToolRegistry, ToolSpec
 
 USER = SupervisorUserContext(user_id="u1")
 pytestmark = pytest.mark.data
@@ -34,7 +46,7 @@ async def test_supervisor_start_approve_run_reports_progress_and_leads(sup: Supe
     assert (await sup.progress(plan.id)).overall_status.value == "pending"
 
     approved = await sup.approve_plan(plan.id)
-    with pytest.raises(PlanStateError, match="not pending approval"):
+    with pytest.raises(PlanStateError, match="this plan has already been approved and is running"):
         await sup.approve_plan(plan.id)  # approving twice
 
     seen: list[PlanEvent] = []
@@ -116,10 +128,14 @@ async def test_supervisor_unknown_plan_is_an_input_error(sup: Supervisor) -> Non
 
 
 class BrokenResultStore(MemoryStore):
-    """A store whose final write fails, as a full disk or a lost database connection would."""
+    """A store whose write of the finished run fails, as a full disk or a lost database connection would."""
 
-    async def save_result(self, plan_id: str, result: object, *, status: PlanStatus) -> None:
-        raise RuntimeError("disk full")
+    async def finish_plan(
+        self, plan_id: str, *, owner: str, status: PlanStatus, result: object | None = None
+    ) -> bool:
+        if result is not None:
+            raise RuntimeError("disk full")
+        return await super().finish_plan(plan_id, owner=owner, status=status)
 
 
 async def test_runner_records_a_crashed_run_as_failed(data_dir: Path, tmp_path: Path) -> None:
@@ -128,8 +144,8 @@ async def test_runner_records_a_crashed_run_as_failed(data_dir: Path, tmp_path: 
     sup = Supervisor(settings, store, ToolRegistry.of([]), load_gazetteer(data_dir))
     runner = PlanRunner(sup)
     plan = LeadGenPlan(id="p1", user_id="u1", goal=LeadGenGoal(raw_goal="x"), steps=[])
-    await store.save_plan(plan.model_copy(update={"status": PlanStatus.EXECUTING}), session_id="s1")
-    runner.start(plan, session_id="s1")
+    await store.save_plan(plan, session_id="s1")
+    runner.start(await sup.approve_plan("p1"), session_id="s1")
     await runner.wait_idle()
     events = await store.list_events("p1")
     # the run itself finished; storing its result failed, and the plan ends failed, visibly
@@ -141,3 +157,52 @@ async def test_runner_records_a_crashed_run_as_failed(data_dir: Path, tmp_path: 
     assert "internal error (RuntimeError)" in (events[-1].error_message or "")
     assert (await store.get_plan("p1")).status is PlanStatus.FAILED  # type: ignore[union-attr]
     assert (await sup.progress("p1")).overall_status.value == "failed"
+
+
+@dataclass
+class Gate:
+    """A tool that holds every call until the test opens the gate."""
+
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    running: int = 0
+    most: int = 0
+
+    async def __call__(self, params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+        self.running += 1
+        self.most = max(self.most, self.running)
+        try:
+            await self.opened.wait()
+        finally:
+            self.running -= 1
+        return LeadToolExecutionResult(success=True, data={"ok": True})
+
+
+async def test_runner_runs_at_most_its_slots_and_the_rest_wait_visibly_queued(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    gate = Gate()
+    registry = ToolRegistry.of([ToolSpec("WAIT", (Provider(ProviderInfo("gate", True), gate),))])
+    settings = Settings(home=tmp_path / "home", open_data_dir=data_dir, max_concurrent_plans=2)
+    sup = Supervisor(settings, MemoryStore(), registry, load_gazetteer(data_dir))
+    runner = PlanRunner(sup)
+    step = LeadGenPlanStep(id="wait", title="Wait", tool="WAIT")
+    for n in range(5):
+        plan = LeadGenPlan(id=f"p{n}", user_id="u1", goal=LeadGenGoal(raw_goal="x"), steps=[step])
+        await sup.store.save_plan(plan, session_id="s1")
+        runner.start(await sup.approve_plan(plan.id), session_id="s1")
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+    # two run; three wait, each saying so in its log and its progress
+    assert gate.running == 2
+    details = [(await sup.progress(f"p{n}")).detail for n in range(5)]
+    assert details == [None, None, "queued", "queued", "queued"]
+    queued = (await sup.store.list_events("p4"))[0]
+    assert (queued.type.value, queued.data) == ("PLAN_QUEUED", {"ahead": 2})
+    # one is cancelled while it waits: nothing of it runs
+    assert await runner.cancel("p3", session_id="s1") is PlanStatus.CANCELLED
+    assert [e.type.value for e in await sup.store.list_events("p3")] == ["PLAN_QUEUED", "PLAN_CANCELLED"]
+    gate.opened.set()
+    await runner.wait_idle()
+    assert gate.most == 2
+    statuses = [(await sup.progress(f"p{n}")).detail for n in range(5)]
+    assert statuses == ["succeeded", "succeeded", "succeeded", "cancelled", "succeeded"]

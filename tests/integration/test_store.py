@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,6 +21,7 @@ from wyshbone.domain.models import (
     PlanStatus,
 )
 from wyshbone.storage import MemoryStore, PlanStore, SqlStore
+from wyshbone.storage.repository import RunLease
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T1 = datetime(2026, 1, 2, tzinfo=UTC)
@@ -49,12 +50,61 @@ def lead(source_id: str, name: str, postcode: str | None) -> Lead:
     )
 
 
+def lease(owner: str, seconds: int = 30) -> RunLease:
+    return RunLease(owner, T0 + timedelta(seconds=seconds))
+
+
 async def test_store_plan_roundtrip_and_status(store: PlanStore) -> None:
     plan = LeadGenPlan(id="p1", user_id="u", goal=LeadGenGoal(raw_goal="g"), steps=[], created_at=T0)
     await store.save_plan(plan, session_id="s1")
-    await store.set_plan_status("p1", PlanStatus.EXECUTING)
+    await store.save_plan(plan.model_copy(update={"steps": []}), session_id="s2")  # stored once: ignored
+    assert await store.approve_plan("p1", lease=lease("a"))
     assert await store.get_plan("p1") == plan.model_copy(update={"status": PlanStatus.EXECUTING})
+    assert await store.get_plan("p1", session_id="s2") is None
     assert await store.get_plan("nope") is None
+
+
+async def test_store_transitions_are_conditional(store: PlanStore) -> None:
+    plan = LeadGenPlan(id="p1", user_id="u", goal=LeadGenGoal(raw_goal="g"), steps=[], created_at=T0)
+    await store.save_plan(plan, session_id="s1")
+    await store.save_plan(plan.model_copy(update={"id": "p2"}), session_id="s1")
+    # another session's approval does not apply; then exactly one of ten approvals at once wins
+    assert not await store.approve_plan("p1", lease=lease("x"), session_id="s2")
+    won = await asyncio.gather(*(store.approve_plan("p1", lease=lease(f"o{i}")) for i in range(10)))
+    assert sorted(won) == [False] * 9 + [True]
+    owner = f"o{won.index(True)}"
+    assert not await store.cancel_pending("p1")  # no longer pending
+    assert not await store.finish_plan("p1", owner="someone-else", status=PlanStatus.SUCCEEDED)
+    assert await store.finish_plan("p1", owner=owner, status=PlanStatus.SUCCEEDED)
+    assert not await store.finish_plan("p1", owner=owner, status=PlanStatus.FAILED)  # finished once
+    assert (await store.get_plan("p1")).status is PlanStatus.SUCCEEDED  # type: ignore[union-attr]
+    # a pending plan: cancelled once, then neither approvable nor cancellable
+    assert await store.cancel_pending("p2")
+    assert not await store.cancel_pending("p2")
+    assert not await store.approve_plan("p2", lease=lease("a"))
+    assert (await store.get_plan("p2")).status is PlanStatus.CANCELLED  # type: ignore[union-attr]
+
+
+async def test_store_leases_keep_a_running_plan_from_other_processes(store: PlanStore) -> None:
+    for plan_id in ("p1", "p2"):
+        plan = LeadGenPlan(id=plan_id, user_id="u", goal=LeadGenGoal(raw_goal="g"), steps=[], created_at=T0)
+        await store.save_plan(plan, session_id="s1")
+        assert await store.approve_plan(plan_id, lease=lease("a", seconds=30))
+    # while a's leases run, nobody takes the plans over
+    assert await store.claim_orphans(lease("b", 60), now=T0 + timedelta(seconds=29)) == []
+    # a renews p1 only; once the first lease has run out, b takes p2 over, and only p2
+    assert await store.renew_leases({"p1"}, lease("a", seconds=90)) == set()
+    claimed = await store.claim_orphans(lease("b", 120), now=T0 + timedelta(seconds=31))
+    assert [row.plan_id for row in claimed] == ["p2"]
+    assert await store.claim_orphans(lease("c", 120), now=T0 + timedelta(seconds=31)) == []
+    # a learns that p2 is held by another process now; its lease on p1 holds
+    assert await store.renew_leases({"p1", "p2"}, lease("a", seconds=90)) == {"p2"}
+    assert not await store.finish_plan("p2", owner="a", status=PlanStatus.SUCCEEDED)
+    # a shuts down cleanly: its plan is free at once, for the next process to resume
+    await store.release_plans({"p1"}, owner="a")
+    claimed = await store.claim_orphans(lease("c", 60), now=T0)
+    assert [row.plan_id for row in claimed] == ["p1"]
+    assert await store.finish_plan("p1", owner="c", status=PlanStatus.PARTIAL)
 
 
 async def test_store_events_are_ordered_per_plan_and_pageable(store: PlanStore) -> None:
@@ -124,14 +174,13 @@ async def test_store_lists_a_sessions_plans_results_and_messages(store: PlanStor
     await store.save_plan(older, session_id="s1")
     await store.save_plan(newer, session_id="s1")
     await store.save_plan(elsewhere, session_id="s2")
-    await store.set_plan_status("p2", PlanStatus.EXECUTING)
+    assert await store.approve_plan("p2", lease=lease("a"))
 
     rows = await store.list_plans(session_id="s1")
     assert [(r.plan_id, r.session_id, r.user_id, r.status, r.raw_goal) for r in rows] == [
         ("p2", "s1", "u", PlanStatus.EXECUTING, "cafes in York"),
         ("p1", "s1", "u", PlanStatus.PENDING_APPROVAL, "pubs in Leeds"),
     ]
-    assert [r.plan_id for r in await store.plans_with_status(PlanStatus.EXECUTING)] == ["p2"]
     assert (await store.plan_session("p3"), await store.plan_session("nope")) == ("s2", None)
 
     result = LeadGenExecutionResult(
@@ -142,7 +191,7 @@ async def test_store_lists_a_sessions_plans_results_and_messages(store: PlanStor
         step_results=[LeadGenStepResult(step_id="a", status=LeadGenStepStatus.FAILED, errorMessage="quota")],
     )
     assert await store.get_result("p2") is None
-    await store.save_result("p2", result, status=PlanStatus.PARTIAL)
+    assert await store.finish_plan("p2", owner="a", status=PlanStatus.PARTIAL, result=result)
     assert await store.get_result("p2") == result
     assert (await store.get_plan("p2")).status is PlanStatus.PARTIAL  # type: ignore[union-attr]
 

@@ -12,17 +12,30 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fakes.server import SocketFault, http_answer
 from tests.fakes.websites import FakeWebsites, running_websites
-from wyshbone.domain.models import ContactEmail
+from wyshbone.domain.models import (
+    ContactEmail,
+    Lead,
+    LeadGenGoal,
+    LeadGenPlan,
+    LeadGenStepResult,
+    LeadGenStepStatus,
+    LeadToolExecutionEnv,
+    SupervisorUserContext,
+)
+from wyshbone.domain.planner import ProviderInfo
 from wyshbone.providers.website import (
     WebsiteContacts,
     address_refusal,
     candidate_pages,
     discover_contacts,
+    extract_contacts,
     extract_emails,
     prefer_own_domain,
     registrable_domain,
 )
+from wyshbone.tools.contacts import enrich_provider
 
 
 def web(value: str, found_on: str) -> ContactEmail:
@@ -92,6 +105,22 @@ PAGE = "https://www.foo.co.uk/contact"
 )
 def test_extract_emails_cases(html: str, expected: list[str]) -> None:
     assert extract_emails(html, PAGE) == [web(value, PAGE) for value in expected]
+
+
+def test_extract_contacts_checks_each_address_and_says_which_it_refused() -> None:
+    html = (
+        '<a href="mailto:Hello@Foo.co.uk,Sales@Foo.co.uk">mail</a>'  # two in one mailto: each on its own
+        "<p>jo.@foo.co.uk</p>"  # looks like an address, is not one (a dot before the @)
+        "<p>a..b@foo.co.uk</p>"  # nor this (two dots in a row)
+    )
+    assert extract_contacts(html, PAGE) == (
+        [web("hello@foo.co.uk", PAGE), web("sales@foo.co.uk", PAGE)],
+        [
+            "refused address 'jo.@foo.co.uk' from website: "
+            "An email address cannot have a period immediately before the @-sign.",
+            "refused address 'a..b@foo.co.uk' from website: An email address cannot have two periods in a row.",
+        ],
+    )
 
 
 def test_prefer_own_domain_keeps_only_own_addresses_when_there_are_any() -> None:
@@ -307,3 +336,65 @@ async def test_discover_contacts_refuses_other_schemes(client: httpx.AsyncClient
     result = await discover_contacts(url, client=client)
     assert result.pages_fetched == [] and result.emails == []
     assert result.reason is not None and result.reason.startswith("refused: not a usable http(s) URL")
+
+
+# --- what the enrichment step makes of a site's refused addresses -----------------------------------------
+
+
+def one_page_site(html: str) -> SocketFault:
+    """A site whose home page is ``html``; every other path (robots.txt, the contact pages) is not found."""
+
+    def reply(request: bytes) -> bytes:
+        if request.split(b" ", 2)[1] == b"/":
+            return http_answer(200, html.encode(), content_type="text/html; charset=utf-8")
+        return http_answer(404, b"not found", content_type="text/plain")
+
+    return SocketFault(reply)
+
+
+@pytest.mark.parametrize(
+    ("html", "found"),
+    [
+        # a good address and one that only looks like an address: the good one kept, the other noted
+        ("<p>hello@crown.pub</p><p>jo.@crown.pub</p>", ["hello@crown.pub"]),
+        # only the one that looks like an address: nothing kept, and still the note says what and why
+        ("<p>jo.@crown.pub</p>", []),
+    ],
+)
+async def test_enrich_notes_the_addresses_a_website_refused_on_the_lead(
+    client: httpx.AsyncClient, html: str, found: list[str]
+) -> None:
+    with one_page_site(html).running() as site:
+        home = site.base_url + "/"
+        lead = Lead(name="The Crown", source="osm", source_id="osm:node/1", website=home)
+        searched = LeadGenStepResult(
+            step_id="search", status=LeadGenStepStatus.SUCCEEDED, data={"leads": [lead.to_json_dict()]}
+        )
+        env = LeadToolExecutionEnv(
+            user=SupervisorUserContext(user_id="u1"),
+            plan=LeadGenPlan(id="p1", user_id="u1", goal=LeadGenGoal(raw_goal="pubs in Leeds"), steps=[]),
+            prior_results={"search": searched},
+            step_id="enrich",
+        )
+        enrich = enrich_provider(
+            ProviderInfo("website", configured=True),
+            None,
+            client=client,
+            crawl_websites=True,
+            allow_private=True,
+        )
+        result = await enrich.run({"sourceStepId": "search"}, env)
+
+    assert result.data is not None
+    assert [Lead.model_validate(item) for item in result.data["leads"]] == [
+        lead.model_copy(
+            update={
+                "emails": [web(value, home).to_json_dict() for value in found],
+                "provenance": {"emails": "website"} if found else {},
+                "notes": [
+                    "refused address 'jo.@crown.pub' from website: "
+                    "An email address cannot have a period immediately before the @-sign."
+                ],
+            }
+        )
+    ]

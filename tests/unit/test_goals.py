@@ -8,8 +8,15 @@ import pytest
 
 from tests.fakes.places import MANCHESTER_MATCH, YORKSHIRE
 from wyshbone.domain.gazetteer import Gazetteer, Place, WorldCity
-from wyshbone.domain.goals import EMPTY_GOAL, NO_PERSONA, NO_PLACE, parse_goal
-from wyshbone.domain.models import LeadGenContext, LeadGenGoal, ParsedGoal, RegionKind, RegionMatch
+from wyshbone.domain.goals import EMPTY_GOAL, NO_PERSONA, NO_PLACE, apply_overrides, parse_goal
+from wyshbone.domain.models import (
+    GoalOverrides,
+    LeadGenContext,
+    LeadGenGoal,
+    ParsedGoal,
+    RegionKind,
+    RegionMatch,
+)
 
 K = RegionKind
 GB = "Assumed country GB (United Kingdom)."
@@ -186,7 +193,13 @@ def test_parse_goal_reads_whole_goals(tiny: Gazetteer, text: str, expected: Pars
         (
             "Find 0 pubs in Manchester",  # zero is not a request
             ParsedGoal(
-                goal=None, assumptions=[GB], problems=["Asked for 0 leads: ask for between 1 and 500."]
+                goal=None, assumptions=[GB], problems=["Asked for 0 leads: ask for between 1 and 1,000."]
+            ),
+        ),
+        (
+            "Find -5 pubs in Manchester",  # nor is a negative number (it was read as 5)
+            ParsedGoal(
+                goal=None, assumptions=[GB], problems=["Asked for -5 leads: ask for between 1 and 1,000."]
             ),
         ),
         (
@@ -231,6 +244,19 @@ def test_parse_goal_default_country_abroad(tiny: Gazetteer) -> None:
     assert (parsed.goal.country if parsed.goal else None, parsed.assumptions) == (
         "FR",
         [NO_NUMBER, "Assumed country FR (France)."],
+    )
+
+
+def test_parse_goal_caps_volumes_at_the_callers_cap_and_says_so(tiny: Gazetteer) -> None:
+    parsed = parse_goal("Find 80 pubs in Manchester", tiny, max_volume=50)
+    assert (parsed.goal.volume if parsed.goal else None, parsed.assumptions[0]) == (
+        50,
+        "Asked for 80 leads: capped at 50, the most one plan gathers.",
+    )
+    corrected = apply_overrides("Find 20 pubs in Manchester", GoalOverrides(volume=5000), tiny, max_volume=50)
+    assert (corrected.goal.volume if corrected.goal else None, corrected.assumptions[-1]) == (
+        50,
+        "Asked for 5,000 leads: capped at 50, the most one plan gathers.",
     )
 
 
@@ -306,7 +332,10 @@ def summary(parsed: ParsedGoal) -> Row | list[str]:
         ("find thirty-five takeaways in York", ("takeaway", "York", "GB", 35, False, False)),
         ("find a hundred hotels in Leeds", ("hotel", "Leeds", "GB", 100, False, False)),
         ("half a dozen butchers in Leeds", ("butcher", "Leeds", "GB", 6, False, False)),
-        ("Find 1000 pubs in Leeds", ("pub", "Leeds", "GB", 500, False, False)),  # clamped
+        ("Find 1000 pubs in Leeds", ("pub", "Leeds", "GB", 1000, False, False)),  # the cap itself
+        ("Find 5,000 pubs in Leeds", ("pub", "Leeds", "GB", 1000, False, False)),  # capped
+        ("Find 1e9 pubs in Leeds", ("pub", "Leeds", "GB", 1000, False, False)),  # read as a number, capped
+        ("Find 1E999 pubs in Leeds", ("pub", "Leeds", "GB", 1000, False, False)),  # more than any number
         ("Manchester coffee shops, 20 of them", ("coffee shop", "Manchester", "GB", 20, False, False)),
         # who
         ("a brewery selling to pubs in Leeds", ("pub", "Leeds", "GB", 20, False, False)),
@@ -377,7 +406,11 @@ def test_parse_goal_reads_channels_monitoring_and_timing(
             ["Read 'New York' as New York City, US (United States): the largest place of that name."],
         ),
         ("find a few delis in York", ["Read 'a few' as 5.", GB]),
-        ("Find 1000 pubs in Leeds", ["Asked for 1000 leads: capped at 500, the most one plan gathers.", GB]),
+        (
+            "Find 5000 pubs in Leeds",
+            ["Asked for 5,000 leads: capped at 1,000, the most one plan gathers.", GB],
+        ),
+        ("Find 1e9 pubs in Leeds", ["Asked for 1e9 leads: capped at 1,000, the most one plan gathers.", GB]),
         (
             "Find pubs in Kent and keep watching",
             [NO_NUMBER, "No cadence given: will check for new ones weekly.", GB],

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from wyshbone.domain.leads import merge_leads, select_best
+import csv
+import io
+
+import pytest
+
+from wyshbone.domain.leads import leads_csv, merge_leads, select_best
 from wyshbone.domain.models import Lead
 
 
@@ -41,3 +46,23 @@ def test_select_best_keeps_rank_order_and_skips_duplicates() -> None:
         lead("fsa:4", "C"),
     ]
     assert [x.source_id for x in select_best(ranked, 2)] == ["fsa:1", "fsa:3"]
+
+
+@pytest.mark.parametrize(
+    ("name", "cell"),
+    [
+        ("@ Angelas", "'@ Angelas"),  # real names in the open data a spreadsheet would run as formulas
+        ("@homePizza", "'@homePizza"),
+        ("+ Calorie", "'+ Calorie"),
+        ('=HYPERLINK("http://evil.example")', '\'=HYPERLINK("http://evil.example")'),
+        ("-2+3", "'-2+3"),
+        ("\tTabbed", "'\tTabbed"),
+        ("\rReturn", "'\rReturn"),
+        ("Café = Good", "Café = Good"),  # only the first character matters
+        ("The Crown", "The Crown"),
+    ],
+)
+def test_leads_csv_neutralises_cells_a_spreadsheet_would_run(name: str, cell: str) -> None:
+    lead = Lead(name=name, source="fsa_fhrs", source_id="fsa:1", postcode="M1 1AA", phone="+44 161 000 0000")
+    (row,) = csv.DictReader(io.StringIO(leads_csv([lead])))
+    assert (row["name"], row["postcode"], row["phone"]) == (cell, "M1 1AA", "'+44 161 000 0000")

@@ -73,7 +73,10 @@ async def test_api_start_approve_progress_result_leads(client: httpx.AsyncClient
     # visible at once: approval hands the plan to the executor and the progress says so
     assert (await client.get("/api/plan/progress", headers=ME)).json()["status"] == "executing"
     again = await client.post(f"/api/plan/{plan_id}/approve", json={}, headers=ME)
-    assert again.status_code == 409 and "not pending approval" in again.json()["detail"]
+    assert (again.status_code, again.json()["detail"]) == (
+        409,
+        "this plan has already been approved and is running",
+    )
 
     progress = await wait_finished(client, plan_id, ME)
     assert (progress["status"], progress["detail"], progress["totalSteps"]) == ("completed", "partial", 4)
@@ -165,6 +168,34 @@ async def test_api_cancel_pending_then_finished_is_conflict(client: httpx.AsyncC
     assert (await client.get(f"/api/plan/{plan_id}/progress", headers=ME)).json()["status"] == "cancelled"
     assert (await client.post(f"/api/plan/{plan_id}/cancel", json={}, headers=ME)).status_code == 409
     assert (await client.post(f"/api/plan/{plan_id}/approve", json={}, headers=ME)).status_code == 409
+
+
+async def test_api_approvals_at_once_one_wins_and_the_plan_runs_once(client: httpx.AsyncClient) -> None:
+    plan_id = (await client.post("/api/plan/start", json=GOAL, headers=ME)).json()["planId"]
+    answers = await asyncio.gather(
+        *(client.post(f"/api/plan/{plan_id}/approve", json={}, headers=ME) for _ in range(20))
+    )
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 19
+    await wait_finished(client, plan_id, ME)
+    events = (await client.get(f"/api/plan/{plan_id}/events", headers=ME)).json()
+    assert [e["type"] for e in events].count("PLAN_STARTED") == 1
+
+
+async def test_api_cancel_and_approve_at_once_one_of_them_wins(client: httpx.AsyncClient) -> None:
+    plan_id = (await client.post("/api/plan/start", json=GOAL, headers=ME)).json()["planId"]
+    cancel, approve = await asyncio.gather(
+        client.post(f"/api/plan/{plan_id}/cancel", json={}, headers=ME),
+        client.post(f"/api/plan/{plan_id}/approve", json={}, headers=ME),
+    )
+    progress = await wait_finished(client, plan_id, ME)
+    events = [e["type"] for e in (await client.get(f"/api/plan/{plan_id}/events", headers=ME)).json()]
+    if approve.status_code == 200:  # approved first: the cancel stops the run, or finds it finished
+        assert cancel.status_code in (200, 409), cancel.text
+        assert events.count("PLAN_STARTED") == 1
+    else:  # cancelled while pending: nothing ran
+        assert (cancel.status_code, approve.status_code, progress["status"]) == (200, 409, "cancelled")
+        assert approve.json()["detail"] == "this plan was cancelled"
+        assert events == ["PLAN_CANCELLED"]
 
 
 @pytest.mark.parametrize(

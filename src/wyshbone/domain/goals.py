@@ -31,7 +31,8 @@ __all__ = [
 ]
 
 DEFAULT_VOLUME = 20
-MAX_VOLUME = 500
+MAX_VOLUME = 1000
+"""The most leads one plan gathers unless a caller passes another cap (``WYSHBONE_MAX_VOLUME``)."""
 """The most leads one plan gathers: a larger ask is clamped to this, with an assumption saying so."""
 DEFAULT_CADENCE = monitors.DEFAULT_CADENCE.value
 MAX_GOAL_CHARS = 1000
@@ -146,6 +147,9 @@ _SPECIAL_VOLUMES = (
     (re.compile(r"\ba\s+couple(?:\s+of)?\b", _I), 2, None),
     (re.compile(r"\ba\s+(?:few|handful)(?:\s+of)?\b", _I), 5, "Read '{text}' as 5."),
 )
+# Numbers a person may type that are no count of leads: "-5", "1e9".
+_NEGATIVE_VOLUME = re.compile(r"(?<![\w.])[-−–]\s?(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?![\w.%:/])")
+_SCIENTIFIC_VOLUME = re.compile(r"(?<![\w.])(?P<n>\d+(?:\.\d+)?e\+?\d{1,3})(?![\w.%:/])", _I)
 _VOLUME = re.compile(
     r"(?<![\w.])(?:(?:about|around|roughly|approximately|approx\.?|circa|some|up\s+to|at\s+least|at\s+most|~)\s*)?"
     r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?![\w.%:/])(?!\s*(?:km|kms|miles?|mi|days?|weeks?|hours?|months?|%)\b)",
@@ -215,10 +219,16 @@ class _Found:
     note: str | None = None
 
 
-def parse_goal(text: str, gazetteer: Gazetteer, context: LeadGenContext | None = None) -> ParsedGoal:
+def parse_goal(
+    text: str,
+    gazetteer: Gazetteer,
+    context: LeadGenContext | None = None,
+    *,
+    max_volume: int = MAX_VOLUME,
+) -> ParsedGoal:
     """Read ``text`` into a goal; ``goal`` is None when ``problems`` say why it cannot be planned.
 
-    Volumes over ``MAX_VOLUME`` are clamped to it (an assumption says so); 0 is a problem.
+    Volumes over ``max_volume`` are capped to it (an assumption names both numbers); 0 or less is a problem.
     """
     cleaned = " ".join(text.split())
     if not cleaned:
@@ -237,7 +247,7 @@ def parse_goal(text: str, gazetteer: Gazetteer, context: LeadGenContext | None =
     if found is not None:
         work, after = f"{work[: found.start]} {_SEPARATOR} {work[found.end :]}", work[found.end :]
     region = _region(found, gazetteer, context, radius_km, (work, after), notes)
-    volume, work = _volume(work, notes)
+    volume, work = _volume(work, notes, max_volume)
     persona = _persona(work, has_place=found is not None, has_volume=volume is not None)
     if persona is None:
         notes.problems.insert(0, NO_PERSONA)
@@ -263,10 +273,15 @@ def parse_goal(text: str, gazetteer: Gazetteer, context: LeadGenContext | None =
 
 
 def apply_overrides(
-    text: str, overrides: GoalOverrides, gazetteer: Gazetteer, context: LeadGenContext | None = None
+    text: str,
+    overrides: GoalOverrides,
+    gazetteer: Gazetteer,
+    context: LeadGenContext | None = None,
+    *,
+    max_volume: int = MAX_VOLUME,
 ) -> ParsedGoal:
     """Read ``text``, then apply a person's corrections; a changed persona or place is re-read by the parser."""
-    parsed = parse_goal(text, gazetteer, context)
+    parsed = parse_goal(text, gazetteer, context, max_volume=max_volume)
     fields = overrides.model_fields_set
     if not fields:
         return parsed
@@ -275,10 +290,13 @@ def apply_overrides(
     region = overrides.target_region or (base.target_region if base else None)
     if overrides.country and region:
         region = f"{region}, {overrides.country}"
-    reread = parse_goal(f"Find {persona or ''} in {region or ''}", gazetteer, context)
+    reread = parse_goal(f"Find {persona or ''} in {region or ''}", gazetteer, context, max_volume=max_volume)
     if reread.goal is None or reread.problems:
         return ParsedGoal(goal=None, assumptions=parsed.assumptions, problems=reread.problems)
     volume = overrides.volume or (base.volume if base else DEFAULT_VOLUME)
+    capped = []
+    if volume > max_volume:
+        capped, volume = [_capped(volume, max_volume)], max_volume
     channels = overrides.preferred_channels
     monitoring = overrides.include_monitoring
     if monitoring is None:
@@ -298,7 +316,7 @@ def apply_overrides(
     )
     changed = ", ".join(sorted(overrides.model_dump(exclude_unset=True, by_alias=True)))
     kept = [a for a in parsed.assumptions if not (overrides.volume and a.startswith("No number given"))]
-    return ParsedGoal(goal=goal, assumptions=[*kept, f"Changed by you: {changed}."], problems=[])
+    return ParsedGoal(goal=goal, assumptions=[*kept, f"Changed by you: {changed}.", *capped], problems=[])
 
 
 # --- channels, monitoring, timing ----------------------------------------------------------------------
@@ -625,7 +643,7 @@ def _note_second_place(after: str, found: _Found, gazetteer: Gazetteer, notes: _
 # --- how many, and who ---------------------------------------------------------------------------------
 
 
-def _volume(text: str, notes: _Notes) -> tuple[int | None, str]:
+def _volume(text: str, notes: _Notes, max_volume: int) -> tuple[int | None, str]:
     """The number of leads asked for, and the text with that number marked for the persona reader."""
     for pattern, value, note in _SPECIAL_VOLUMES:
         match = pattern.search(text)
@@ -635,19 +653,29 @@ def _volume(text: str, notes: _Notes) -> tuple[int | None, str]:
             notes.assumptions.insert(0, note.format(text=match.group(0).strip()))
         text = f"{text[: match.start()]} {value} {text[match.end() :]}"
     text = alpha2digit(text, "en", threshold=2)
-    match = _VOLUME.search(text)
+    if (negative := _NEGATIVE_VOLUME.search(text)) is not None:
+        notes.problems.append(
+            f"Asked for {negative.group(0).strip()} leads: ask for between 1 and {max_volume:,}."
+        )
+        return 0, f"{text[: negative.start()]} # {text[negative.end() :]}"
+    match = _SCIENTIFIC_VOLUME.search(text) or _VOLUME.search(text)
     if match is None:
         return None, text
-    volume = int(match.group("n").replace(",", ""))
+    written = match.group("n")
+    # "1e9" is read as the number it means; one past any sensible cap is as good as infinity ("1e999").
+    volume = int(min(float(written), 1e12)) if "e" in written.lower() else int(written.replace(",", ""))
     rest = f"{text[: match.start()]} # {text[match.end() :]}"
-    if volume == 0:
-        notes.problems.append(f"Asked for 0 leads: ask for between 1 and {MAX_VOLUME}.")
-    elif volume > MAX_VOLUME:
-        notes.assumptions.insert(
-            0, f"Asked for {volume} leads: capped at {MAX_VOLUME}, the most one plan gathers."
-        )
-        volume = MAX_VOLUME
+    if volume <= 0:
+        notes.problems.append(f"Asked for {written} leads: ask for between 1 and {max_volume:,}.")
+    elif volume > max_volume:
+        notes.assumptions.insert(0, _capped(volume, max_volume, written=written))
+        volume = max_volume
     return volume, rest
+
+
+def _capped(volume: int, max_volume: int, *, written: str | None = None) -> str:
+    asked = written if written and "e" in written.lower() else f"{volume:,}"
+    return f"Asked for {asked} leads: capped at {max_volume:,}, the most one plan gathers."
 
 
 def _persona(text: str, *, has_place: bool, has_volume: bool) -> str | None:

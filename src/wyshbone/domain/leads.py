@@ -26,7 +26,8 @@ def select_best(leads: Iterable[Lead], volume: int) -> list[Lead]:
 
 
 def merge_enrichment(leads: Sequence[Lead], enriched: Iterable[Lead]) -> list[Lead]:
-    """Fill each lead's empty fields from an enriched copy with the same ``source_id``, keeping provenance."""
+    """Fill each lead's empty fields from an enriched copy with the same ``source_id``, keeping provenance; the
+    copy's notes (e.g. the addresses a provider refused) are added to the lead's, each once, in order."""
     by_id = {e.source_id: e for e in enriched}
     merged: list[Lead] = []
     for lead in leads:
@@ -41,6 +42,9 @@ def merge_enrichment(leads: Sequence[Lead], enriched: Iterable[Lead]) -> list[Le
             if value and not getattr(lead, name):
                 updates[name] = value
                 provenance[name] = extra.provenance.get(name, extra.source)
+        notes = list(dict.fromkeys([*lead.notes, *extra.notes]))
+        if notes != lead.notes:
+            updates["notes"] = notes
         merged.append(lead.model_copy(update={**updates, "provenance": provenance}))
     return merged
 
@@ -113,13 +117,27 @@ LEAD_CSV_FIELDS = (
 """The columns of a lead list's CSV (the API's download and ``wyshbone leads --csv``)."""
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection")."""
+
+
+def csv_cell(value: object) -> object:
+    """A cell as a spreadsheet will show it: text that would be read as a formula gets a leading ``'``.
+
+    Business names in the open data really do start so (``@ Angelas``, ``+ Calorie``); numbers stay numbers.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def leads_csv(leads: Iterable[Lead]) -> str:
-    """The leads as CSV text, one row each; emails joined with "; "."""
+    """The leads as CSV text, one row each; emails joined with "; "; no cell can run as a formula."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=LEAD_CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for lead in leads:
         row = lead.to_json_dict()
         row["emails"] = "; ".join(str(e.get("value", "")) for e in lead.emails)
-        writer.writerow(row)
+        writer.writerow({key: csv_cell(value) for key, value in row.items()})
     return buffer.getvalue()

@@ -9,8 +9,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 from pydantic.alias_generators import to_camel
+
+from wyshbone.domain.emails import screen_emails
 
 
 class CamelModel(BaseModel):
@@ -104,7 +106,8 @@ class GoalOverrides(CamelModel):
     target_persona: str | None = Field(default=None, min_length=1, max_length=100)
     target_region: str | None = Field(default=None, min_length=1, max_length=100)
     country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
-    volume: int | None = Field(default=None, ge=1, le=500)
+    volume: int | None = Field(default=None, ge=1, le=1_000_000)
+    """More than the plan's cap is capped, with an assumption that says so."""
     preferred_channels: list[Literal["email", "phone"]] | None = None
     include_monitoring: bool | None = None
     monitor_cadence: Literal["daily", "weekly", "monthly"] | None = None
@@ -256,6 +259,8 @@ class LeadToolExecutionResult(CamelModel):
 
 
 class PlanEventType(StrEnum):
+    PLAN_QUEUED = "PLAN_QUEUED"
+    """Approved, waiting for a free run slot in its process (``WYSHBONE_MAX_CONCURRENT_PLANS``)."""
     PLAN_STARTED = "PLAN_STARTED"
     PLAN_COMPLETED = "PLAN_COMPLETED"
     PLAN_CANCELLED = "PLAN_CANCELLED"
@@ -324,7 +329,8 @@ class PlanProgress(CamelModel):
     steps: list[StepProgress]
     updated_at: datetime | None = None
     detail: str | None = None
-    """The execution's own outcome once finished: succeeded | partial | failed | cancelled."""
+    """The execution's own outcome once finished: succeeded | partial | failed | cancelled; while executing,
+    "queued" until a run slot is free."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -375,7 +381,23 @@ class Lead(CamelModel):
     website: str | None = None
     domain: str | None = None
     emails: list[dict[str, Any]] = Field(default_factory=list)
+    """``ContactEmail``s as JSON, each one valid, normalised address (see ``_checked_emails``)."""
     distance_km: float | None = None
     score: float = 0.0
     provenance: dict[str, str] = Field(default_factory=dict)
     """field name → source that supplied it."""
+    notes: list[str] = Field(default_factory=list)
+    """What a salesperson should know about this lead's data, e.g. "refused address 'x@y' from hunter: ..."."""
+
+    @model_validator(mode="after")
+    def _checked_emails(self) -> Lead:
+        """Whoever put them here (a provider, a list saved before addresses were checked), a lead's addresses
+        are each one valid, normalised address: a value holding two is split, anything else is dropped with a
+        note saying why."""
+        if self.emails:
+            emails, refused = screen_emails(self.emails)
+            if emails != self.emails:
+                self.emails = emails
+            if refused:
+                self.notes = list(dict.fromkeys([*self.notes, *refused]))
+        return self

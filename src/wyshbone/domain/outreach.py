@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from markupsafe import Markup
 from pydantic import Field
 
 from wyshbone.domain.dedupe import lead_keys
+from wyshbone.domain.emails import normalise_address, normalise_domain, parse_addresses, refusals
 from wyshbone.domain.models import CamelModel, ContactEmail, Lead, SupervisorUserContext
 from wyshbone.domain.personas import pluralize
 from wyshbone.errors import InputError
@@ -115,21 +115,23 @@ class Suppression(CamelModel):
 
 
 def suppression_entry(value: str, reason: SuppressionReason) -> Suppression:
-    """``someone@x.com`` → an address entry; ``x.com`` or ``@x.com`` → a domain entry (both normalised)."""
-    text = value.strip().lower()
+    """``someone@x.com`` → an address entry; ``x.com`` or ``@x.com`` → a domain entry. Both are checked and
+    normalised as provider addresses are (``domain.emails``): lowercase, an international domain as punycode, so
+    an entry matches the addresses leads hold. ``InputError`` says what is wrong with anything else."""
+    text = value.strip()
     if "@" in text and not text.startswith("@"):
-        local, _, domain = text.rpartition("@")
-        if not local or not _DOMAIN.fullmatch(domain) or any(c.isspace() or c in '<>,;"' for c in local):
-            raise InputError(f"{value!r} is not an email address")
-        return Suppression(kind=SuppressionKind.ADDRESS, value=text, reason=reason)
-    domain = text.removeprefix("@")
-    if not _DOMAIN.fullmatch(domain):
-        raise InputError(f"{value!r} is neither an email address nor a domain")
+        try:
+            address = normalise_address(text)
+        except InputError as exc:
+            raise InputError(f"{value!r} is not an email address: {exc.message}") from None
+        return Suppression(kind=SuppressionKind.ADDRESS, value=address, reason=reason)
+    try:
+        domain = normalise_domain(text.removeprefix("@"))
+    except InputError as exc:
+        raise InputError(
+            f"{value!r} is neither an email address nor a domain (as the domain of an address: {exc.message})"
+        ) from None
     return Suppression(kind=SuppressionKind.DOMAIN, value=domain, reason=reason)
-
-
-_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]*[a-z][a-z0-9-]*")
-"""A host name with at least one dot (labels of letters, digits and inner hyphens; IDNs as punycode)."""
 
 
 def suppressed_by(email: str, entries: Mapping[tuple[str, str], str]) -> str | None:
@@ -157,24 +159,30 @@ _RANK = {"valid": 0, "accept_all": 1, "webmail": 2, "unverified": 3, "unknown": 
 
 
 def ranked_contacts(lead: Lead) -> list[ContactEmail]:
-    """The lead's usable addresses, best first: verified first, then personal, then by confidence."""
+    """The lead's usable addresses, best first: verified first, then personal, then by confidence. Each is
+    one valid, normalised address (a lead's are, unless a copy skipped its checks: such values are left out)."""
     found = [ContactEmail.model_validate(e) for e in lead.emails]
-    usable = [e for e in found if e.verification not in _UNUSABLE]
+    checked = [e.model_copy(update={"value": value}) for e in found if (value := _single(e.value))]
+    usable = [e for e in checked if e.verification not in _UNUSABLE]
     return sorted(
         usable, key=lambda e: (_RANK.get(e.verification, 3), e.type != "personal", -(e.score or 0), e.value)
     )
 
 
+def _single(value: str) -> str | None:
+    """``value`` normalised when it is exactly one valid address, else None."""
+    parsed = parse_addresses(value)
+    return parsed.addresses[0] if len(parsed.addresses) == 1 and not parsed.refused else None
+
+
 def choose_contact(
     lead: Lead, suppressions: Mapping[tuple[str, str], str] | None = None
 ) -> tuple[ContactEmail | None, str | None]:
-    """The lead's best address that is not suppressed, or why there is none."""
+    """The lead's best address that is not suppressed, or why there is none (with the addresses refused)."""
     ranked = ranked_contacts(lead)
     if not ranked:
-        return (
-            None,
-            "no email address found" if not lead.emails else "no usable address (all invalid or disposable)",
-        )
+        why = "no email address found" if not lead.emails else "no usable address (all invalid or disposable)"
+        return None, "; ".join([why, *refusals(lead.notes)])
     for contact in ranked:
         if not suppressions or suppressed_by(contact.value, suppressions) is None:
             return contact, None

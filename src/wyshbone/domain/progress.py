@@ -57,8 +57,10 @@ def project(
     for event in events:
         plan_id = plan_id or event.plan_id
         updated_at = event.timestamp
-        if event.type is E.PLAN_STARTED:
-            overall = ProgressOverallStatus.EXECUTING
+        if event.type is E.PLAN_QUEUED:
+            overall, detail = ProgressOverallStatus.EXECUTING, "queued"
+        elif event.type is E.PLAN_STARTED:
+            overall, detail = ProgressOverallStatus.EXECUTING, None
             if not steps:
                 _init_steps(steps, [(s["stepId"], s["title"]) for s in event.data.get("steps", [])])
         elif event.type is E.PLAN_COMPLETED:

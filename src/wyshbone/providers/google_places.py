@@ -39,6 +39,9 @@ __all__ = [
 ]
 
 GOOGLE_PLACES = "google_places"
+SERVICE = "Google Places"
+"""The name a person knows it by, in messages."""
+KEY_SETTING = "WYSHBONE_GOOGLE_PLACES_API_KEY"
 SEARCH_TEXT_PATH = "/v1/places:searchText"
 PAGE_SIZE = 20
 """Text Search returns at most 20 places per page."""
@@ -284,9 +287,35 @@ def quota_window(error: GoogleApiError) -> Literal["minute", "day"] | None:
 
 # Meanings for bodies that are not Google's envelope (a proxy's HTML page, an empty 5xx).
 _MEANINGS = {
-    400: StatusMeaning(False, "HTTP 400 INVALID_ARGUMENT: the request was refused as invalid"),
-    403: StatusMeaning(False, "HTTP 403 PERMISSION_DENIED: the key may not call Places API (New)"),
-    404: StatusMeaning(False, "HTTP 404: no such endpoint (check WYSHBONE_GOOGLE_PLACES_BASE_URL)"),
+    400: StatusMeaning(
+        False,
+        "HTTP 400 INVALID_ARGUMENT: the request was refused as invalid",
+        f"{SERVICE} refused Wyshbone's search as invalid (a fault in Wyshbone: please report it)",
+    ),
+    403: StatusMeaning(
+        False,
+        "HTTP 403 PERMISSION_DENIED: the key may not call Places API (New)",
+        f"{SERVICE} does not allow this API key to search",
+        KEY_SETTING,
+    ),
+    404: StatusMeaning(
+        False,
+        "HTTP 404: no such endpoint (check WYSHBONE_GOOGLE_PLACES_BASE_URL)",
+        f"{SERVICE} is not at the address Wyshbone is set to use",
+        "WYSHBONE_GOOGLE_PLACES_BASE_URL",
+    ),
+}
+
+# ErrorInfo reasons that say more than the status does, in plain words (with the setting to check).
+_REASONS: Mapping[str, tuple[str, str | None]] = {
+    "API_KEY_INVALID": (f"{SERVICE} refused the API key: it is not a valid key", KEY_SETTING),
+    "API_KEY_EXPIRED": (f"{SERVICE} refused the API key: it has expired", KEY_SETTING),
+    "SERVICE_DISABLED": (
+        "Places API (New) is not switched on for the API key's Google Cloud project "
+        "(switch it on in the Google Cloud console)",
+        None,
+    ),
+    "BILLING_DISABLED": ("billing is not switched on for the API key's Google Cloud project", None),
 }
 
 
@@ -301,13 +330,29 @@ def tool_error(
         limit = _scrub(error.metadata.get("quota_limit", ""), secret)
         named = f" {limit}" if limit else ""
         if window == "day":
-            return PermanentToolError(f"{GOOGLE_PLACES}: {what}: daily quota{named} used up: {said}")
+            # The daily quota renews at midnight Pacific time: no retry within a run can pass.
+            return PermanentToolError(
+                f"{GOOGLE_PLACES}: {what}: daily quota{named} used up: {said}",
+                explanation=f"{SERVICE}' daily allowance of searches is used up; it renews at midnight "
+                "Pacific time, or can be raised in the Google Cloud console",
+            )
+        per = "per-minute " if window == "minute" else ""
         return RetryableToolError(
-            f"{GOOGLE_PLACES}: {what}: rate limited{named}: {said}", retry_after=retry_after
+            f"{GOOGLE_PLACES}: {what}: rate limited{named}: {said}",
+            retry_after=retry_after,
+            explanation=f"{SERVICE}' {per}limit on searches was reached",
         )
     if status >= 500:
-        return RetryableToolError(f"{GOOGLE_PLACES}: {what}: {said}", retry_after=retry_after)
-    return PermanentToolError(f"{GOOGLE_PLACES}: {what}: {said}")
+        return RetryableToolError(
+            f"{GOOGLE_PLACES}: {what}: {said}",
+            retry_after=retry_after,
+            explanation=f"{SERVICE} had a problem on its side",
+        )
+    explanation, setting = _REASONS.get(error.reason or "", (None, None))
+    if explanation is None:
+        fallback = _MEANINGS.get(status) or StatusMeaning(False, "", f"{SERVICE} refused the search")
+        explanation, setting = fallback.explanation, fallback.setting
+    return PermanentToolError(f"{GOOGLE_PLACES}: {what}: {said}", explanation=explanation, setting=setting)
 
 
 def _scrub(text: str, secret: str) -> str:
@@ -355,7 +400,7 @@ async def _post(*, client: httpx.AsyncClient, api_key: str, url: str, body: dict
     try:
         response = await client.post(url, json=body, headers=headers)
     except httpx.HTTPError as exc:
-        raise transport_error(GOOGLE_PLACES, exc) from exc
+        raise transport_error(GOOGLE_PLACES, exc, service=SERVICE) from exc
     try:
         payload: object = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -366,15 +411,21 @@ async def _post(*, client: httpx.AsyncClient, api_key: str, url: str, body: dict
             raise tool_error(
                 response.status_code, error, retry_after=retry_after_seconds(response), secret=api_key
             )
-        raise_for_status(GOOGLE_PLACES, response, _MEANINGS)
+        raise_for_status(GOOGLE_PLACES, response, _MEANINGS, service=SERVICE)
     if not isinstance(payload, dict):
         # A cut-off or garbled body from a healthy service is usually a proxy or network hiccup.
-        raise RetryableToolError(f"{GOOGLE_PLACES}: HTTP {response.status_code} with a body that is not JSON")
+        raise RetryableToolError(
+            f"{GOOGLE_PLACES}: HTTP {response.status_code} with a body that is not JSON",
+            explanation=f"{SERVICE} sent an answer that could not be read (cut off or garbled)",
+        )
     return payload
 
 
 def _places(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     places = page.get("places", [])
     if not isinstance(places, list):
-        raise PermanentToolError(f"{GOOGLE_PLACES}: unexpected response: 'places' is not a list")
+        raise PermanentToolError(
+            f"{GOOGLE_PLACES}: unexpected response: 'places' is not a list",
+            explanation=f"{SERVICE} answered in a form Wyshbone does not understand (please report it)",
+        )
     return [place for place in places if isinstance(place, Mapping)]

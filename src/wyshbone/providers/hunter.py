@@ -1,7 +1,8 @@
 """Hunter.io v2: domain search (a domain or company name → its domain, organisation and emails) and the verifier.
 
 Hunter's own meanings of its status codes (403 = rate limited, 429 = quota used up, 451 = a claimed address,
-202 = verification still running) and its error body ``{"errors": [{id, code, details}]}`` are read here, once.
+202 = verification still running) and its error body ``{"errors": [{id, code, details}]}`` are read here, once,
+into errors that say in plain words what happened (the codes and Hunter's own words are their details).
 The key travels only in the ``X-API-KEY`` header, so a logged URL can never leak it.
 """
 
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 import httpx
 
 from wyshbone.config import Settings
+from wyshbone.domain.emails import parse_addresses
 from wyshbone.domain.models import ContactEmail
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import PermanentToolError, RetryableToolError
@@ -29,7 +31,9 @@ __all__ = [
     "DOMAIN_SEARCH_UNIT_PRICE_USD",
     "EMAIL_VERIFIER_PATH",
     "HUNTER",
+    "KEY_SETTING",
     "MAX_LIMIT",
+    "SERVICE",
     "ClaimedEmailError",
     "DomainSearch",
     "HunterApiError",
@@ -37,7 +41,7 @@ __all__ = [
     "HunterLimiters",
     "Limiter",
     "WindowLimiter",
-    "contact_from_email",
+    "contacts_from_email",
     "hunter_limiters",
     "hunter_provider_info",
     "parse_domain_search",
@@ -47,6 +51,9 @@ __all__ = [
 ]
 
 HUNTER = "hunter"
+SERVICE = "Hunter"
+"""Hunter's name as a person knows it, in the plain words of its errors."""
+KEY_SETTING = "WYSHBONE_HUNTER_API_KEY"
 DOMAIN_SEARCH_PATH = "/v2/domain-search"
 EMAIL_VERIFIER_PATH = "/v2/email-verifier"
 MAX_LIMIT = 100
@@ -61,10 +68,10 @@ VERIFICATION_UNIT_PRICE_USD = DOMAIN_SEARCH_UNIT_PRICE_USD / 2
 class ClaimedEmailError(PermanentToolError):
     """The person behind this address asked Hunter not to process it: drop it and add it to the suppression list."""
 
-    def __init__(self, email: str, message: str | None = None) -> None:
+    def __init__(self, email: str, message: str | None = None, *, explanation: str | None = None) -> None:
         self.email = email
         """The claimed address (kept out of the message, so logs do not repeat it)."""
-        super().__init__(message)
+        super().__init__(message, explanation=explanation)
 
 
 def hunter_provider_info(settings: Settings) -> ProviderInfo:
@@ -165,6 +172,9 @@ class DomainSearch:
     organization: str | None
     """The organisation's name as Hunter knows it."""
     emails: tuple[ContactEmail, ...] = ()
+    """Each one valid, normalised address (a value holding two gives two contacts)."""
+    refused: tuple[str, ...] = ()
+    """One note per address refused, and why ("refused address 'x' from hunter: ...")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,57 +205,100 @@ def parse_errors(body: object) -> tuple[HunterApiError, ...]:
 
 
 def status_meanings(errors: tuple[HunterApiError, ...] = (), *, secret: str = "") -> dict[int, StatusMeaning]:
-    """What Hunter's status codes mean, with Hunter's own words appended (scrubbed of ``secret``)."""
+    """What Hunter's status codes mean: plain words, the setting to check, and the technical account with
+    Hunter's own words appended (scrubbed of ``secret``)."""
     first = errors[0] if errors else None
     said = f" ({first.id}): {_scrub(first.details, secret)}" if first else ""
+    key_refused = f"{SERVICE} refused the API key"
+    bad_request = (
+        StatusMeaning(False, f"HTTP 400: the key was refused{said}", key_refused, KEY_SETTING)
+        if first and "api_key" in first.id  # e.g. invalid_api_key: the key, not the request, is at fault
+        else StatusMeaning(
+            False, f"HTTP 400: the request was refused{said}", f"{SERVICE} refused the request"
+        )
+    )
     return {
-        400: StatusMeaning(False, f"HTTP 400: the request was refused{said}"),
-        401: StatusMeaning(False, f"HTTP 401: the key was refused (check WYSHBONE_HUNTER_API_KEY){said}"),
-        403: StatusMeaning(True, f"HTTP 403: rate limited{said}"),
-        404: StatusMeaning(False, f"HTTP 404: no such endpoint (check WYSHBONE_HUNTER_BASE_URL){said}"),
-        429: StatusMeaning(False, f"HTTP 429: quota used up for this run{said}"),
-        451: StatusMeaning(False, f"HTTP 451: the person asked not to be processed{said}"),
+        400: bad_request,
+        401: StatusMeaning(False, f"HTTP 401: the key was refused{said}", key_refused, KEY_SETTING),
+        403: StatusMeaning(
+            True,
+            f"HTTP 403: rate limited{said}",
+            f"{SERVICE} is getting too many requests from Wyshbone right now",
+        ),
+        404: StatusMeaning(
+            False,
+            f"HTTP 404: no such endpoint{said}",
+            f"{SERVICE} is not at the address Wyshbone is set to use",
+            "WYSHBONE_HUNTER_BASE_URL",
+        ),
+        429: StatusMeaning(
+            False,
+            f"HTTP 429: quota for the billing period used up{said}",
+            f"{SERVICE}'s allowance for this billing period is used up; it renews when the next period starts, "
+            "or a larger Hunter plan raises it",
+        ),
+        451: StatusMeaning(
+            False,
+            f"HTTP 451: the person asked not to be processed{said}",
+            f"the person behind this address asked {SERVICE} not to process it",
+        ),
     }
 
 
-def contact_from_email(entry: Mapping[str, Any]) -> ContactEmail | None:
-    """One ``data.emails[]`` entry as a contact; None without an address."""
-    value = _text(entry.get("value"))
-    if value is None:
-        return None
+def contacts_from_email(entry: Mapping[str, Any]) -> tuple[list[ContactEmail], list[str]]:
+    """One ``data.emails[]`` entry as contacts, one per valid address in its ``value`` (none without one), and
+    a note for each part refused (a second address is kept as its own contact; a line break refuses it all)."""
+    raw = entry.get("value")
+    if not isinstance(raw, str) or not raw.strip():
+        return [], []
+    parsed = parse_addresses(raw)
     verification = entry.get("verification")
     status = _text(verification.get("status")) if isinstance(verification, Mapping) else None
-    return ContactEmail(
-        value=value,
-        source=HUNTER,
-        verification=status or "unknown",
-        score=_score(entry.get("confidence")),
-        type=_text(entry.get("type")),
-        first_name=_text(entry.get("first_name")),
-        last_name=_text(entry.get("last_name")),
-        position=_text(entry.get("position")),
-    )
+    contacts = [
+        ContactEmail(
+            value=address,
+            source=HUNTER,
+            verification=status or "unknown",
+            score=_score(entry.get("confidence")),
+            type=_text(entry.get("type")),
+            first_name=_text(entry.get("first_name")),
+            last_name=_text(entry.get("last_name")),
+            position=_text(entry.get("position")),
+        )
+        for address in parsed.addresses
+    ]
+    return contacts, [refused.note(HUNTER) for refused in parsed.refused]
 
 
 def parse_domain_search(payload: Mapping[str, Any]) -> DomainSearch:
-    """A domain-search body (``data.domain``, ``data.organization``, ``data.emails[]``) read."""
+    """A domain-search body (``data.domain``, ``data.organization``, ``data.emails[]``) read; every address
+    checked (``DomainSearch.refused`` says which were not kept, and why); each address once."""
     data = _data(payload)
     emails = data.get("emails") or []
     if not isinstance(emails, list):
-        raise PermanentToolError(f"{HUNTER}: unexpected response: 'data.emails' is not a list")
-    found = (contact_from_email(entry) for entry in emails if isinstance(entry, Mapping))
+        raise _unexpected("'data.emails' is not a list")
+    found: dict[str, ContactEmail] = {}
+    refused: list[str] = []
+    for entry in emails:
+        if isinstance(entry, Mapping):
+            contacts, notes = contacts_from_email(entry)
+            for contact in contacts:
+                found.setdefault(contact.value, contact)
+            refused.extend(notes)
     return DomainSearch(
         domain=_text(data.get("domain")),
         organization=_text(data.get("organization")),
-        emails=tuple(contact for contact in found if contact is not None),
+        emails=tuple(found.values()),
+        refused=tuple(refused),
     )
 
 
 def parse_verification(payload: Mapping[str, Any], email: str) -> ContactEmail:
-    """An email-verifier body: Hunter's ``data.status`` and ``data.score`` kept as they are."""
+    """An email-verifier body: Hunter's ``data.status`` and ``data.score`` kept as they are. The verdict is
+    about the address asked (``email``), whatever address the body names."""
     data = _data(payload)
     return ContactEmail(
-        value=_text(data.get("email")) or email,
+        value=email,
         source=HUNTER,
         verification=_text(data.get("status")) or "unknown",
         score=_score(data.get("score")),
@@ -255,8 +308,16 @@ def parse_verification(payload: Mapping[str, Any], email: str) -> ContactEmail:
 def _data(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     data = payload.get("data")
     if not isinstance(data, Mapping):
-        raise PermanentToolError(f"{HUNTER}: unexpected response: no 'data' object")
+        raise _unexpected("no 'data' object")
     return data
+
+
+def _unexpected(what: str) -> PermanentToolError:
+    """Well-formed JSON that is not the API's shape: no retry can help."""
+    return PermanentToolError(
+        f"{HUNTER}: unexpected response: {what}",
+        explanation=f"{SERVICE} answered in a form Wyshbone does not understand (please report it)",
+    )
 
 
 def _text(value: object) -> str | None:
@@ -317,7 +378,10 @@ class HunterClient:
         elif company:
             params["company"] = company
         else:
-            raise PermanentToolError(f"{HUNTER}: domain search needs a domain or a company name")
+            raise PermanentToolError(
+                f"{HUNTER}: domain search needs a domain or a company name",
+                explanation=f"{SERVICE} cannot search without a domain or a business name",
+            )
         await self._search_limiter.acquire()
         response = await self._get(DOMAIN_SEARCH_PATH, params)
         self._raise_for_status(response)
@@ -337,12 +401,15 @@ class HunterClient:
             if response.status_code == 451:
                 errors = parse_errors(_json_or_none(response))
                 meaning = status_meanings(errors, secret=self._api_key)[451]
-                raise ClaimedEmailError(email, f"{HUNTER}: {meaning.message}")
+                raise ClaimedEmailError(
+                    email, f"{HUNTER}: {meaning.message}", explanation=meaning.explanation
+                )
             self._raise_for_status(response)
             return parse_verification(self._json(response), email)
         raise RetryableToolError(
             f"{HUNTER}: verification still running after {self._verify_polls} polls",
             retry_after=self._poll_interval,
+            explanation=f"{SERVICE} was still checking the address after {self._verify_polls} tries",
         )
 
     async def _get(self, path: str, params: Mapping[str, str | int]) -> httpx.Response:
@@ -351,19 +418,22 @@ class HunterClient:
                 self._base_url + path, params=params, headers={"X-API-KEY": self._api_key}
             )
         except httpx.HTTPError as exc:
-            raise transport_error(HUNTER, exc) from exc
+            raise transport_error(HUNTER, exc, service=SERVICE) from exc
 
     def _raise_for_status(self, response: httpx.Response) -> None:
         if not response.is_success:
             meanings = status_meanings(parse_errors(_json_or_none(response)), secret=self._api_key)
-            raise_for_status(HUNTER, response, meanings)
+            raise_for_status(HUNTER, response, meanings, service=SERVICE)
 
     @staticmethod
     def _json(response: httpx.Response) -> Mapping[str, Any]:
         payload = _json_or_none(response)
         if not isinstance(payload, dict):
             # A healthy answer whose body is cut off or garbled: the service (or a proxy) misbehaved.
-            raise RetryableToolError(f"{HUNTER}: HTTP {response.status_code} with a body that is not JSON")
+            raise RetryableToolError(
+                f"{HUNTER}: HTTP {response.status_code} with a body that is not JSON",
+                explanation=f"{SERVICE} sent an answer that could not be read (cut off or garbled)",
+            )
         return payload
 
 

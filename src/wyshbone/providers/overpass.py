@@ -38,6 +38,8 @@ __all__ = [
 
 OVERPASS = "overpass"
 """The provider's name, as the planner shows it."""
+SERVICE = "OpenStreetMap"
+"""The name a person knows it by, in messages (Overpass is the server that searches OpenStreetMap)."""
 OSM = "osm"
 """The source leads carry (``osm:node/123``)."""
 QUERY_TIMEOUT_S = 25
@@ -170,7 +172,8 @@ def search_circle(region: RegionMatch) -> tuple[float, float, float]:
     """
     if region.lat is None or region.lon is None:
         raise PermanentToolError(
-            f"{OVERPASS}: Overpass needs coordinates, and {region.name} ({region.kind.value}) has none"
+            f"{OVERPASS}: Overpass needs coordinates, and {region.name} ({region.kind.value}) has none",
+            explanation=f"{SERVICE} searches around a point on the map, and Wyshbone knows none for {region.name}",
         )
     radius_km = min(region.radius_km or DEFAULT_RADIUS_KM, MAX_RADIUS_KM)
     return region.lat, region.lon, round(radius_km * 1000.0)
@@ -186,7 +189,10 @@ def build_query(
     if terms:
         conditions.append(f'["name"~"{"|".join(terms)}",i]')
     if not conditions:
-        raise PermanentToolError(f"{OVERPASS}: nothing to search for (the persona has no words)")
+        raise PermanentToolError(
+            f"{OVERPASS}: nothing to search for (the persona has no words)",
+            explanation="there is nothing to search for: the kind of business has no words in it",
+        )
     statements = "\n".join(f"  nwr{condition}{around};" for condition in conditions)
     return f"[out:json][timeout:{QUERY_TIMEOUT_S}];\n(\n{statements}\n);\nout center tags {max(limit, 1)};"
 
@@ -274,9 +280,21 @@ def overpass_info(settings: Settings) -> ProviderInfo:
 # --- I/O --------------------------------------------------------------------------------------------------
 
 _MEANINGS = {
-    400: StatusMeaning(False, "HTTP 400: the server rejected the query"),
-    429: StatusMeaning(True, "HTTP 429: too many requests from this address (rate limited)"),
-    504: StatusMeaning(True, "HTTP 504: the server is too busy (gateway timeout)"),
+    400: StatusMeaning(
+        False,
+        "HTTP 400: the server rejected the query",
+        f"{SERVICE}'s server could not read Wyshbone's search (a fault in Wyshbone: please report it)",
+    ),
+    429: StatusMeaning(
+        True,
+        "HTTP 429: too many requests from this address (rate limited)",
+        f"{SERVICE}'s public server limits how often one computer may search, and that limit was reached",
+    ),
+    504: StatusMeaning(
+        True,
+        "HTTP 504: the server is too busy (gateway timeout)",
+        f"{SERVICE}'s server is too busy right now",
+    ),
 }
 
 # One request at a time per endpoint, as the usage policy asks. Locks belong to an event loop, so keep one
@@ -303,8 +321,8 @@ async def search_overpass(
         try:
             response = await client.post(url, data={"data": query})
         except httpx.HTTPError as exc:
-            raise transport_error(OVERPASS, exc) from exc
-    raise_for_status(OVERPASS, response, _MEANINGS)
+            raise transport_error(OVERPASS, exc, service=SERVICE) from exc
+    raise_for_status(OVERPASS, response, _MEANINGS, service=SERVICE)
     elements = _elements(response)
     leads = {lead.source_id: lead for e in elements if (lead := lead_from_element(e, region)) is not None}
     ranked = sorted(leads.values(), key=lambda lead: (lead.distance_km is None, lead.distance_km or 0.0))
@@ -317,12 +335,19 @@ def _elements(response: httpx.Response) -> list[Mapping[str, Any]]:
     except (json.JSONDecodeError, UnicodeDecodeError):
         # A healthy-status body that is not JSON: a cut-off transfer, or an HTML page from a busy server.
         raise RetryableToolError(
-            f"{OVERPASS}: HTTP {response.status_code} with a body that is not JSON"
+            f"{OVERPASS}: HTTP {response.status_code} with a body that is not JSON",
+            explanation=f"{SERVICE}'s server sent an answer that could not be read (cut off or garbled)",
         ) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("elements"), list):
-        raise PermanentToolError(f"{OVERPASS}: unexpected response: no 'elements' list")
+        raise PermanentToolError(
+            f"{OVERPASS}: unexpected response: no 'elements' list",
+            explanation=f"{SERVICE}'s server answered in a form Wyshbone does not understand (please report it)",
+        )
     remark = payload.get("remark")
     if isinstance(remark, str) and "runtime error" in remark:
         # "runtime error: Query timed out ..." / "... out of memory ...": the server was busy; results are partial.
-        raise RetryableToolError(f"{OVERPASS}: {' '.join(remark.split())[:200]}")
+        raise RetryableToolError(
+            f"{OVERPASS}: {' '.join(remark.split())[:200]}",
+            explanation=f"{SERVICE}'s server ran out of time for this search (it is busy)",
+        )
     return [element for element in payload["elements"] if isinstance(element, Mapping)]

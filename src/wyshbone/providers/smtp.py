@@ -2,14 +2,22 @@
 
 ``WYSHBONE_SMTP_URL`` names the server: ``smtp://user:pass@host:587`` (STARTTLS when the server offers it),
 ``smtp+starttls://...`` (STARTTLS required: refuse to send in the clear) or ``smtps://...:465`` (TLS from the
-first byte). The password is only ever given to the SMTP login; no message or error repeats it.
+first byte). The password is only ever given to the SMTP login; no message or error repeats it. A server that
+cannot be used is explained in plain words first, the exception and the server's own words as the details.
+
+A message has one recipient, and no header can carry a line break from the data it is built from.
 """
 
 from __future__ import annotations
 
+import re
+import socket
 import ssl
 from dataclasses import dataclass
+from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import formataddr, formatdate
 from pathlib import Path
 from typing import Literal
@@ -17,7 +25,8 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from wyshbone.errors import SetupError
+from wyshbone.domain.emails import has_control_characters, normalise_address
+from wyshbone.errors import InputError, SetupError
 
 Security = Literal["auto", "starttls", "tls"]
 _SCHEMES: dict[str, tuple[Security, int]] = {
@@ -78,6 +87,36 @@ class SmtpUnavailableError(SetupError):
     """The SMTP server cannot be used now (unreachable, TLS or login refused): stop this run."""
 
 
+class UnsendableMessageError(InputError):
+    """This message cannot be sent as it is: a header would not hold what it was given."""
+
+
+MAX_LINE = 998
+"""RFC 5322's limit on a line, CRLF not counted."""
+
+
+class _BracketedUrlHeader(UnstructuredHeader, BaseHeader):
+    """``List-Unsubscribe: <URL>`` as RFC 2369 and RFC 8058 want it, whatever the URL's length: never RFC 2047
+    encoded (mail programs would not offer one-click unsubscribe) and never broken inside the brackets.
+
+    It stays on one line even past 78 characters (``build_message`` keeps it within 998): folded before the
+    ``<``, the value starts with a space for parsers that keep it (Python's does), and ``<`` is what they seek.
+    """
+
+    def fold(self, *, policy: Policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", _BracketedUrlHeader)
+_POLICY = policy.default.clone(header_factory=_HEADERS)
+"""The default policy, with ``List-Unsubscribe`` written as above (whatever policy the generator uses)."""
+
+_MESSAGE_KEY = re.compile(r"[A-Za-z0-9._+-]{1,200}")
+_URL = re.compile(r"https?://[!#-;=?-~]+")
+"""Printable ASCII without spaces, quotes or angle brackets: what may sit inside ``<...>``."""
+
+
 def build_message(
     *,
     sender_name: str | None,
@@ -89,18 +128,44 @@ def build_message(
     message_key: str,
     opt_out_url: str,
 ) -> EmailMessage:
-    """The mail: text and HTML parts, a Message-ID made from the idempotency key, one-click unsubscribe."""
-    message = EmailMessage()
-    message["From"] = formataddr((sender_name or "", sender_email))
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = f"<{message_key}@{sender_email.rpartition('@')[2] or 'wyshbone.invalid'}>"
-    message["List-Unsubscribe"] = f"<{opt_out_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    """The mail to one recipient: text and HTML parts, a Message-ID made from the idempotency key, one-click
+    unsubscribe. ``UnsendableMessageError`` (saying which header) when a value would break a header: ``to`` or
+    ``sender_email`` not exactly one valid address, a line break in the subject or sender's name, a message key
+    or opt-out URL that does not fit between angle brackets."""
+    recipient = _one_address("To", to)
+    sender = _one_address("From", sender_email)
+    for name, value in (("Subject", subject), ("From", sender_name or "")):
+        if has_control_characters(value):
+            raise UnsendableMessageError(f"the {name} header would hold a line break or control character")
+    if not _MESSAGE_KEY.fullmatch(message_key):
+        raise UnsendableMessageError(f"the Message-ID cannot be made from the key {message_key[:60]!r}")
+    unsubscribe = f"<{opt_out_url}>"
+    if not _URL.fullmatch(opt_out_url) or len(f"List-Unsubscribe: {unsubscribe}") > MAX_LINE:
+        raise UnsendableMessageError("the opt-out URL does not fit a List-Unsubscribe header")
+    message = EmailMessage(policy=_POLICY)
+    try:
+        message["From"] = formataddr((sender_name or "", sender))
+        message["To"] = recipient
+        message["Subject"] = subject
+        message["Date"] = formatdate(localtime=False, usegmt=True)
+        message["Message-ID"] = f"<{message_key}@{sender.rpartition('@')[2]}>"
+        message["List-Unsubscribe"] = unsubscribe
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
+    except (ValueError, TypeError) as exc:  # the email package's own refusal of a header value
+        raise UnsendableMessageError(f"the message cannot be built: {exc}") from None
     return message
+
+
+def _one_address(header: str, value: str) -> str:
+    """``value`` as one bare address (normalised); a display name (``Bob <bob@x.com>``) is not one."""
+    try:
+        if any(c in value for c in '<>"'):
+            raise InputError("a bare address is needed here, without a name or angle brackets")
+        return normalise_address(value)
+    except InputError as exc:
+        raise UnsendableMessageError(f"the {header} address {value[:80]!r} is not usable: {exc}") from None
 
 
 class SmtpSender:
@@ -116,10 +181,15 @@ class SmtpSender:
         return self._server
 
     async def send(self, message: EmailMessage) -> Delivery:
+        """Deliver ``message`` (from ``build_message``) to the one address of its To header, and no other."""
         s = self._server
+        recipients = [address.addr_spec for address in getattr(message["To"], "addresses", ())]
+        if len(recipients) != 1:
+            raise UnsendableMessageError(f"a message has one recipient, not {len(recipients)}")
         try:
             errors, reply = await aiosmtplib.send(
                 message,
+                recipients=recipients,
                 hostname=s.host,
                 port=s.port,
                 username=s.username,
@@ -140,13 +210,41 @@ class SmtpSender:
         except aiosmtplib.SMTPResponseException as exc:
             return Delivery("rejected" if 500 <= exc.code < 600 else "failed", f"{exc.code} {exc.message}")
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise SmtpUnavailableError(
-                f"cannot deliver through {s.display}: {type(exc).__name__}: {_first_line(exc)}"
-            ) from None
+            raise SmtpUnavailableError(f"cannot deliver through {s.display}: {unavailable(exc)}") from None
         if errors:
             code, text = next(iter(errors.values()))
             return Delivery("bounced" if 500 <= code < 600 else "failed", f"{code} {text}")
         return Delivery("sent", f"250 {reply}")  # DATA's only success code; aiosmtplib gives the text alone
+
+
+_UNAVAILABLE: tuple[tuple[type[BaseException], str, str | None], ...] = (
+    # In this order: a certificate error is an SSLError is an OSError; an aiosmtplib timeout is a TimeoutError.
+    (ssl.SSLCertVerificationError, "the SMTP server's certificate is not trusted", "WYSHBONE_SMTP_CA_FILE"),
+    (ssl.SSLError, "a secure connection to the SMTP server could not be set up", None),
+    (TimeoutError, "the SMTP server did not answer in time", None),
+    (aiosmtplib.SMTPServerDisconnected, "the SMTP server closed the connection unexpectedly", None),
+    (OSError, "the SMTP server could not be reached", "WYSHBONE_SMTP_URL"),
+    (aiosmtplib.SMTPNotSupported, "the SMTP server does not offer what sending needs", "WYSHBONE_SMTP_URL"),
+)
+"""Why a server cannot be used, by the exception raised: (class, plain words, the setting to check)."""
+
+
+def unavailable(exc: BaseException) -> str:
+    """Why the server cannot be used: plain words, then ``(details: check <setting>; <class>: <its words>)``."""
+    plain, setting = "the SMTP server could not be used", None
+    # aiosmtplib wraps a failed name lookup in an SMTPConnectError, and says that STARTTLS (required by
+    # smtp+starttls://) is not offered in a bare SMTPException: neither has a class of its own to go by.
+    if isinstance(exc.__cause__, socket.gaierror):
+        plain, setting = "the SMTP server's name could not be found", "WYSHBONE_SMTP_URL"
+    elif "STARTTLS" in str(exc) and not isinstance(exc, OSError):
+        plain = "the SMTP server does not offer an encrypted connection, and the settings require one"
+        setting = "WYSHBONE_SMTP_URL"
+    else:
+        plain, setting = next(
+            ((words, named) for kind, words, named in _UNAVAILABLE if isinstance(exc, kind)), (plain, setting)
+        )
+    check = f"check {setting}; " if setting else ""
+    return f"{plain} (details: {check}{type(exc).__name__}: {_first_line(exc)})"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 Pure parts (registrable domain, email extraction, the address guard, which pages to try) are plain functions;
 ``discover_contacts`` does the I/O around them: per-hop guard → robots.txt → one capped, timed request.
+Every address found is checked and normalised (``domain.emails``) before it is returned.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 import tldextract
 
+from wyshbone.domain.emails import RefusedAddress, normalise_address
 from wyshbone.domain.models import ContactEmail
+from wyshbone.errors import InputError
 from wyshbone.providers.http import USER_AGENT
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "address_refusal",
     "candidate_pages",
     "discover_contacts",
+    "extract_contacts",
     "extract_emails",
     "prefer_own_domain",
     "registrable_domain",
@@ -48,11 +52,14 @@ class WebsiteContacts:
     domain: str | None
     """Registrable domain of the site (after the home page's redirects); None for IP-address sites."""
     emails: list[ContactEmail] = field(default_factory=list)
-    """Addresses found, own-domain ones only when there are any; source "website", "unverified"."""
+    """Addresses found, own-domain ones only when there are any; source "website", "unverified"; each one
+    valid, normalised address."""
     pages_fetched: list[str] = field(default_factory=list)
     """Final URLs of the HTML pages read, in order."""
     reason: str | None = None
     """Why no address was found (unreachable, refused, robots.txt...); None when some were."""
+    refused: list[str] = field(default_factory=list)
+    """One note per address-like text that is not a usable address ("refused address 'x' from website: ...")."""
 
 
 # --- registrable domain -------------------------------------------------------------------------------
@@ -178,24 +185,35 @@ def _addresses_in(text: str) -> list[str]:
     return [m.group(0).strip(".").lower() for m in _EMAIL.finditer(_deobfuscate(text))]
 
 
-def extract_emails(page_html: str, page_url: str) -> list[ContactEmail]:
-    """Addresses on one page: ``mailto:`` links first, then plain or lightly obfuscated text; deduped, junk dropped."""
+def extract_contacts(page_html: str, page_url: str) -> tuple[list[ContactEmail], list[str]]:
+    """Addresses on one page: ``mailto:`` links first, then plain or lightly obfuscated text; deduped, junk
+    dropped, each checked and normalised; and a note for each address-like text refused, with the reason."""
     parser = _parse(page_html)
     found: list[str] = []
     for target in parser.mailtos:
         found.extend(_addresses_in(unquote(target.split("?", 1)[0])))
     # Plain addresses anywhere, attributes included (data-email="..."), entities decoded first (&#64; → @).
     found.extend(_addresses_in(html.unescape(page_html)))
-    seen: set[str] = set()
     emails: list[ContactEmail] = []
-    for address in found:
-        if address in seen or _is_junk(address):
+    refused: list[str] = []
+    for text in dict.fromkeys(found):
+        if _is_junk(text):
             continue
-        seen.add(address)
-        emails.append(
-            ContactEmail(value=address, source="website", verification="unverified", found_on=page_url)
-        )
-    return emails
+        try:
+            address = normalise_address(text)
+        except InputError as exc:
+            refused.append(RefusedAddress(text, exc.message).note("website"))
+            continue
+        if all(e.value != address for e in emails):
+            emails.append(
+                ContactEmail(value=address, source="website", verification="unverified", found_on=page_url)
+            )
+    return emails, refused
+
+
+def extract_emails(page_html: str, page_url: str) -> list[ContactEmail]:
+    """The addresses ``extract_contacts`` keeps."""
+    return extract_contacts(page_html, page_url)[0]
 
 
 def prefer_own_domain(
@@ -437,7 +455,7 @@ async def discover_contacts(
     skipped: list[str] = [] if isinstance(home, _Page) else [home.reason]
     home_url = home.url if isinstance(home, _Page) else start
     home_html = home.body if isinstance(home, _Page) else ""
-    emails = [e for page in pages for e in extract_emails(page.body, page.url)]
+    emails, refused = extract_contacts(home.body, home.url) if isinstance(home, _Page) else ([], [])
 
     for page_url in candidate_pages(home_html, home_url, limit=max(max_pages - 1, 0)):
         if _enough(emails, site_domains):
@@ -449,7 +467,9 @@ async def discover_contacts(
                 break  # the site stopped answering: do not wait on every remaining page
             continue
         pages.append(page)
-        emails.extend(extract_emails(page.body, page.url))
+        found, notes = extract_contacts(page.body, page.url)
+        emails += found
+        refused += notes
 
     chosen = prefer_own_domain(emails, site_domains)
     return WebsiteContacts(
@@ -457,6 +477,7 @@ async def discover_contacts(
         emails=chosen,
         pages_fetched=[p.url for p in pages],
         reason=None if chosen else _no_address_reason(pages, skipped),
+        refused=list(dict.fromkeys(refused)),
     )
 
 

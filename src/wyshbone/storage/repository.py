@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -112,6 +112,16 @@ class PlanHead:
 
 
 @dataclass(frozen=True, slots=True)
+class RunLease:
+    """A process's hold on the plans it runs: no other process runs them before ``until``."""
+
+    owner: str
+    """Who runs the plan: unique per process (host, pid and a random part)."""
+    until: datetime
+    """When the hold lapses unless renewed (the owner renews it while the plan runs)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One message of a session's conversation (e.g. a finished plan's summary)."""
 
@@ -133,7 +143,33 @@ class PlanStore(Protocol):
 
     async def plan_head(self, plan_id: str, *, session_id: str | None = None) -> PlanHead | None: ...
     async def latest_plan_head(self, *, session_id: str) -> PlanHead | None: ...
-    async def set_plan_status(self, plan_id: str, status: PlanStatus) -> None: ...
+    async def approve_plan(self, plan_id: str, *, lease: RunLease, session_id: str | None = None) -> bool:
+        """Pending approval → executing, owned by ``lease.owner``; False when the plan was not pending."""
+        ...
+
+    async def cancel_pending(self, plan_id: str) -> bool:
+        """Pending approval → cancelled; False when the plan was not pending."""
+        ...
+
+    async def finish_plan(
+        self, plan_id: str, *, owner: str, status: PlanStatus, result: LeadGenExecutionResult | None = None
+    ) -> bool:
+        """Executing (owned by ``owner``) → ``status``, with the run's result; False when not so owned."""
+        ...
+
+    async def renew_leases(self, plan_ids: Collection[str], lease: RunLease) -> set[str]:
+        """Extend ``lease.owner``'s lease on those of ``plan_ids`` it still owns; returns the ids of those
+        another process has taken over meanwhile (the owner must stop running them)."""
+        ...
+
+    async def claim_orphans(self, lease: RunLease, *, now: datetime) -> list[PlanRow]:
+        """Take over every executing plan whose lease has expired by ``now`` (one conditional update each)."""
+        ...
+
+    async def release_plans(self, plan_ids: Collection[str], *, owner: str) -> None:
+        """End ``owner``'s leases at once (a clean shutdown): the next process to start resumes the plans."""
+        ...
+
     async def append_event(
         self, event: PlanEvent, *, step_result: LeadGenStepResult | None = None
     ) -> PlanEvent: ...
@@ -146,11 +182,6 @@ class PlanStore(Protocol):
     async def ensure_session(self, session_id: str) -> None: ...
     async def plan_session(self, plan_id: str) -> str | None: ...
     async def list_plans(self, *, session_id: str) -> list[PlanRow]: ...
-    async def plans_with_status(self, status: PlanStatus) -> list[PlanRow]: ...
-    async def save_result(self, plan_id: str, result: LeadGenExecutionResult, *, status: PlanStatus) -> None:
-        """Store the finished run's result and the plan's final status together."""
-        ...
-
     async def get_result(self, plan_id: str) -> LeadGenExecutionResult | None: ...
     async def add_message(self, *, session_id: str, plan_id: str | None, role: str, text: str) -> None: ...
     async def list_messages(self, *, session_id: str) -> list[Message]: ...
@@ -260,11 +291,16 @@ class SqlStore:
         if self._loop_conn is not None:
             self._loop_conn.close()
             self._loop_conn = None
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._writer, self._engine.dispose)
-        await loop.run_in_executor(self._readers, self._read_engine.dispose)
-        self._writer.shutdown(wait=True)
-        self._readers.shutdown(wait=True)
+
+        def shut() -> None:
+            # Queries still running (a cancelled caller's, say) finish first: a connection disposed of while
+            # checked out would be left open.
+            self._readers.shutdown(wait=True)
+            self._writer.shutdown(wait=True)
+            self._read_engine.dispose()
+            self._engine.dispose()
+
+        await asyncio.to_thread(shut)
 
     async def save_plan(self, plan: LeadGenPlan, *, session_id: str | None = None) -> None:
         now = _now()
@@ -277,11 +313,8 @@ class SqlStore:
             "updated_at": now,
             "plan": plan.to_json_dict(),
         }
-        stmt = self._insert(t.plans).values(row)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[t.plans.c.id],
-            set_={"status": row["status"], "updated_at": now, "plan": row["plan"]},
-        )
+        # Stored once: afterwards its status moves only by conditional transitions.
+        stmt = self._insert(t.plans).values(row).on_conflict_do_nothing(index_elements=[t.plans.c.id])
         await self._tx(lambda conn: conn.execute(stmt))
 
     async def get_plan(self, plan_id: str, *, session_id: str | None = None) -> LeadGenPlan | None:
@@ -318,8 +351,103 @@ class SqlStore:
         finally:
             self._loop_conn.rollback()  # end the read transaction so the next read sees new commits
 
-    async def set_plan_status(self, plan_id: str, status: PlanStatus) -> None:
-        stmt = update(t.plans).where(t.plans.c.id == plan_id).values(status=status.value, updated_at=_now())
+    async def _transition(
+        self,
+        plan_id: str,
+        expected: PlanStatus,
+        *where: Any,
+        result: LeadGenExecutionResult | None = None,
+        **values: Any,
+    ) -> bool:
+        """One conditional update of one plan: applied only if it is still ``expected`` (and ``where``)."""
+        p = t.plans.c
+
+        def work(conn: Connection) -> bool:
+            # The result (every lead of the run) is serialised here, on the writer thread, not on the loop.
+            extra = {} if result is None else {"result": result.to_json_dict()}
+            stmt = (
+                update(t.plans)
+                .where(p.id == plan_id, p.status == expected.value, *where)
+                .values(updated_at=_now(), **values, **extra)
+            )
+            return bool(conn.execute(stmt).rowcount == 1)
+
+        return await self._tx(work)
+
+    async def approve_plan(self, plan_id: str, *, lease: RunLease, session_id: str | None = None) -> bool:
+        scope = () if session_id is None else (t.plans.c.session_id == session_id,)
+        return await self._transition(
+            plan_id,
+            PlanStatus.PENDING_APPROVAL,
+            *scope,
+            status=PlanStatus.EXECUTING.value,
+            owner=lease.owner,
+            lease_until=iso(lease.until),
+        )
+
+    async def cancel_pending(self, plan_id: str) -> bool:
+        return await self._transition(plan_id, PlanStatus.PENDING_APPROVAL, status=PlanStatus.CANCELLED.value)
+
+    async def finish_plan(
+        self, plan_id: str, *, owner: str, status: PlanStatus, result: LeadGenExecutionResult | None = None
+    ) -> bool:
+        return await self._transition(
+            plan_id,
+            PlanStatus.EXECUTING,
+            t.plans.c.owner == owner,
+            result=result,
+            status=status.value,
+            owner=None,
+            lease_until=None,
+        )
+
+    async def renew_leases(self, plan_ids: Collection[str], lease: RunLease) -> set[str]:
+        if not plan_ids:
+            return set()
+        p = t.plans.c
+        running = (p.id.in_(list(plan_ids)), p.status == PlanStatus.EXECUTING.value)
+        renew = update(t.plans).where(*running, p.owner == lease.owner).values(lease_until=iso(lease.until))
+        others = select(p.id).where(*running, p.owner.is_(None) | (p.owner != lease.owner))
+
+        def work(conn: Connection) -> set[str]:
+            conn.execute(renew)
+            return set(conn.execute(others).scalars())
+
+        return await self._tx(work)
+
+    async def claim_orphans(self, lease: RunLease, *, now: datetime) -> list[PlanRow]:
+        p = t.plans.c
+        expired = (
+            p.status == PlanStatus.EXECUTING.value,
+            p.lease_until.is_(None) | (p.lease_until < iso(now)),
+        )
+        candidates = select(p.id).where(*expired).order_by(p.created_at)
+
+        def work(conn: Connection) -> list[PlanRow]:
+            claimed = []
+            for plan_id in conn.execute(candidates).scalars().all():
+                # Conditional per plan: of two processes claiming at once, exactly one gets each plan.
+                take = (
+                    update(t.plans)
+                    .where(p.id == plan_id, *expired)
+                    .values(owner=lease.owner, lease_until=iso(lease.until))
+                )
+                if conn.execute(take).rowcount == 1:
+                    claimed.append(plan_id)
+            rows = conn.execute(select(*self._PLAN_ROW).where(p.id.in_(claimed)).order_by(p.created_at))
+            return [_plan_row(row) for row in rows]
+
+        return await self._tx(work)
+
+    async def release_plans(self, plan_ids: Collection[str], *, owner: str) -> None:
+        if not plan_ids:
+            return
+        p = t.plans.c
+        stmt = (
+            update(t.plans)
+            .where(p.id.in_(list(plan_ids)), p.status == PlanStatus.EXECUTING.value, p.owner == owner)
+            .values(lease_until=None)
+        )
         await self._tx(lambda conn: conn.execute(stmt))
 
     async def append_event(
@@ -471,16 +599,6 @@ class SqlStore:
         )
         rows = await self._read(lambda conn: conn.execute(stmt).all())
         return [_plan_row(row) for row in rows]
-
-    async def plans_with_status(self, status: PlanStatus) -> list[PlanRow]:
-        stmt = select(*self._PLAN_ROW).where(t.plans.c.status == status.value).order_by(t.plans.c.created_at)
-        rows = await self._read(lambda conn: conn.execute(stmt).all())
-        return [_plan_row(row) for row in rows]
-
-    async def save_result(self, plan_id: str, result: LeadGenExecutionResult, *, status: PlanStatus) -> None:
-        values = {"result": result.to_json_dict(), "status": status.value, "updated_at": _now()}
-        stmt = update(t.plans).where(t.plans.c.id == plan_id).values(values)
-        await self._tx(lambda conn: conn.execute(stmt))
 
     async def get_result(self, plan_id: str) -> LeadGenExecutionResult | None:
         stmt = select(t.plans.c.result).where(t.plans.c.id == plan_id)
@@ -919,15 +1037,27 @@ class SqlStore:
         )
         return list(await self._read(lambda conn: conn.execute(stmt).scalars().all()))
 
-    async def lease_monitor(self, monitor_id: int, *, now: datetime, until: datetime) -> bool:
-        """Hold the monitor for one run; False when another runner holds it."""
+    async def lease_monitor(
+        self, monitor_id: int, *, owner: str, now: datetime, until: datetime, due: bool = False
+    ) -> bool:
+        """Hold the monitor for one run; False when another runner holds it, or (``due``) when it is no longer
+        due: one conditional statement, so of two schedulers that both saw it due, one runs it."""
+        m = t.monitors.c
+        where = [m.id == monitor_id, (m.lease_until.is_(None)) | (m.lease_until < iso(now))]
+        if due:
+            where += [m.status == "active", m.next_run_at <= iso(now)]
+        stmt = update(t.monitors).where(*where).values(lease_until=iso(until), lease_owner=owner)
+        return bool(await self._tx(lambda conn: conn.execute(stmt).rowcount) == 1)
+
+    async def renew_monitor_lease(self, monitor_id: int, *, owner: str, until: datetime) -> bool:
+        """Extend ``owner``'s hold on the monitor while its run goes on; False when it no longer holds it."""
         m = t.monitors.c
         stmt = (
             update(t.monitors)
-            .where(m.id == monitor_id, (m.lease_until.is_(None)) | (m.lease_until < iso(now)))
+            .where(m.id == monitor_id, m.lease_owner == owner, m.lease_until.is_not(None))
             .values(lease_until=iso(until))
         )
-        return bool(await self._tx(lambda conn: conn.execute(stmt).rowcount))
+        return bool(await self._tx(lambda conn: conn.execute(stmt).rowcount) == 1)
 
     async def record_monitor_run(
         self,
@@ -946,7 +1076,11 @@ class SqlStore:
             self._insert_leads(conn, list_id, fresh)
             self._remember(conn, run.monitor_id, (*fresh, *seen))
             run_id = self._insert_run(conn, run)
-            values: dict[str, Any] = {"lease_until": None, "last_run_at": iso(run.finished_at)}
+            values: dict[str, Any] = {
+                "lease_until": None,
+                "lease_owner": None,
+                "last_run_at": iso(run.finished_at),
+            }
             if run.status == "succeeded":
                 values["last_success_at"] = iso(run.started_at)
             if next_run_at is not None:
@@ -1100,12 +1234,12 @@ class MemoryStore:
     sessions: set[str] = field(default_factory=set)
     plan_results: dict[str, LeadGenExecutionResult] = field(default_factory=dict)
     messages: list[Message] = field(default_factory=list)
+    leases: dict[str, RunLease] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _created: dict[str, str] = field(default_factory=dict)
 
     async def save_plan(self, plan: LeadGenPlan, *, session_id: str | None = None) -> None:
-        previous = self.plans.get(plan.id)
-        self.plans[plan.id] = (plan, session_id if previous is None else previous[1])
+        self.plans.setdefault(plan.id, (plan, session_id))
 
     async def get_plan(self, plan_id: str, *, session_id: str | None = None) -> LeadGenPlan | None:
         found = self.plans.get(plan_id)
@@ -1124,9 +1258,59 @@ class MemoryStore:
         rows = await self.list_plans(session_id=session_id)
         return await self.plan_head(rows[0].plan_id) if rows else None
 
-    async def set_plan_status(self, plan_id: str, status: PlanStatus) -> None:
-        plan, session = self.plans[plan_id]
-        self.plans[plan_id] = (plan.model_copy(update={"status": status}), session)
+    def _transition(self, plan_id: str, expected: PlanStatus, to: PlanStatus, *, held: bool = True) -> bool:
+        found = self.plans.get(plan_id)
+        if found is None or found[0].status is not expected or not held:
+            return False
+        self.plans[plan_id] = (found[0].model_copy(update={"status": to}), found[1])
+        return True
+
+    async def approve_plan(self, plan_id: str, *, lease: RunLease, session_id: str | None = None) -> bool:
+        ours = session_id is None or self.plans.get(plan_id, (None, session_id))[1] == session_id
+        if not self._transition(plan_id, PlanStatus.PENDING_APPROVAL, PlanStatus.EXECUTING, held=ours):
+            return False
+        self.leases[plan_id] = lease
+        return True
+
+    async def cancel_pending(self, plan_id: str) -> bool:
+        return self._transition(plan_id, PlanStatus.PENDING_APPROVAL, PlanStatus.CANCELLED)
+
+    async def finish_plan(
+        self, plan_id: str, *, owner: str, status: PlanStatus, result: LeadGenExecutionResult | None = None
+    ) -> bool:
+        held = (lease := self.leases.get(plan_id)) is not None and lease.owner == owner
+        if not self._transition(plan_id, PlanStatus.EXECUTING, status, held=held):
+            return False
+        del self.leases[plan_id]
+        if result is not None:
+            self.plan_results[plan_id] = result
+        return True
+
+    async def renew_leases(self, plan_ids: Collection[str], lease: RunLease) -> set[str]:
+        lost = set()
+        for plan_id in plan_ids:
+            plan = self.plans.get(plan_id)
+            if plan is None or plan[0].status is not PlanStatus.EXECUTING:
+                continue
+            if (old := self.leases.get(plan_id)) is not None and old.owner == lease.owner:
+                self.leases[plan_id] = lease
+            else:
+                lost.add(plan_id)
+        return lost
+
+    async def claim_orphans(self, lease: RunLease, *, now: datetime) -> list[PlanRow]:
+        claimed = []
+        for plan, session_id in self.plans.values():
+            old = self.leases.get(plan.id)
+            if plan.status is PlanStatus.EXECUTING and (old is None or old.until < now):
+                self.leases[plan.id] = lease
+                claimed.append(self._row(plan, session_id))
+        return claimed
+
+    async def release_plans(self, plan_ids: Collection[str], *, owner: str) -> None:
+        for plan_id in plan_ids:
+            if (lease := self.leases.get(plan_id)) is not None and lease.owner == owner:
+                del self.leases[plan_id]
 
     async def append_event(
         self, event: PlanEvent, *, step_result: LeadGenStepResult | None = None
@@ -1174,13 +1358,6 @@ class MemoryStore:
     async def list_plans(self, *, session_id: str) -> list[PlanRow]:
         rows = [self._row(p, s) for p, s in self.plans.values() if s == session_id]
         return sorted(rows, key=lambda r: (r.created_at, r.plan_id), reverse=True)
-
-    async def plans_with_status(self, status: PlanStatus) -> list[PlanRow]:
-        return [self._row(p, s) for p, s in self.plans.values() if p.status is status]
-
-    async def save_result(self, plan_id: str, result: LeadGenExecutionResult, *, status: PlanStatus) -> None:
-        self.plan_results[plan_id] = result
-        await self.set_plan_status(plan_id, status)
 
     async def get_result(self, plan_id: str) -> LeadGenExecutionResult | None:
         return self.plan_results.get(plan_id)

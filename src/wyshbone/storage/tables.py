@@ -40,6 +40,10 @@ plans = Table(
     Column("plan", JSON, nullable=False),
     # The LeadGenExecutionResult once the run has finished.
     Column("result", JSON, nullable=True),
+    # While executing: the process running it, which renews its lease; another process may take the plan
+    # over (resume it) only once the lease has expired.
+    Column("owner", String(128), nullable=True),
+    Column("lease_until", String(40), nullable=True),
 )
 
 messages = Table(
@@ -187,8 +191,9 @@ monitors = Table(
     Column("next_run_at", String(40), nullable=False),
     Column("last_run_at", String(40), nullable=True),
     Column("last_success_at", String(40), nullable=True),
-    # A runner holds the monitor until then, so two schedulers never run it at once.
+    # A runner holds the monitor until then (renewing it while it runs), so two schedulers never run it at once.
     Column("lease_until", String(40), nullable=True),
+    Column("lease_owner", String(128), nullable=True),
     Column("created_at", String(40), nullable=False),
     UniqueConstraint("plan_id", "step_id", name="uq_monitors_plan_step"),
     Index("ix_monitors_due", "status", "next_run_at"),

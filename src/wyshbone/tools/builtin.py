@@ -13,7 +13,6 @@ import httpx
 
 from wyshbone.config import Settings
 from wyshbone.domain.models import LeadToolIdentifier as T
-from wyshbone.domain.outreach import Suppression, SuppressionReason, suppression_entry
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import RegistryError
 from wyshbone.providers.hunter import HunterClient, hunter_provider_info
@@ -101,11 +100,4 @@ def _enrich(
         client=client,
         crawl_websites=settings.website_crawl,
         allow_private=settings.allow_private_addresses,
-        on_claimed=(lambda account, emails: store.add_suppressions(account, _claimed(emails)))
-        if store
-        else None,
     )
-
-
-def _claimed(emails: list[str]) -> list[Suppression]:
-    return [suppression_entry(email, SuppressionReason.CLAIMED) for email in emails]

@@ -2,15 +2,16 @@
 
 Domain: the lead's own website (registrable domain, offline), else Hunter's domain search by company name.
 Emails: the business's own website (when crawling is enabled), else Hunter's domain search; the first source
-that finds an address wins. Each lead's outcome (found / not found / error, and why) is in the step's data; the
-step fails only when a source fails as a whole (bad key, quota gone, still rate limited after retries).
+that finds an address wins; what a source refused as an address is noted on the lead (``Lead.notes``). Each lead's
+outcome (found / not found / error, and why) is in the step's data; the step fails only when a source fails as a
+whole (bad key, quota gone, still rate limited after retries).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -21,9 +22,8 @@ from wyshbone.domain.models import (
     LeadToolExecutionEnv,
     LeadToolExecutionResult,
 )
-from wyshbone.domain.outreach import account_of
 from wyshbone.domain.planner import ProviderInfo
-from wyshbone.providers.hunter import ClaimedEmailError, HunterClient
+from wyshbone.providers.hunter import HunterClient
 from wyshbone.providers.website import discover_contacts, registrable_domain
 from wyshbone.tools.lead_list import step_leads
 from wyshbone.tools.registry import Provider
@@ -127,10 +127,13 @@ def enrich_provider(
     client: httpx.AsyncClient | None,
     crawl_websites: bool,
     allow_private: bool = False,
-    on_claimed: Callable[[str, list[str]], Awaitable[object]] | None = None,
 ) -> Provider:
-    """Emails per lead: the business's own website first (when crawling), then Hunter. Addresses Hunter says
-    are claimed (451) are dropped and handed to ``on_claimed(account, addresses)`` for the suppression list."""
+    """Emails per lead: the business's own website first (when crawling), then Hunter. The addresses a source
+    refused (two in one value are two addresses; a line break, or garbage, is refused) are noted on the lead.
+
+    Claimed addresses (Hunter's 451) are not this step's concern: a domain search names no single person, so
+    Hunter never answers it so; the verifier does, which drafting asks (``tools.outreach``), suppressing them.
+    """
 
     async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         sources = (str(params.get("sourceStepId") or ""), str(params.get("leadsStepId") or ""))
@@ -139,49 +142,49 @@ def enrich_provider(
         found = await bounded_map(
             lambda lead: _emails_for(lead, hunter, client=crawl_client, allow_private=allow_private), leads
         )
-        updated, outcomes, suppressed = [], [], []
-        for lead, (emails, outcome, claimed) in zip(leads, found, strict=True):
-            suppressed.extend(claimed)
-            updated.append(
-                _with(lead, emails=[e.to_json_dict() for e in emails], via=outcome.via or "")
-                if emails
-                else lead
-            )
-            outcomes.append(outcome)
-        # Opted-out addresses are counted, not repeated: they go to the suppression list and nowhere else.
-        if suppressed and on_claimed is not None:
-            await on_claimed(account_of(env.user), suppressed)
-        return _result(updated, outcomes, {"suppressed": len(suppressed)})
+        updated = [_with_emails(lead, each) for lead, each in zip(leads, found, strict=True)]
+        return _result(updated, [each.outcome for each in found])
 
     return Provider(info, run)
 
 
+@dataclass(frozen=True, slots=True)
+class Emails:
+    """What the sources said about one lead's addresses."""
+
+    emails: list[ContactEmail]
+    outcome: Outcome
+    refused: list[str] = field(default_factory=list)
+    """A note per address a source refused, and why ("refused address 'x' from hunter: ...")."""
+
+
+def _with_emails(lead: Lead, found: Emails) -> Lead:
+    """``lead`` with the addresses found (and their source), and a note for each refused, found or not."""
+    if found.refused:
+        lead = lead.model_copy(update={"notes": list(dict.fromkeys([*lead.notes, *found.refused]))})
+    if not found.emails:
+        return lead
+    return _with(lead, emails=[e.to_json_dict() for e in found.emails], via=found.outcome.via or "")
+
+
 async def _emails_for(
     lead: Lead, hunter: HunterClient | None, *, client: httpx.AsyncClient | None, allow_private: bool
-) -> tuple[list[ContactEmail], Outcome, list[str]]:
-    reasons = []
+) -> Emails:
+    reasons: list[str] = []
+    refused: list[str] = []
     if client is not None and lead.website:
         site = await discover_contacts(lead.website, client=client, allow_private=allow_private)
+        refused += site.refused
         if site.emails:
-            return site.emails, Outcome(lead.source_id, "found", "website"), []
+            return Emails(site.emails, Outcome(lead.source_id, "found", "website"), refused)
         reasons.append(f"website: {site.reason or 'no address found'}")
     if hunter is not None and lead.domain:
-        try:
-            found = await hunter.domain_search(domain=lead.domain, limit=5)
-        except ClaimedEmailError as exc:
-            # The person asked Hunter not to be processed: drop the address, remember not to use it.
-            return (
-                [],
-                Outcome(lead.source_id, "not_found", "hunter", "claimed: the person opted out"),
-                [exc.email],
-            )
+        found = await hunter.domain_search(domain=lead.domain, limit=5)
+        refused += found.refused
         if found.emails:
-            return list(found.emails), Outcome(lead.source_id, "found", "hunter"), []
+            return Emails(list(found.emails), Outcome(lead.source_id, "found", "hunter"), refused)
         reasons.append("hunter: no addresses for this domain")
     elif hunter is not None:
         reasons.append("hunter: no domain to search")
-    return (
-        [],
-        Outcome(lead.source_id, "not_found", None, "; ".join(reasons) or "no source could be tried"),
-        [],
-    )
+    why = "; ".join(reasons) or "no source could be tried"
+    return Emails([], Outcome(lead.source_id, "not_found", None, why), refused)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -17,15 +17,13 @@ from wyshbone import __version__
 from wyshbone.config import Settings
 from wyshbone.errors import ConflictError, InputError, NotFoundError, UnplannableGoalError, WyshboneError
 from wyshbone.services import PlanRunner, Supervisor
-from wyshbone.signing import OPT_OUT_PATH, load_or_create_secret
+from wyshbone.signing import load_or_create_secret
 from wyshbone.storage.repository import SqlStore
+from wyshbone.web.guard import BodyGuard
 from wyshbone.web.routes import api, pages, sales
 from wyshbone.web.sessions import SessionIssuer
 
 logger = logging.getLogger("wyshbone.web")
-
-MAX_BODY_BYTES = 64 * 1024
-"""Larger request bodies are refused with 413 before they are read."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         supervisor = await Supervisor.open(settings)
-        runner = PlanRunner(supervisor)
+        runner = PlanRunner(supervisor, adopt=True)
         app.state.supervisor = supervisor
         app.state.runner = runner
         app.state.sending = {}
@@ -68,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.sessions = SessionIssuer(settings.secret_key or load_or_create_secret(settings.home))
     _install_error_handlers(app)
-    app.middleware("http")(_guard_requests)
+    app.add_middleware(BodyGuard)
     app.include_router(api.router)
     app.include_router(sales.router)
     app.include_router(pages.router)
@@ -80,22 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return app
-
-
-async def _guard_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """POST bodies must be JSON (a cross-site form cannot send it) and small.
-
-    The one exception is the opt-out link, which mail programs "one-click" POST as a form (RFC 8058); it needs
-    no session, only its signed token.
-    """
-    if request.method in ("POST", "PUT", "PATCH"):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return _error(413, f"the request body is too large (at most {MAX_BODY_BYTES} bytes)")
-        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if kind != "application/json" and not request.url.path.startswith(OPT_OUT_PATH):
-            return _error(415, "send the request body as JSON (Content-Type: application/json)")
-    return await call_next(request)
 
 
 def _error(status: int, detail: str, problems: list[str] | None = None) -> JSONResponse:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from typing import Annotated
+from collections.abc import Coroutine
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, status
 from pydantic import Field
@@ -81,10 +83,27 @@ async def send(
         raise ConflictError(f"list {list_id} is already being sent")
     due = await sup.outreach.due(list_id, session_id=session_id)
     sup.outreach.check_smtp()
-    task = asyncio.create_task(_send(sup, list_id, session_id), name=f"send-{list_id}")
-    sending[list_id] = task
-    task.add_done_callback(lambda _: sending.pop(list_id, None))
+    send_in_background(_send(sup, list_id, session_id), list_id=list_id, sending=sending)
     return SendStarted(list_id=list_id, due=due)
+
+
+def send_in_background(
+    work: Coroutine[Any, Any, object], *, list_id: int, sending: dict[int, asyncio.Task[object]]
+) -> asyncio.Task[object]:
+    """Run ``work`` as the list's send, known in ``sending`` until it ends; however it ends, its outcome is
+    retrieved (a crash is logged with its traceback, never left for the event loop to complain about)."""
+    task: asyncio.Task[object] = asyncio.create_task(work, name=f"send-{list_id}")
+    sending[list_id] = task
+    task.add_done_callback(functools.partial(_send_finished, sending, list_id))
+    return task
+
+
+def _send_finished(
+    sending: dict[int, asyncio.Task[object]], list_id: int, task: asyncio.Task[object]
+) -> None:
+    sending.pop(list_id, None)
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        logger.error("outreach send for list %s crashed: %s", list_id, exc, exc_info=exc)
 
 
 async def _send(sup: Supervisor, list_id: ListId, session_id: str) -> None:

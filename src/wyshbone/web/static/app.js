@@ -212,7 +212,9 @@ function renderProgress(progress) {
   const outcome = progress.detail && progress.detail !== progress.status ? ` (${progress.detail})` : "";
   $("progress-summary").textContent = FINISHED.has(progress.status)
     ? `Plan ${progress.status}${outcome}`
-    : current
+    : progress.detail === "queued"
+      ? "Queued: other plans are running on this server; this one starts as soon as one of them finishes."
+      : current
       ? `Step ${current.index + 1} of ${progress.totalSteps} · ${current.title} · ${current.status}`
       : `Plan ${progress.status}`;
   $("progress-steps").replaceChildren(...steps.map((step) => {

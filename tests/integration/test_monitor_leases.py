@@ -1,0 +1,94 @@
+"""Monitor leases: two schedulers at once run each due monitor once; a crashed run's hold lapses within a minute.
+
+The same cafés and fakes as the end-to-end CLI test; the schedulers are real ``wyshbone monitors run-due``
+processes on one store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, update
+
+from tests.fakes.cafes import GOAL, World
+from tests.processes import REPO
+from wyshbone.domain.models import SupervisorUserContext
+from wyshbone.services import MONITOR_HEARTBEAT, MONITOR_LEASE, Supervisor
+from wyshbone.storage import SqlStore, tables
+from wyshbone.storage.repository import iso, sync_url
+
+pytestmark = [pytest.mark.data, pytest.mark.timeout(240)]
+
+USER = SupervisorUserContext(user_id="u-cafes")
+MONITORS = 8
+
+
+async def _run_due_process() -> tuple[int, str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "wyshbone.cli",
+        "monitors",
+        "run-due",
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode()
+
+
+async def test_two_schedulers_at_once_run_each_due_monitor_once(
+    world: World, sup: Supervisor, store_url: str
+) -> None:
+    for _ in range(MONITORS):
+        plan = await sup.start_plan(GOAL, USER, session_id="session-cafes-0001")
+        await sup.run_plan(await sup.approve_plan(plan.id), USER)
+    engine = create_engine(sync_url(store_url))
+    with engine.begin() as conn:  # a week and a day on: every monitor is due
+        conn.execute(update(tables.monitors).values(next_run_at=iso(datetime.now(UTC) - timedelta(days=1))))
+    engine.dispose()
+
+    (code_a, out_a), (code_b, out_b) = await asyncio.gather(_run_due_process(), _run_due_process())
+    assert (code_a, code_b) == (0, 0), out_a + out_b
+
+    store = sup.store
+    assert isinstance(store, SqlStore)
+    monitors = await store.list_monitors()
+    assert len(monitors) == MONITORS
+    for monitor in monitors:
+        kinds = [run.kind for run in await store.monitor_runs(monitor.id)]
+        # the baseline at set-up, then exactly one scheduled run, by whichever process leased it first
+        assert sorted(kinds) == ["baseline", "scheduled"], (monitor.id, kinds, out_a, out_b)
+        assert monitor.next_run_at > datetime.now(UTC) + timedelta(days=6)
+
+
+async def test_a_crashed_runs_monitor_lease_lapses_within_a_minute(world: World, sup: Supervisor) -> None:
+    plan = await sup.start_plan(GOAL, USER, session_id="session-cafes-0001")
+    await sup.run_plan(await sup.approve_plan(plan.id), USER)
+    store = sup.store
+    assert isinstance(store, SqlStore)
+    (monitor,) = await store.list_monitors()
+    t0 = monitor.next_run_at + timedelta(minutes=1)  # due
+    assert MONITOR_HEARTBEAT * 2 < MONITOR_LEASE <= timedelta(minutes=1)
+
+    async def lease(owner: str, at: datetime) -> bool:
+        return await store.lease_monitor(monitor.id, owner=owner, now=at, until=at + MONITOR_LEASE, due=True)
+
+    assert await lease("crashed", t0)
+    # while its heartbeat renews the hold, nobody else runs the monitor
+    renewed = t0 + MONITOR_HEARTBEAT
+    assert await store.renew_monitor_lease(monitor.id, owner="crashed", until=renewed + MONITOR_LEASE)
+    assert not await store.renew_monitor_lease(monitor.id, owner="someone-else", until=renewed)
+    assert not await lease("other", renewed + MONITOR_LEASE - timedelta(seconds=1))
+    # then it crashes: the last heartbeat's hold lapses, and another scheduler takes the monitor
+    assert await lease("other", renewed + MONITOR_LEASE + timedelta(seconds=1))
