@@ -96,6 +96,12 @@ class LeadGenGoal(CamelModel):
     region_match: RegionMatch | None = None
     monitor_cadence: str | None = None
     """"daily" | "weekly" | "monthly" when monitoring is asked."""
+    qualifiers: list[str] = Field(default_factory=list)
+    """What narrows the kind, apart from it ("italian", "vegan", "craft", "independent"): see
+    ``domain.qualifiers``. Each lead must show every one, or it is not a match."""
+    nearby_allowed: bool = False
+    """The wording lets leads come from just outside the place ("around", "near", "within 10 miles of");
+    otherwise outside leads only top up after every inside one is used, and are labelled ``nearby``."""
 
 
 class GoalOverrides(CamelModel):
@@ -108,6 +114,8 @@ class GoalOverrides(CamelModel):
     country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
     volume: int | None = Field(default=None, ge=1, le=1_000_000)
     """More than the plan's cap is capped, with an assumption that says so."""
+    qualifiers: list[str] | None = Field(default=None, max_length=10)
+    """Replaces what the parser read as qualifiers ("italian", "vegan"); ``[]`` removes them all."""
     preferred_channels: list[Literal["email", "phone"]] | None = None
     include_monitoring: bool | None = None
     monitor_cadence: Literal["daily", "weekly", "monthly"] | None = None
@@ -183,10 +191,25 @@ class StepAvailability(CamelModel):
     reason: str | None = None
 
 
+class ProviderCoverage(CamelModel):
+    """What one usable provider of a search step can deliver for the goal, known before approval."""
+
+    step_id: str
+    provider: str
+    available: int | None = None
+    """Businesses of the asked kind (and qualifiers) inside the asked place it holds; None when it cannot
+    count before searching (online providers)."""
+    cap: int | None = None
+    """The most one search of it returns (Google Places: 60), when it has such a cap."""
+    note: str | None = None
+    """What it can and cannot tell, in plain words ("does not record cuisine: matched on names only")."""
+
+
 class PlanEstimate(CamelModel):
     calls: list[ProviderCallEstimate] = Field(default_factory=list)
     total_cost_usd: float = 0.0
     steps: list[StepAvailability] = Field(default_factory=list)
+    coverage: list[ProviderCoverage] = Field(default_factory=list)
 
 
 class LeadGenPlan(CamelModel):
@@ -197,6 +220,9 @@ class LeadGenPlan(CamelModel):
     status: PlanStatus = PlanStatus.PENDING_APPROVAL
     assumptions: list[str] = Field(default_factory=list)
     estimate: PlanEstimate = Field(default_factory=PlanEstimate)
+    warnings: list[str] = Field(default_factory=list)
+    """A plain sentence for each shortfall foreseeable before approval ("The directory holds 1 business like
+    'gym' in Manchester; 10 were asked for. …")."""
     created_at: datetime | None = None
 
     def step(self, step_id: str) -> LeadGenPlanStep:
@@ -236,12 +262,24 @@ class OverallStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Delivery(CamelModel):
+    """How many leads the run delivered against how many were asked for, and why fewer."""
+
+    wanted: int
+    delivered: int
+    note: str | None = None
+    """Why fewer were delivered, in plain words ("1 of 10 gyms: the directory holds no more in Manchester and
+    no online search is set up"); None when all were."""
+
+
 class LeadGenExecutionResult(CamelModel):
     plan_id: str
     overall_status: OverallStatus
     started_at: datetime
     finished_at: datetime
     step_results: list[LeadGenStepResult]
+    delivery: Delivery | None = None
+    """Set for plans that save a lead list."""
 
 
 class LeadToolExecutionEnv(CamelModel):
@@ -358,6 +396,20 @@ class ContactEmail(CamelModel):
     """The page (URL) it was read from, for website finds."""
 
 
+class LeadMatch(CamelModel):
+    """How a lead answers the goal: inside the asked place or nearby, why it is the asked kind, how it shows
+    each qualifier, and the reasons in plain words."""
+
+    area: Literal["inside", "nearby"]
+    kind: Literal["category", "name", "category+name"]
+    """The source's own category says so, the name does (within a compatible category), or both."""
+    qualifiers: dict[str, Literal["tag", "type", "name"]] = Field(default_factory=dict)
+    """qualifier → what shows it: an OSM tag, a Places type, or the name."""
+    reasons: list[str] = Field(default_factory=list)
+    """E.g. "FSA type Restaurant/Cafe/Canteen", "name contains 'Pizzeria'", "2.3 km from Manchester centre,
+    in Salford"."""
+
+
 class Lead(CamelModel):
     """One business, with where each field came from."""
 
@@ -386,6 +438,8 @@ class Lead(CamelModel):
     score: float = 0.0
     provenance: dict[str, str] = Field(default_factory=dict)
     """field name → source that supplied it."""
+    match: LeadMatch | None = None
+    """How it answers the goal (set by the search; None for leads saved before matching existed)."""
     notes: list[str] = Field(default_factory=list)
     """What a salesperson should know about this lead's data, e.g. "refused address 'x@y' from hunter: ..."."""
 
