@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench import concurrent_plans, directory, enrich, executor, load, outreach, web
+from bench import concurrent_plans, directory, enrich, executor, load, outreach, relevance, web
 from wyshbone.config import Settings
 
 
@@ -30,6 +30,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         print("== directory (issue 2) ==", flush=True)
         _print(directory.run(open_data, Path(tmp)))
+        print("== relevance (issue 11) ==", flush=True)
+        _print(relevance.run(Path(tmp) / "directory.sqlite", open_data))
         print("== web service (issue 3) ==", flush=True)
         _print(web.run(Path(tmp) / "directory.sqlite", open_data))
         print("== load (issue 10) ==", flush=True)

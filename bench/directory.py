@@ -1,5 +1,6 @@
-"""Local directory: full import time against a plain CSV read of the same files, and search latency over
-20 typical goals against an unranked fetch of the same candidates, each with its goal and ratio.
+"""Local directory: full import time against a plain CSV read of the same files, search latency over 20 typical
+goals against an unranked fetch of the same candidates, and the coverage count (what the plan shows before
+approval, with the search's own queries) against the search, each with its goal and ratio.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wyshbone.config import Settings
+from wyshbone.domain.matching import wanted
 from wyshbone.domain.models import RegionKind, RegionMatch
 from wyshbone.providers.local_directory import (
+    LocalDirectory,
     build_query,
+    count_directory,
     default_import_paths,
     import_directory,
     search_directory,
@@ -39,6 +43,7 @@ class Goal:
     categories: tuple[str, ...]
     terms: tuple[str, ...]
     region: RegionMatch
+    persona: str = ""
 
 
 def _town(
@@ -63,10 +68,10 @@ def _places(open_data_dir: Path) -> dict[str, tuple[float, float]]:
     return {name: (lat, lon) for name, (_, lat, lon) in best.items()}
 
 
-COFFEE = (("cafe",), ("coffee", "cafe", "café"))
-PUBS = (("pub_bar",), ("pub", "inn", "tavern", "arms"))
-DENTISTS = (("dentist",), ("dental", "dentist", "dentistry", "orthodontic"))
-RESTAURANTS = (("restaurant",), ("restaurant", "bistro", "brasserie", "kitchen", "grill"))
+COFFEE = (("cafe",), ("coffee", "cafe", "café"), "coffee shop")
+PUBS = (("pub_bar",), ("pub", "inn", "tavern", "arms"), "pub")
+DENTISTS = (("dentist",), ("dental", "dentist", "dentistry", "orthodontic"), "dentist")
+RESTAURANTS = (("restaurant",), ("restaurant", "bistro", "brasserie", "kitchen", "grill"), "restaurant")
 
 
 def goals(open_data_dir: Path) -> list[Goal]:
@@ -81,29 +86,29 @@ def goals(open_data_dir: Path) -> list[Goal]:
     cotswolds = RegionMatch(
         name="Cotswolds", kind=RegionKind.AREA, country="GB", lat=51.83, lon=-1.83, radius_km=20
     )
-    specs: list[tuple[str, tuple[tuple[str, ...], tuple[str, ...]], RegionMatch]] = [
+    specs: list[tuple[str, tuple[tuple[str, ...], tuple[str, ...], str], RegionMatch]] = [
         ("coffee shops in Manchester", COFFEE, _town(p, "Manchester")),
         ("pubs in Leeds", PUBS, _town(p, "Leeds")),
         ("dentists in Bristol", DENTISTS, _town(p, "Bristol")),
-        ("breweries in Yorkshire", (("brewery",), ("brewery", "brewing", "brewers", "brew")), _field(R, "Yorkshire and The Humber")),
+        ("breweries in Yorkshire", (("brewery",), ("brewery", "brewing", "brewers", "brew"), "brewery"), _field(R, "Yorkshire and The Humber")),
         ("restaurants in Kent", RESTAURANTS, _field(C, "Kent")),
         ("cafes near LS6", COFFEE, _field(PD, "LS6")),
         ("coffee shops in London", COFFEE, _town(p, "London")),
         ("restaurants in London", RESTAURANTS, _field(R, "London")),
-        ("hotels in Edinburgh", (("hotel",), ("hotel",)), _town(p, "Edinburgh")),
+        ("hotels in Edinburgh", (("hotel",), ("hotel",), "hotel"), _town(p, "Edinburgh")),
         ("pubs in Birmingham", PUBS, _town(p, "Birmingham")),
         ("pubs in Glasgow", PUBS, _town(p, "Glasgow")),
         ("dentists in Cardiff", DENTISTS, _town(p, "Cardiff")),
         ("restaurants in Brighton", RESTAURANTS, _town(p, "Brighton")),
-        ("distilleries in Scotland", (("distillery",), ("distillery", "distillers", "gin", "whisky")), _field(R, "Scotland")),
+        ("distilleries in Scotland", (("distillery",), ("distillery", "distillers", "gin", "whisky"), "distillery"), _field(R, "Scotland")),
         ("pubs in Cornwall", PUBS, _field(LA, "Cornwall")),
-        ("vineyards in the South East", (("winery_cidery",), ("vineyard", "winery", "wine estate")), _field(R, "South East")),
-        ("chip shops in Newcastle", (("takeaway",), ("fish", "chips", "chippy", "fish bar")), _town(p, "Newcastle upon Tyne")),
+        ("vineyards in the South East", (("winery_cidery",), ("vineyard", "winery", "wine estate"), "vineyard"), _field(R, "South East")),
+        ("chip shops in Newcastle", (("takeaway",), ("fish", "chips", "chippy", "fish bar"), "chip shop"), _town(p, "Newcastle upon Tyne")),
         ("pubs in the Cotswolds", PUBS, cotswolds),
-        ("farm shops in Devon", (("shop",), ("farm shop", "farm")), _field(C, "Devon")),
-        ("delis in Oxford", (("shop",), ("deli", "delicatessen")), _town(p, "Oxford")),
+        ("farm shops in Devon", (("shop",), ("farm shop", "farm"), "farm shop"), _field(C, "Devon")),
+        ("delis in Oxford", (("shop",), ("deli", "delicatessen"), "deli"), _town(p, "Oxford")),
     ]  # fmt: skip
-    return [Goal(text, cats, terms, region) for text, (cats, terms), region in specs]
+    return [Goal(text, cats, terms, region, persona) for text, (cats, terms, persona), region in specs]
 
 
 def _plain_read(paths: Sequence[Path]) -> tuple[int, float]:
@@ -122,10 +127,13 @@ def _timed(fn: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _unranked(conn: sqlite3.Connection, goal: Goal) -> Callable[[], object]:
-    """The same candidates straight from the FTS5 index, without tiers, ranking, dedupe or ``Lead``s."""
-    query = build_query(categories=goal.categories, terms=goal.terms, region=goal.region)
-    match = " OR ".join(f"({tier.match})" for tier in query.tiers)
+def _unranked(conn: sqlite3.Connection, directory: LocalDirectory, goal: Goal) -> Callable[[], object]:
+    """The same candidates straight from the FTS5 index (inside the place), without tiers, distances, ranking,
+    dedupe, matching or ``Lead``s."""
+    want = wanted(persona=goal.persona, categories=goal.categories, terms=goal.terms)
+    query = build_query(want, directory.area(goal.region))
+    zone = query.zones[0]
+    match = f"({query.accept}) AND ({zone.place})" if zone.place else query.accept
     statement = (
         "SELECT b.* FROM business_fts JOIN business AS b ON b.rowid = business_fts.rowid"
         " WHERE business_fts MATCH ? LIMIT ?"
@@ -159,29 +167,46 @@ def _measure_import(paths: Sequence[Path], db: Path) -> Row:
 def _measure_search(db: Path, all_goals: Sequence[Goal]) -> list[Row]:
     ours: list[float] = []
     bare: list[float] = []
+    counts: list[float] = []
     per_goal: list[Row] = []
     conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    directory = LocalDirectory(db)
     try:
         for goal in all_goals:
-            search = functools.partial(
-                search_directory,
-                db,
-                categories=goal.categories,
-                terms=goal.terms,
-                region=goal.region,
-                limit=LIMIT,
-            )
-            unranked = _unranked(conn, goal)
+            asked = {
+                "categories": goal.categories,
+                "terms": goal.terms,
+                "region": goal.region,
+                "persona": goal.persona,
+            }
+            search = functools.partial(search_directory, db, **asked, limit=LIMIT)
+            # What the plan runs before approval: a fresh handle, as the provider's count hook opens one.
+            count = functools.partial(count_directory, db, **asked, wanted=LIMIT // 2)
+            unranked = _unranked(conn, directory, goal)
             leads = search()  # warm-up: the first touch of this goal's pages
+            counted = count()
             unranked()
             times = [_timed(search) for _ in range(REPEATS)]
             bare += [_timed(unranked) for _ in range(REPEATS)]
+            count_times = [_timed(count) for _ in range(REPEATS)]
             ours += times
-            median = statistics.median(times)
-            per_goal.append((f"  search: {goal.text}", median, f"{len(leads)} leads, median {median:.1f} ms"))
+            counts += count_times
+            median, count_median = statistics.median(times), statistics.median(count_times)
+            inside = sum(1 for lead in leads if lead.match and lead.match.area == "inside")
+            per_goal.append(
+                (
+                    f"  search: {goal.text}",
+                    median,
+                    f"{len(leads)} leads ({inside} inside), median {median:.1f} ms; counted {counted.inside} "
+                    f"inside{f', {counted.nearby} nearby' if counted.nearby is not None else ''}, median "
+                    f"{count_median:.1f} ms",
+                )
+            )
     finally:
         conn.close()
+        directory.close()
     p50, p95, bare95 = statistics.median(ours), _p95(ours), _p95(bare)
+    c50, c95 = statistics.median(counts), _p95(counts)
     n = f"{len(all_goals)} goals × {REPEATS}, limit {LIMIT}"
     summary = [
         (f"directory search p50 ({n})", p50, f"{p50:.1f} ms (goal ≤ {SEARCH_GOAL_MS:.0f} ms: ratio {p50 / SEARCH_GOAL_MS:.2f})"),
@@ -190,6 +215,13 @@ def _measure_search(db: Path, all_goals: Sequence[Goal]) -> list[Row]:
             p95,
             f"{p95:.1f} ms (goal ≤ {SEARCH_GOAL_MS:.0f} ms: ratio {p95 / SEARCH_GOAL_MS:.2f}); "
             f"unranked FTS fetch of the same candidates p95 {bare95:.1f} ms (ratio {p95 / bare95:.1f}×)",
+        ),
+        (f"coverage count p50 ({len(all_goals)} goals × {REPEATS})", c50, f"{c50:.1f} ms (goal ≤ {SEARCH_GOAL_MS:.0f} ms: ratio {c50 / SEARCH_GOAL_MS:.2f})"),
+        (
+            f"coverage count p95 ({len(all_goals)} goals × {REPEATS})",
+            c95,
+            f"{c95:.1f} ms (goal ≤ {SEARCH_GOAL_MS:.0f} ms: ratio {c95 / SEARCH_GOAL_MS:.2f}); "
+            f"the search's own p95 {p95:.1f} ms (ratio {c95 / p95:.2f})",
         ),
     ]  # fmt: skip
     return summary + per_goal

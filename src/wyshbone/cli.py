@@ -9,34 +9,45 @@ import asyncio
 import json
 import logging
 import queue
+import re
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from functools import partial
 from logging.handlers import QueueHandler, QueueListener
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from wyshbone.config import Settings
-from wyshbone.demo import demo_plan, demo_registry
+from wyshbone.demo import demo_plan, demo_registry, event_lines
+from wyshbone.domain.delivery import delivery_line, kind, outcome_headline, split_reason
 from wyshbone.domain.leads import leads_csv
 from wyshbone.domain.models import (
+    Delivery,
     Lead,
     LeadGenExecutionResult,
+    LeadGenGoal,
     LeadGenPlan,
+    LeadGenPlanStep,
     PlanEvent,
     PlanProgress,
+    ProgressOverallStatus,
+    ProgressStepStatus,
+    StepProgress,
     SupervisorUserContext,
 )
 from wyshbone.domain.outreach import SuppressionReason
+from wyshbone.domain.personas import pluralize
 from wyshbone.domain.progress import project
+from wyshbone.domain.qualifiers import QUALIFIERS
 from wyshbone.errors import ConflictError, InputError, NotFoundError, UnplannableGoalError, WyshboneError
 from wyshbone.executor import Runtime, execute_lead_generation_plan
 from wyshbone.providers.local_directory import default_import_paths, directory_info, import_directory
@@ -54,15 +65,6 @@ out = Console()
 err = Console(stderr=True)
 CLI_USER = SupervisorUserContext(user_id="cli")
 T = TypeVar("T")
-
-STATUS_STYLE = {
-    "pending": "dim",
-    "running": "bold yellow",
-    "completed": "green",
-    "failed": "bold red",
-    "skipped": "magenta",
-    "cancelled": "red",
-}
 
 
 def _fail(message: str) -> typer.Exit:
@@ -103,7 +105,17 @@ GoalArg = Annotated[str, typer.Argument(help='The goal, e.g. "Find 20 coffee sho
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (camelCase) and nothing else on stdout.")]
 
 
-@app.command()
+SETUP_HELP = (
+    'A step whose service is not set up says what it needs ("Not set up: needs a Hunter.io key"), with the '
+    "setting that fixes it dimmed on the line below: WYSHBONE_HUNTER_API_KEY (Hunter.io: domains and emails), "
+    "WYSHBONE_WEBSITE_CRAWL=true (emails from businesses' own websites), WYSHBONE_GOOGLE_PLACES_API_KEY and "
+    "WYSHBONE_OVERPASS_URL (searching Google Places and OpenStreetMap beyond the directory), "
+    "WYSHBONE_SENDER_NAME, _EMAIL and _ADDRESS (outreach drafts). Warnings about foreseeable shortfalls are printed "
+    "before approval."
+)
+
+
+@app.command(epilog=SETUP_HELP)
 def plan(goal: GoalArg, as_json: JsonOpt = False) -> None:
     """Show the parsed goal, its assumptions, the steps and the estimate. Stores nothing."""
     settings = _settings()
@@ -127,59 +139,215 @@ def _plan_or_exit(make: Callable[[], T]) -> T:
         raise _fail(str(exc)) from None
 
 
+# --- words for people: the tables never show step ids, tool identifiers or raw status values -----------------
+
+STEP_WORDS = {
+    "pending": "waiting",
+    "running": "running",
+    "completed": "done",
+    "failed": "failed",
+    "skipped": "not run",
+    "cancelled": "cancelled",
+}
+"""A step's progress status (the API's machine value) as the tables say it."""
+
+STEP_STYLE = {
+    "waiting": "dim",
+    "running": "bold yellow",
+    "retrying": "yellow",
+    "done": "green",
+    "failed": "bold red",
+    "not run": "magenta",
+    "not set up": "magenta",
+    "cancelled": "red",
+}
+
+PROVIDER_NAMES = {
+    "local_directory": "Wyshbone directory",
+    "overpass": "OpenStreetMap",
+    "google_places": "Google Places",
+    "hunter": "Hunter.io",
+    "website": "business websites",
+    "wyshbone_store": "lead store",
+    "outreach_drafts": "email drafts",
+    "hunter_verifier": "Hunter.io verifier",
+    "monitor": "monitor",
+    "demo_script": "demo script",
+}
+"""Providers (as plans and progress name them) as a person knows them; the page's app.js says the same."""
+
+SOURCE_NAMES = {
+    "fsa_fhrs": "FSA",
+    "nhs_ods_dental": "NHS",
+    "openbrewerydb": "Open Brewery DB",
+    "open_pubs": "Open Pubs",
+    "osm": "OpenStreetMap",
+    "google_places": "Google Places",
+}
+"""Where a lead's record comes from, as the leads table says it."""
+
+
+def _providers(name: str | None) -> str:
+    """ "local_directory+overpass" → "Wyshbone directory + OpenStreetMap"."""
+    return " + ".join(PROVIDER_NAMES.get(p, p) for p in (name or "").split("+") if p)
+
+
+_PROVIDER_PREFIX = re.compile(r"\b(" + "|".join(map(re.escape, PROVIDER_NAMES)) + r")(?=: )")
+
+
+def _in_words(message: str) -> str:
+    """A step's message with the providers it names as a person knows them ("local_directory: found nothing" →
+    "Wyshbone directory: found nothing")."""
+    return _PROVIDER_PREFIX.sub(lambda m: PROVIDER_NAMES[m.group(1)], message)
+
+
+def _lower_first(text: str) -> str:
+    return text if text[:2].isupper() else text[:1].lower() + text[1:]
+
+
+def _notes(rows: list[tuple[int, str, str]]) -> Table | None:
+    """Notes under a table, one per step: "2  Find Company Domains: Not set up: needs a Hunter.io key", and the
+    details (the settings that fix it) dimmed on the line below. Long notes wrap here instead of being cut."""
+    if not rows:
+        return None
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column()
+    for number, title, message in rows:
+        headline, details = split_reason(message)
+        text = Text.assemble((title, "bold"), ": ", _in_words(headline))
+        if details:
+            text.append("\n" + details, style="dim")
+        grid.add_row(f" {number}", text)
+    return grid
+
+
 def _print_plan(the_plan: LeadGenPlan) -> None:
-    g = the_plan.goal
-    out.print(f"[bold]Goal:[/] {g.raw_goal}")
-    channels = ", ".join(g.preferred_channels) or "none"
-    monitoring = f"yes ({g.monitor_cadence})" if g.include_monitoring else "no"
-    out.print(
-        f"  persona [cyan]{g.target_persona}[/] · region [cyan]{g.target_region}[/] ({g.country}) · "
-        f"volume [cyan]{g.volume}[/] · outreach {channels} · monitoring {monitoring}"
-    )
+    head = Table.grid(padding=(0, 1))
+    head.add_column(style="bold", no_wrap=True)
+    head.add_column()
+    head.add_row("Goal:", the_plan.goal.raw_goal)
+    head.add_row("Understood:", _understood(the_plan.goal))
     for assumption in the_plan.assumptions:
-        out.print(f"  [dim]assumed:[/] {assumption}")
+        head.add_row("", Text(f"• {assumption}", style="dim"))
+    out.print(head)
     availability = {a.step_id: a for a in the_plan.estimate.steps}
-    table = Table(title=f"Plan {the_plan.id}", show_lines=False)
-    for col in ("#", "Step", "Tool", "Providers", "Will run"):
-        table.add_column(col)
+    idle = {(c.step_id, c.provider) for c in the_plan.estimate.calls if not c.configured}
+    table = Table(title="The plan", title_justify="left")
+    for col in ("#", "Step", "Tries", "Runs"):
+        table.add_column(col, no_wrap=col in ("#", "Runs"))
+    notes: list[tuple[int, str, str]] = []
     for i, step in enumerate(the_plan.steps, start=1):
         avail = availability.get(step.id)
-        if avail is None or (avail.will_run and not avail.reason):
-            runs = "yes"
-        elif avail.will_run:
-            runs = f"[red]yes, but {avail.reason}[/]"
-        else:
-            runs = f"[magenta]skipped[/]: {avail.reason}"
-        table.add_row(str(i), step.title, step.tool, " → ".join(step.providers) or "—", runs)
+        runs = "yes" if avail is None or avail.will_run else "[magenta]no[/]"
+        if avail is not None and avail.reason:
+            notes.append((i, step.title, avail.reason))
+            runs += " (see below)" if avail.will_run else ""
+        table.add_row(str(i), step.title, _tries(step, idle, runs=avail is None or avail.will_run), runs)
     out.print(table)
+    if (grid := _notes(notes)) is not None:
+        out.print(grid)
+    _print_estimate(the_plan)
+    _print_warnings(the_plan, out)
+
+
+def _print_warnings(the_plan: LeadGenPlan, console: Console) -> None:
+    """The shortfalls the plan foresees, last, so they sit right above the approval question."""
+    if not the_plan.warnings:
+        return
+    console.print("[bold yellow]Before you approve:[/]")
+    warnings = Table.grid(padding=(0, 1))
+    warnings.add_column(style="bold yellow", no_wrap=True)
+    warnings.add_column()
+    for warning in the_plan.warnings:
+        warnings.add_row("  !", warning)
+    console.print(warnings)
+
+
+def _tries(step: LeadGenPlanStep, idle: set[tuple[str, str]], *, runs: bool) -> Text:
+    """The providers the step tries, in order; those not set up are named after them, dimmed."""
+    names = [PROVIDER_NAMES.get(p, p) for p in step.providers]
+    if not runs:
+        return Text(" or ".join(names) or "—")
+    usable = [n for p, n in zip(step.providers, names, strict=True) if (step.id, p) not in idle]
+    unset = [n for p, n in zip(step.providers, names, strict=True) if (step.id, p) in idle]
+    text = Text(" → ".join(usable) or "—")
+    if unset:
+        text.append(f" (not set up: {', '.join(unset)})", style="dim")
+    return text
+
+
+def _understood(goal: LeadGenGoal) -> str:
+    """ "10 Italian restaurants in Birmingham (GB) · must be: Italian · outreach: email · monitoring: weekly"."""
+    what = pluralize(goal.target_persona or "business", goal.volume)
+    where = f"{'in or near' if goal.nearby_allowed else 'in'} {goal.target_region or goal.country}"
+    parts = [f"{goal.volume} {what} {where} ({goal.country})"]
+    if goal.qualifiers:
+        labels = [QUALIFIERS[q].label if q in QUALIFIERS else q for q in goal.qualifiers]
+        parts.append("must be: " + ", ".join(labels))
+    parts.append("outreach: " + (", ".join(goal.preferred_channels) or "none"))
+    parts.append("monitoring: " + ((goal.monitor_cadence or "weekly") if goal.include_monitoring else "no"))
+    return " · ".join(parts)
+
+
+def _print_estimate(the_plan: LeadGenPlan) -> None:
     est = the_plan.estimate
     external = [c for c in est.calls if c.configured]
-    if external:
-        for c in external:
-            price = f"${c.cost_usd:.2f}" if c.cost_usd is not None else "free"
-            out.print(f"  estimate: {c.provider} ≤ {c.calls} call(s), {price} ({c.note})")
-    out.print(
-        f"  [bold]estimated cost:[/] ${est.total_cost_usd:.2f} (no external paid calls)"
-        if not external
-        else f"  [bold]estimated cost:[/] ${est.total_cost_usd:.2f}"
-    )
+    titles = {step.id: step.title for step in the_plan.steps}
+    for c in external:
+        price = f"${c.cost_usd:.2f}" if c.cost_usd is not None else "free"
+        name = PROVIDER_NAMES.get(c.provider, c.provider)
+        calls = f"{c.calls} {pluralize('call', c.calls)}"
+        out.print(
+            f"  {titles.get(c.step_id, 'A step')}: {name}, at most {calls}, {price} ({c.note})",
+            highlight=False,
+        )
+    paid = "" if external else " (no paid calls)"
+    out.print(f"  [bold]Estimated cost:[/] ${est.total_cost_usd:.2f}{paid}", highlight=False)
 
 
-def _progress_table(progress: PlanProgress) -> Table:
-    table = Table(title=f"Plan {progress.plan_id} · {progress.overall_status.value}", expand=False)
-    for col in ("#", "Step", "Status", "Tries", "Provider", "Note"):
+def _progress_title(progress: PlanProgress) -> str:
+    """What the run is doing, or how it ended (the outcome, never "completed" above a partial one)."""
+    status = progress.overall_status
+    if status is ProgressOverallStatus.CANCELLED:
+        return outcome_headline("cancelled")
+    if status in (ProgressOverallStatus.COMPLETED, ProgressOverallStatus.FAILED):
+        return outcome_headline(progress.detail or status.value)
+    if status is ProgressOverallStatus.EXECUTING:
+        if progress.detail == "queued":
+            return "Queued: waiting for a free run slot"
+        return f"Running: step {progress.current_step_index + 1} of {progress.total_steps}"
+    return "Waiting to start"
+
+
+def _step_word(step: StepProgress) -> str:
+    if step.status is ProgressStepStatus.SKIPPED and (step.error_message or "").startswith("Not set up"):
+        return "not set up"
+    if step.status is ProgressStepStatus.RUNNING and step.retry_in_seconds is not None:
+        return "retrying"
+    return STEP_WORDS.get(step.status.value, step.status.value)
+
+
+def _progress_view(progress: PlanProgress) -> Group:
+    """The steps table, with why each step that did not run (or failed) under it."""
+    table = Table(title=_progress_title(progress), title_justify="left")
+    for col in ("#", "Step", "Status", "Tries", "Via"):
         table.add_column(col, no_wrap=col in ("#", "Status", "Tries"))
+    notes: list[tuple[int, str, str]] = []
     for step in progress.steps:
-        style = STATUS_STYLE.get(step.status.value, "")
+        word = _step_word(step)
         table.add_row(
             str(step.index + 1),
             step.title,
-            Text(step.status.value, style=style),
+            Text(word, style=STEP_STYLE.get(word, "")),
             str(step.attempts or ""),
-            step.provider or "",
-            _cut(step.error_message or "", 40),
+            _providers(step.provider),
         )
-    return table
+        finished = step.status not in (ProgressStepStatus.PENDING, ProgressStepStatus.RUNNING)
+        if finished and step.error_message:
+            notes.append((step.index + 1, step.title, step.error_message))
+    grid = _notes(notes)
+    return Group(table) if grid is None else Group(table, grid)
 
 
 async def _execute_live(
@@ -188,14 +356,15 @@ async def _execute_live(
     console: Console,
 ) -> LeadGenExecutionResult:
     events: list[PlanEvent] = []
-    with Live(_progress_table(project([], plan=the_plan)), console=console, refresh_per_second=8) as live:
+    titles = {step.id: step.title for step in the_plan.steps}
+    with Live(_progress_view(project([], plan=the_plan)), console=console, refresh_per_second=8) as live:
 
         def on_event(event: PlanEvent) -> None:
             events.append(event)
-            note = _event_note(event)
+            note = _event_note(event, titles)
             if note:
                 live.console.print(note, highlight=False)
-            live.update(_progress_table(project(events, plan=the_plan)))
+            live.update(_progress_view(project(events, plan=the_plan)))
 
         result = await run(on_event=on_event)
     if not console.is_terminal:
@@ -210,27 +379,26 @@ def _cut(text: str, limit: int) -> str:
 
 _NOTES = {
     "STEP_RETRYING": "[yellow]↻ retrying[/] {step} (attempt {attempt}) in {delay}s: {error}",
-    "STEP_FALLBACK": "[yellow]⇢ falling back[/] {step} to {provider}: {error}",
-    "STEP_FAILED": "[red]✗ failed[/] {step}: {error}",
-    "STEP_SKIPPED": "[magenta]–[/] {step} {error}",
+    "STEP_FALLBACK": "[yellow]⇢[/] {step}: trying {provider} instead ({error})",
+    "STEP_FAILED": "[red]✗[/] {step} failed: {error}",
 }
+"""The transitions a person should notice as they happen; why a step was not run is said under the table."""
 
 
-def _event_note(event: PlanEvent) -> str | None:
-    """One line for the transitions a person should notice (the table shows the rest)."""
+def _event_note(event: PlanEvent, titles: Mapping[str, str]) -> str | None:
     template = _NOTES.get(event.type.value)
-    if template is None:
+    if template is None or event.status == "cancelled":
         return None
     return template.format(
-        step=event.step_id,
+        step=titles.get(event.step_id or "", "a step"),
         attempt=event.attempt,
         delay=event.data.get("delaySeconds"),
-        provider=event.provider,
-        error=event.error_message or "",
+        provider=_providers(event.provider),
+        error=escape(_lower_first(_in_words(split_reason(event.error_message)[0])) or "no reason given"),
     )
 
 
-@app.command()
+@app.command(epilog=SETUP_HELP)
 def run(
     goal: GoalArg,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve the plan without asking.")] = False,
@@ -239,7 +407,8 @@ def run(
         bool, typer.Option("--verbose", "-v", help="Also print event lines to stderr.")
     ] = False,
 ) -> None:
-    """Plan the goal, ask for approval, execute it with live progress, save the leads."""
+    """Plan the goal, ask for approval, execute it with live progress, save the leads; the last lines say how
+    many were saved of how many asked for, and why fewer."""
     settings = _settings()
     _setup_logging(settings, verbose)
     _run(_with_supervisor(settings, lambda sup: _run_goal(sup, goal, yes=yes, as_json=as_json)))
@@ -250,6 +419,8 @@ async def _run_goal(sup: Supervisor, goal: str, *, yes: bool, as_json: bool) -> 
     display = err if as_json else out
     if not as_json:
         _print_plan(the_plan)
+    else:
+        _print_warnings(the_plan, err)  # stdout holds the result's JSON and nothing else
     if not yes and not typer.confirm("Approve this plan?", default=True, err=as_json):
         err.print("Not approved: nothing was run.")
         raise typer.Exit(code=1)
@@ -264,46 +435,76 @@ async def _run_goal(sup: Supervisor, goal: str, *, yes: bool, as_json: bool) -> 
         typer.echo(result.model_dump_json(indent=2))
         return
     leads = await sup.leads(the_plan.id)
-    _print_outcome(result, leads, sup.settings)
+    _print_outcome(the_plan, result, leads, sup.settings)
 
 
-def _print_outcome(result: LeadGenExecutionResult, leads: list[Lead] | Any, settings: Settings) -> None:
+def _print_outcome(
+    the_plan: LeadGenPlan, result: LeadGenExecutionResult, leads: Sequence[Lead], settings: Settings
+) -> None:
+    """The leads, then the last lines: how the run ended and what it delivered against what was asked."""
+    if leads:
+        out.print(_leads_table(leads, result.delivery, the_plan.goal))
     colour = {"succeeded": "green", "partial": "yellow"}.get(result.overall_status.value, "red")
     out.print(f"[bold]Overall:[/] [{colour}]{result.overall_status.value}[/]")
-    if leads:
-        table = Table(title=f"{len(leads)} leads saved")
-        with_contacts = any(lead.domain or lead.emails for lead in leads)
-        columns = ["#", "Name", "Address", "Postcode", "km", "Source"] + (
-            ["Domain", "Email"] if with_contacts else []
-        )
-        for col in columns:
-            table.add_column(col)
-        for i, lead in enumerate(leads, start=1):
-            dist = f"{lead.distance_km:.1f}" if lead.distance_km is not None else ""
-            row = [str(i), lead.name, lead.address or "", lead.postcode or "", dist, lead.source_id]
-            if with_contacts:
-                email = lead.emails[0] if lead.emails else None
-                found = f"{email['value']} ({email.get('verification', 'unverified')})" if email else ""
-                row += [lead.domain or "", found]
-            table.add_row(*row)
-        out.print(table)
-        out.print(
-            f"Saved in {settings.store_url.split('///')[-1]} · export: wyshbone leads {result.plan_id} --csv"
-        )
-    else:
+    if result.delivery is not None:
+        nearby = sum(1 for lead in leads if lead.match is not None and lead.match.area == "nearby")
+        style = "" if result.delivery.note is None and not nearby else "yellow"
+        out.print(Text(delivery_line(result.delivery, the_plan.goal, nearby=nearby), style=style))
+    elif not leads:
         out.print("No leads were saved.")
+    if leads:
+        out.print(f"CSV: wyshbone leads {result.plan_id} --csv", highlight=False)
+        out.print(f"[dim]Stored in {settings.store_url.split('///')[-1]}[/]", highlight=False)
     for step in result.step_results:
         data = step.data or {}
         if "sequenceId" in data:
+            drafted = int(data["drafted"])
+            not_drafted = len(data.get("notDrafted", []))
             out.print(
-                f"Outreach: {data['drafted']} lead(s) drafted, {len(data.get('notDrafted', []))} not · review: "
-                f"wyshbone outreach show --list {data['listId']} · send: wyshbone outreach send --list {data['listId']}"
+                f"Outreach: {drafted} {pluralize('lead', drafted)} drafted, {not_drafted} not; nothing is sent "
+                "yet.",
+                highlight=False,
             )
+            out.print(f"  review: wyshbone outreach show --list {data['listId']}", highlight=False)
+            out.print(f"  send:   wyshbone outreach send --list {data['listId']}", highlight=False)
         if "monitorId" in data:
             out.print(
-                f"Monitor {data['monitorId']}: {data['cadence']}, next check {data['nextRunAt'][:16]} · "
-                "cron: wyshbone monitors run-due"
+                f"Monitor {data['monitorId']}: {data['cadence']}, next check {data['nextRunAt'][:16]}",
+                highlight=False,
             )
+            out.print("  cron: wyshbone monitors run-due", highlight=False)
+
+
+def _leads_table(leads: Sequence[Lead], delivery: Delivery | None, goal: LeadGenGoal) -> Table:
+    """The saved leads, readable at 80 columns: one "Business" cell (name, address) and one "Contact" cell."""
+    title = f"{len(leads)} {kind(goal, len(leads))} saved"
+    if delivery is not None and delivery.delivered < delivery.wanted:
+        title = f"{delivery.delivered} of {delivery.wanted} {kind(goal, delivery.wanted)} saved"
+    table = Table(title=title, title_justify="left")
+    with_contacts = any(lead.phone or lead.domain or lead.emails for lead in leads)
+    columns = ("#", "Business", "Postcode", "km", "Match", "Source", *(("Contact",) if with_contacts else ()))
+    for col in columns:
+        no_wrap = col in ("#", "Postcode", "km", "Match")
+        table.add_column(col, no_wrap=no_wrap, justify="right" if col == "km" else "left")
+    for i, lead in enumerate(leads, start=1):
+        business = Text(lead.name, style="bold")
+        if lead.address:
+            business.append("\n" + lead.address)
+        area = lead.match.area if lead.match else ""
+        row: list[str | Text] = [
+            str(i),
+            business,
+            lead.postcode or "",
+            f"{lead.distance_km:.1f}" if lead.distance_km is not None else "",
+            Text(area, style="yellow" if area == "nearby" else ""),
+            SOURCE_NAMES.get(lead.source, lead.source),
+        ]
+        if with_contacts:
+            email = lead.emails[0] if lead.emails else None
+            found = f"{email['value']} ({email.get('verification', 'unverified')})" if email else ""
+            row.append("\n".join(v for v in (lead.phone, found, "" if email else lead.domain) if v))
+        table.add_row(*row)
+    return table
 
 
 @app.command()
@@ -331,7 +532,8 @@ def leads(
 def demo(
     step_seconds: Annotated[float, typer.Option(help="How long each scripted step takes.")] = 0.6,
 ) -> None:
-    """The spec's test script: 3 scripted steps succeed; then the same plan with one tool failing."""
+    """The spec's test script: 3 scripted steps succeed; then the same plan with one tool failing. After each
+    run's table, its event lines as logged ([LEAD_GEN_PLAN] {...}: STEP_RETRYING, STEP_SKIPPED, ...)."""
 
     async def both() -> None:
         for title, failing in (("All tools working", False), ("The enrichment tool failing", True)):
@@ -339,8 +541,13 @@ def demo(
             the_plan = demo_plan(f"demo-{'failing' if failing else 'ok'}")
             runtime = Runtime(registry=demo_registry(failing=failing, step_seconds=step_seconds))
             execute = partial(execute_lead_generation_plan, the_plan, CLI_USER, runtime=runtime)
-            result = await _execute_live(the_plan, execute, out)
+            with event_lines() as lines:
+                result = await _execute_live(the_plan, execute, out)
             out.print(f"Overall: [bold]{result.overall_status.value}[/]")
+            out.print("[dim]The events, as logged:[/]")
+            for line in lines:
+                # One JSON object a line, however wide: never wrapped, never read as markup.
+                out.print(line, markup=False, highlight=False, soft_wrap=True)
 
     _run(both())
 
@@ -434,6 +641,8 @@ def db_info() -> None:
 # --- outreach ---------------------------------------------------------------------------------------------------
 
 MAX_ID = 2**63 - 1
+OUTREACH_WORDS = {"opted_out": "opted out", "skipped": "not drafted"}
+"""A lead's outreach status as the table says it (the page's app.js says the same)."""
 ListOpt = Annotated[
     int,
     typer.Option("--list", min=1, max=MAX_ID, help="The lead list's id (printed when its plan finishes)."),
@@ -464,7 +673,8 @@ def outreach_show(list_id: ListOpt, as_json: JsonOpt = False) -> None:
     for col in ("Business", "Email", "Status", "Why"):
         table.add_column(col)
     for lead in sequence.leads:
-        table.add_row(lead.lead_name, lead.email or "", lead.status, lead.reason or "")
+        status = OUTREACH_WORDS.get(lead.status, lead.status)
+        table.add_row(lead.lead_name, lead.email or "", status, lead.reason or "")
     out.print(table)
     messages = Table(title="Messages")
     for col in ("#", "To", "Step", "Subject", "Status", "Reply"):

@@ -1,12 +1,15 @@
 """The spec's test script: a 3-step plan run twice with scripted tools, the second time with one tool failing.
 
 The scripted tools return no leads or contacts: they only show the executor's behaviour (progress, retries,
-a skipped dependant, the overall status).
+a skipped dependant, the overall status), and the structured event lines it logs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from wyshbone.domain.models import (
@@ -20,6 +23,7 @@ from wyshbone.domain.models import LeadToolIdentifier as T
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.domain.retry import RetryPolicy
 from wyshbone.errors import RetryableToolError
+from wyshbone.executor import logger as event_logger
 from wyshbone.tools.registry import Provider, ToolRegistry, ToolSpec
 
 DEMO_PROVIDER = "demo_script"
@@ -61,3 +65,29 @@ def demo_registry(*, failing: bool, step_seconds: float = 0.6) -> ToolRegistry:
             ToolSpec(T.EMAIL_SEQUENCE_SETUP, (_scripted(step_seconds),), DEMO_POLICY),
         ]
     )
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextmanager
+def event_lines() -> Iterator[list[str]]:
+    """The ``[LEAD_GEN_PLAN] {...}`` lines the executor logs while the block runs, exactly as logged, kept
+    aside (to be printed after the demo's table) instead of going to the log."""
+    handler = _Lines()
+    level, propagate = event_logger.level, event_logger.propagate
+    event_logger.addHandler(handler)
+    event_logger.setLevel(logging.INFO)
+    event_logger.propagate = False
+    try:
+        yield handler.lines
+    finally:
+        event_logger.removeHandler(handler)
+        event_logger.setLevel(level)
+        event_logger.propagate = propagate

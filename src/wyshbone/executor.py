@@ -281,7 +281,7 @@ async def execute_step_with_retries(run: _Run, step: LeadGenPlanStep) -> None:
             status=Status.SKIPPED,
             started_at=started,
             finished_at=started,
-            error_message=f"skipped: {spec.unavailable_reason()}",
+            error_message=f"{spec.unavailable_reason()}",
             skipped_by_design=True,
         )
         await run.finish_step(step, result, E.STEP_SKIPPED)

@@ -27,6 +27,7 @@ from email.message import EmailMessage
 import httpx
 
 from wyshbone.config import Settings
+from wyshbone.domain.delivery import delivery_line, outcome_headline, plan_delivery, saved_nearby, step_note
 from wyshbone.domain.gazetteer import Gazetteer
 from wyshbone.domain.goals import apply_overrides
 from wyshbone.domain.models import (
@@ -35,7 +36,6 @@ from wyshbone.domain.models import (
     LeadGenContext,
     LeadGenExecutionResult,
     LeadGenPlan,
-    LeadGenStepStatus,
     ParsedGoal,
     PlanEvent,
     PlanEventType,
@@ -55,7 +55,7 @@ from wyshbone.domain.outreach import (
     suppressed_by,
     suppression_entry,
 )
-from wyshbone.domain.planner import plan_lead_generation
+from wyshbone.domain.planner import plan_lead_generation, with_coverage
 from wyshbone.domain.progress import project
 from wyshbone.errors import (
     ConflictError,
@@ -95,7 +95,7 @@ from wyshbone.storage.repository import (
 )
 from wyshbone.tools.builtin import build_registry
 from wyshbone.tools.monitor import SearchOutcome, draft_new, enrich_new, run_search
-from wyshbone.tools.registry import ToolRegistry
+from wyshbone.tools.registry import ToolRegistry, count_providers
 
 logger = logging.getLogger("wyshbone.services")
 
@@ -246,13 +246,16 @@ class Supervisor:
         """Read and plan ``text`` without storing anything."""
         parsed = self.read_goal(text, user, overrides)
         assert parsed.goal is not None  # plannable
+        catalog = self.registry.catalog()
         plan = plan_lead_generation(
             parsed.goal,
             self.context(user),
-            catalog=self.registry.catalog(),
+            catalog=catalog,
             assumptions=parsed.assumptions,
             monitor_max_results=self.settings.monitor_max_results,
         )
+        # What each search can deliver, known before approval: the directory counts, online services state caps.
+        plan = with_coverage(plan, count_providers(plan, self.registry), catalog)
         return plan.model_copy(update={"created_at": datetime.now(UTC)})
 
     async def start_plan(
@@ -264,7 +267,8 @@ class Supervisor:
         overrides: GoalOverrides | None = None,
     ) -> LeadGenPlan:
         """Plan ``text`` and store it as pending approval, owned by ``session_id``."""
-        plan = self.plan(text, user, overrides)
+        # Planning counts the directory (a few ms of blocking reads): off the event loop.
+        plan = await asyncio.to_thread(self.plan, text, user, overrides)
         if session_id is not None:
             await self.store.ensure_session(session_id)
         await self.store.save_plan(plan, session_id=session_id)
@@ -316,6 +320,7 @@ class Supervisor:
             cancel=cancel,
             resume=prior,
         )
+        result = result.model_copy(update={"delivery": plan_delivery(plan, result.step_results)})
         status = PlanStatus(result.overall_status.value)
         if not await self.store.finish_plan(plan.id, owner=self.owner, status=status, result=result):
             logger.warning("plan %s finished here, but another process holds it now", plan.id)
@@ -424,24 +429,19 @@ class Supervisor:
 
 
 def summarize(plan: LeadGenPlan, result: LeadGenExecutionResult) -> str:
-    """A short, plain summary of a finished run: how many leads, where, what was skipped and why."""
-    goal = plan.goal
+    """A plain summary of a finished run, one line each: how it ended; what it delivered against what was asked
+    (and why fewer); each step that did not succeed, and why."""
+    lines = [outcome_headline(result.overall_status.value) + "."]
+    delivery = result.delivery or plan_delivery(plan, result.step_results)
+    if delivery is not None:
+        lines.append(delivery_line(delivery, plan.goal, nearby=saved_nearby(plan, result.step_results)))
     by_id = {r.step_id: r for r in result.step_results}
-    saved = next(
-        (r.data.get("saved", 0) for r in result.step_results if r.data and "saved" in r.data),
-        0,
-    )
-    where = goal.target_region or goal.country
-    lines = [
-        f"Plan {result.overall_status.value}: {saved} {goal.target_persona or 'lead'} lead(s) in {where} saved."
-    ]
     for step in plan.steps:
         res = by_id.get(step.id)
-        if res is None or res.status is LeadGenStepStatus.SUCCEEDED:
-            continue
-        reason = (res.error_message or "no reason given").removeprefix("skipped: ")
-        lines.append(f"{step.title}: {res.status.value} ({reason}).")
-    return " ".join(lines)
+        note = step_note(res) if res is not None else None
+        if note:
+            lines.append(f"{step.title} — {note[:1].lower() + note[1:]}.")
+    return "\n".join(lines)
 
 
 @dataclass

@@ -52,7 +52,7 @@ def run_goal(page: Page) -> None:
     page.click("#start-goal")
     expect(page.locator("#plan-steps li")).to_have_count(6)
     page.click("#approve-plan")
-    expect(page.locator("#progress-summary")).to_contain_text("Plan completed", timeout=30_000)
+    expect(page.locator("#progress-summary")).to_contain_text("Finished: ", timeout=30_000)
     expect(page.locator("#leads-table tbody tr")).to_have_count(7)
 
 
@@ -111,7 +111,7 @@ def test_outreach_and_monitors_on_the_page(world: World, browser: Browser) -> No
             "hello@quietplease.co.uk is on the suppression list"
         )
         expect(lead("Blocked Brew")).to_contain_text("blockedbrew.co.uk is on the suppression list")
-        expect(lead("Offline Cafe")).to_contain_text("skipped")
+        expect(lead("Offline Cafe")).to_contain_text("not drafted")
         expect(lead("Offline Cafe")).to_contain_text("no email address found")
         expect(lead("No Inbox Cafe")).to_contain_text("no email address found")
         expect(page.get_by_role("button", name="Mark replied")).to_have_count(3)
@@ -181,7 +181,7 @@ def test_outreach_and_monitors_on_the_page(world: World, browser: Browser) -> No
         # The one new café with an address found got its drafts, and the outreach panel shows them.
         expect(page.locator("#monitors-status")).to_contain_text("1 of them drafted for outreach.")
         expect(page.locator("#outreach-summary")).to_have_text("4 leads drafted · 6 not drafted")
-        expect(page.locator("#results-message")).to_contain_text("7 coffee shop lead(s) in Manchester saved")
+        expect(page.locator("#results-message")).to_contain_text("Saved 7 of 10 coffee shops: ")
 
         # Pause, and the button becomes Resume.
         page.get_by_role("button", name="Pause: New coffee shop leads in Manchester").click()
@@ -236,8 +236,11 @@ def test_without_a_sender_the_outreach_step_is_skipped_and_no_panel_shows(
         monkeypatch.delenv(name)
     with planned_page(browser) as (page, errors):
         outreach_step = page.locator("#progress-steps li").filter(has_text="Prepare Outreach")
-        expect(outreach_step).to_contain_text("skipped")
-        expect(outreach_step).to_contain_text("WYSHBONE_SENDER_NAME")
+        expect(outreach_step).to_contain_text("not set up")
+        expect(outreach_step).to_contain_text(
+            "Not set up: needs your name, your email address and your postal"
+        )
+        expect(outreach_step).to_contain_text("WYSHBONE_SENDER_NAME")  # in the details a person can open
         expect(page.locator("#monitors > li")).to_have_count(1)  # the monitor does not need a sender
         expect(page.locator("#outreach-section")).to_be_hidden()
         assert errors == []

@@ -75,6 +75,37 @@ def sample_places(
     return places
 
 
+def restaurant_places(*, lat: float = 53.4808, lon: float = -2.2426) -> list[dict[str, Any]]:
+    """Places around Manchester of several cuisines and kinds, as the API returns them with ``*``: an Italian
+    place typed so, a pizza place, one Italian only by its name, a tandoori house, one 14.5 km out, a chain with
+    a closed branch, and a gym."""
+
+    def place(n: int, name: str, types: list[str], dlat: float, **extra: Any) -> dict[str, Any]:
+        return {
+            "name": f"places/ChIJrest{n:04d}",
+            "id": f"ChIJrest{n:04d}",
+            "displayName": {"text": name, "languageCode": "en"},
+            "formattedAddress": f"{n} Deansgate, Manchester M3 {n}AA, UK",
+            "location": {"latitude": lat + dlat, "longitude": lon},
+            "types": [*types, "food", "point_of_interest", "establishment"],
+            "businessStatus": "OPERATIONAL",
+            "primaryType": types[0],
+            **extra,
+        }
+
+    return [
+        place(1, "Da Mario", ["italian_restaurant", "restaurant"], 0.002, rating=4.6, userRatingCount=812),
+        place(2, "Slice", ["pizza_restaurant", "restaurant"], 0.004),
+        place(3, "Trattoria Verde", ["restaurant"], 0.006),
+        place(4, "Haweli Tandoori", ["indian_restaurant", "restaurant"], 0.008),
+        place(5, "Luigi's Pizzeria", ["restaurant"], 0.13),
+        place(
+            6, "Pizza Express", ["pizza_restaurant", "restaurant"], 0.01, businessStatus="CLOSED_PERMANENTLY"
+        ),
+        place(7, "The Foundry", ["gym", "health"], 0.012),
+    ]
+
+
 @dataclass
 class FakeGooglePlaces(ServedFake):
     """The fake service's state: its key, its places, scripted faults, and what it received."""

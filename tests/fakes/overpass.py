@@ -1,6 +1,9 @@
 """A fake Overpass API on 127.0.0.1: ``/api/interpreter`` runs the subset of Overpass QL Wyshbone sends
 (``nwr[tag conditions](around:r,lat,lon)`` unions, ``out center tags N``) over a small set of OSM elements,
 with the real JSON envelope, the real HTML error pages and status codes, scripted faults and a request log.
+
+Tag conditions as Overpass reads them: ``["k"]`` (has the key), ``[!"k"]`` (has not), ``["k"="v"]``,
+``["k"!="v"]``, ``["k"~"regex"]`` and ``["k"!~"regex"]``, each regex optionally ``,i`` (case-insensitive).
 """
 
 from __future__ import annotations
@@ -89,6 +92,21 @@ def manchester_elements() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def qualified_elements() -> list[dict[str, Any]]:
+    """Restaurants, cafés and breweries around Manchester whose tags say more (``cuisine`` lists, ``diet:*``,
+    ``brand``, ``craft``), as Overpass returns them with ``out center tags``."""
+    return [
+        {"type": "node", "id": 4001, "lat": 53.4815, "lon": -2.2410, "tags": {"amenity": "restaurant", "name": "Da Mario", "cuisine": "italian;pizza"}},
+        {"type": "node", "id": 4002, "lat": 53.4825, "lon": -2.2400, "tags": {"amenity": "restaurant", "name": "Trattoria Verde"}},
+        {"type": "node", "id": 4003, "lat": 53.4830, "lon": -2.2390, "tags": {"amenity": "restaurant", "name": "Haweli", "cuisine": "indian"}},
+        {"type": "way", "id": 5004, "center": {"lat": 53.4790, "lon": -2.2450}, "tags": {"amenity": "restaurant", "name": "Pizza Express", "cuisine": "pizza;italian", "brand": "Pizza Express"}},
+        {"type": "node", "id": 4005, "lat": 53.4840, "lon": -2.2380, "tags": {"amenity": "cafe", "name": "Green Bean", "diet:vegan": "only"}},
+        {"type": "node", "id": 4006, "lat": 53.4845, "lon": -2.2370, "tags": {"amenity": "cafe", "name": "Vegan Vibes"}},
+        {"type": "node", "id": 4007, "lat": 53.4850, "lon": -2.2360, "tags": {"amenity": "cafe", "name": "Plain Cafe", "diet:vegan": "no"}},
+        {"type": "node", "id": 4008, "lat": 53.4760, "lon": -2.2300, "tags": {"craft": "brewery", "name": "Track", "microbrewery": "yes"}},
+    ]  # fmt: skip
+
+
 @dataclass
 class FakeOverpass(ServedFake):
     """The fake service's state: its data, scripted faults, a delay, and what it received."""
@@ -171,15 +189,15 @@ class FakeOverpass(ServedFake):
 
 @dataclass(frozen=True, slots=True)
 class _Statement:
-    conditions: tuple[tuple[str, str | None, str | None, bool], ...]
-    """(key, operator "=" | "~" | None, value, case-insensitive)."""
+    conditions: tuple[tuple[bool, str, str | None, str | None, bool], ...]
+    """(negated key, key, operator "=" | "!=" | "~" | "!~" | None, value, case-insensitive)."""
     lat: float
     lon: float
     radius_m: float
 
 
 _STATEMENT = re.compile(r"nwr((?:\[[^\]]*\])+)\(around:([\d.]+),(-?[\d.]+),(-?[\d.]+)\);")
-_CONDITION = re.compile(r'\["([^"]+)"(?:(=|~)"([^"]*)"(,i)?)?\]')
+_CONDITION = re.compile(r'\[(!?)"([^"]+)"(?:(!?=|!?~)"([^"]*)"(,i)?)?\]')
 _OUT = re.compile(r"out center tags (\d+);\s*$")
 
 
@@ -189,7 +207,10 @@ def _parse(query: str) -> tuple[list[_Statement], int] | None:
     out = _OUT.search(query)
     statements = [
         _Statement(
-            tuple((k, op, v, bool(i)) for k, op, v, i in _CONDITION.findall(match.group(1))),
+            tuple(
+                (bool(no), k, op or None, v, bool(i))
+                for no, k, op, v, i in _CONDITION.findall(match.group(1))
+            ),
             float(match.group(3)),
             float(match.group(4)),
             float(match.group(2)),
@@ -201,14 +222,28 @@ def _parse(query: str) -> tuple[list[_Statement], int] | None:
 
 def _matches(element: Mapping[str, Any], statement: _Statement) -> bool:
     tags = element.get("tags", {})
-    for key, op, value, insensitive in statement.conditions:
+    for absent, key, op, value, insensitive in statement.conditions:
         actual = tags.get(key)
-        if actual is None or (op == "=" and actual != value):
-            return False
-        if op == "~" and not re.search(value or "", actual, re.IGNORECASE if insensitive else 0):
+        if absent:
+            if actual is not None:
+                return False
+            continue
+        if op in ("!=", "!~"):
+            # Overpass: an element without the key passes a negated condition.
+            found = actual is not None and _holds(op[1:], actual, value, insensitive)
+            if found:
+                return False
+            continue
+        if actual is None or (op is not None and not _holds(op, actual, value, insensitive)):
             return False
     point = element if element["type"] == "node" else element["center"]
     return _metres(statement.lat, statement.lon, point["lat"], point["lon"]) <= statement.radius_m
+
+
+def _holds(op: str, actual: str, value: str | None, insensitive: bool) -> bool:
+    if op == "=":
+        return actual == value
+    return re.search(value or "", actual, re.IGNORECASE if insensitive else 0) is not None
 
 
 def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -13,6 +13,43 @@ YORKSHIRE = Place(
     field_values=("Yorkshire and The Humber",),
 )
 
+# SW1 has no row of its own in the postcode districts table: only its sub-districts SW1A…SW1Y do.
+SW1A = Place(
+    name="SW1A",
+    kind=K.POSTCODE_DISTRICT,
+    lat=51.50,
+    lon=-0.13,
+    radius_km=2.0,
+    population=400,
+    region="London",
+    local_authority="Westminster",
+    field_values=("SW1A",),
+)
+SW1P = Place(
+    name="SW1P",
+    kind=K.POSTCODE_DISTRICT,
+    lat=51.49,
+    lon=-0.13,
+    radius_km=2.0,
+    population=9600,
+    region="London",
+    local_authority="Westminster",
+    field_values=("SW1P",),
+)
+SW1_MATCH = RegionMatch(
+    name="SW1",
+    kind=K.POSTCODE_DISTRICT,
+    country="GB",
+    lat=51.495,
+    lon=-0.13,
+    radius_km=3.0,
+    population=10000,
+    region="London",
+    local_authority="Westminster",
+    field_values=("SW1A", "SW1P"),
+)
+"""SW1 as a goal matches it: centred among its sub-districts, reaching past the farthest, searching all of them."""
+
 MANCHESTER_MATCH = RegionMatch(
     name="Manchester",
     kind=K.TOWN,

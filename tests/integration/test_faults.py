@@ -72,7 +72,7 @@ QUOTA_SAID = (
     "'places.googleapis.com' for consumer 'project_number:123456789012'."
 )
 """What Google says when a quota runs out (as the fake says it)."""
-SKIPPED_AFTER_SEARCH = f"skipped: depends on {SEARCH}, which did not complete"
+SKIPPED_AFTER_SEARCH = "Skipped because 'Search Wyshbone Global Database' did not complete"
 
 
 # --- running a plan against the fakes ---------------------------------------------------------------------------

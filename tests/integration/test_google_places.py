@@ -1,4 +1,5 @@
-"""Google Places Text Search against the local fake: paging, mapping, the price tier, and every error path."""
+"""Google Places Text Search against the local fake: paging, mapping, qualifiers (types and names), each lead's
+match, the price tier, and every error path."""
 
 from __future__ import annotations
 
@@ -9,10 +10,16 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from tests.fakes.google_places import SEARCH_TEXT_PATH, FakeGooglePlaces, Fault, sample_places
+from tests.fakes.google_places import (
+    SEARCH_TEXT_PATH,
+    FakeGooglePlaces,
+    Fault,
+    restaurant_places,
+    sample_places,
+)
 from tests.fakes.places import MANCHESTER_10KM as MANCHESTER
 from wyshbone.config import Settings
-from wyshbone.domain.models import Lead, RegionKind, RegionMatch
+from wyshbone.domain.models import Lead, LeadMatch, RegionKind, RegionMatch
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import PermanentToolError, RetryableToolError, ToolError
 from wyshbone.providers.google_places import (
@@ -160,6 +167,11 @@ async def test_search_places_maps_every_filled_field_with_its_source(
         provenance=dict.fromkeys(
             ("name", "address", "lat", "lon", "website", "phone", "category", "postcode"), "google_places"
         ),
+        match=LeadMatch(
+            area="inside",
+            kind="category",
+            reasons=["Google Places type coffee_shop, cafe", "0.1 km from Manchester centre"],
+        ),
     )
     assert full.distance_km is not None and 0.1 < full.distance_km < 0.2
     # Place 12 has neither website nor phone: Google leaves the fields out, and so does the lead.
@@ -172,8 +184,14 @@ async def test_search_places_tolerates_places_with_only_an_id_and_name(
     fake: FakeGooglePlaces, client: httpx.AsyncClient
 ) -> None:
     fake.places = [
-        {"id": "ChIJbare", "displayName": {"text": "Bare Café"}},
+        {
+            "id": "ChIJbare",
+            "displayName": {"text": "Bare Café"},
+            "location": {"latitude": 53.48, "longitude": -2.24},
+        },
         {"id": "ChIJnoname"},  # no display name: not a lead
+        # nothing says where it is, so nothing says it is in Manchester: not a lead (it used to be)
+        {"id": "ChIJnowhere", "displayName": {"text": "Nowhere Café"}},
     ]
 
     leads = await _search(fake, client)
@@ -183,9 +201,68 @@ async def test_search_places_tolerates_places_with_only_an_id_and_name(
             name="Bare Café",
             source="google_places",
             source_id="google_places:ChIJbare",
-            provenance={"name": "google_places"},
+            lat=53.48,
+            lon=-2.24,
+            distance_km=leads[0].distance_km,
+            provenance={"name": "google_places", "lat": "google_places", "lon": "google_places"},
+            match=LeadMatch(
+                area="inside",
+                kind="name",
+                reasons=["name contains 'Café'", "0.2 km from Manchester centre"],
+            ),
         )
     ]
+
+
+# --- kinds and qualifiers -------------------------------------------------------------------------------------
+
+
+async def test_search_places_keeps_what_types_or_names_show_and_says_how(
+    fake: FakeGooglePlaces, client: httpx.AsyncClient
+) -> None:
+    fake.places = restaurant_places()
+
+    leads = await search_places(
+        client=client,
+        api_key=fake.api_key,
+        base_url=fake.base_url,
+        persona="restaurant",
+        region=MANCHESTER,
+        limit=20,
+        qualifiers=["italian"],
+    )
+
+    # The qualifier goes into the text (includedType would drop an Italian place typed pizza_restaurant) ...
+    assert fake.requests[0].body["textQuery"] == "Italian restaurant in Manchester"
+    assert "includedType" not in fake.requests[0].body
+    # ... and each place is kept only when its types or its name show it; nearby ones after those inside.
+    assert [(lead.name, lead.match.area, lead.match.qualifiers) for lead in leads if lead.match] == [
+        ("Da Mario", "inside", {"italian": "type"}),
+        ("Slice", "inside", {"italian": "type"}),
+        ("Trattoria Verde", "inside", {"italian": "name"}),
+        ("Luigi's Pizzeria", "nearby", {"italian": "name"}),
+    ]
+    assert leads[-1].match is not None
+    assert (
+        leads[-1].match.reasons[-1] == "14.5 km from Manchester centre, beyond the 10 km taken as Manchester"
+    )
+
+
+async def test_search_places_a_kind_known_only_by_its_type(
+    fake: FakeGooglePlaces, client: httpx.AsyncClient
+) -> None:
+    fake.places = restaurant_places()
+
+    leads = await search_places(
+        client=client,
+        api_key=fake.api_key,
+        base_url=fake.base_url,
+        persona="gym",
+        region=MANCHESTER,
+        limit=20,
+    )
+
+    assert [(lead.name, lead.match.kind) for lead in leads if lead.match] == [("The Foundry", "category")]
 
 
 # --- errors -------------------------------------------------------------------------------------------------
@@ -329,7 +406,12 @@ def test_google_places_info_is_configured_only_with_a_key() -> None:
     without = google_places_info(Settings(google_places_api_key=None))
 
     assert with_key == ProviderInfo(
-        "google_places", configured=True, unit_price_usd=0.035, page_size=20, max_results=60
+        "google_places",
+        configured=True,
+        unit_price_usd=0.035,
+        page_size=20,
+        max_results=60,
+        label="Google Places",
     )
     assert without == ProviderInfo(
         "google_places",
@@ -338,6 +420,7 @@ def test_google_places_info_is_configured_only_with_a_key() -> None:
         unit_price_usd=0.035,
         page_size=20,
         max_results=60,
+        label="Google Places",
     )
 
 

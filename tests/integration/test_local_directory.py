@@ -1,4 +1,5 @@
-"""The local directory against SQLite: import (idempotent, failing cleanly) and search by every region kind.
+"""The local directory against SQLite: import (idempotent, failing cleanly, council keys and coverage records),
+search by every region kind, inside then nearby, and the count that says before approval what a search returns.
 
 Most tests use a made-up directory written to tmp_path; the ``data`` tests import the real open data once.
 """
@@ -9,20 +10,28 @@ import csv
 import gzip
 import re
 import sqlite3
+import statistics
+import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.fakes.directory import LAT, LON, row, write_csv
-from wyshbone.domain.models import Lead, RegionKind, RegionMatch
+from wyshbone.config import Settings
+from wyshbone.domain.gazetteer import Gazetteer
+from wyshbone.domain.models import Lead, LeadMatch, RegionKind, RegionMatch, SupervisorUserContext
+from wyshbone.domain.personas import categories_for, search_terms
+from wyshbone.domain.planner import CouncilGap
 from wyshbone.errors import DirectoryNotImportedError, InputError
 from wyshbone.providers.local_directory import (
     DISTRICTS_FILE,
     PHASE_DISTRICTS,
     PHASE_INDEXING,
     PHASE_READING,
+    DirectoryCount,
     ImportReport,
     LocalDirectory,
     default_import_paths,
@@ -30,6 +39,7 @@ from wyshbone.providers.local_directory import (
     import_directory,
     search_directory,
 )
+from wyshbone.services import Supervisor
 
 ROWS = [
     row("1", "Test Cafe 1", "cafe", postcode="TF1 1AA", lat=LAT, lon=LON),
@@ -37,7 +47,15 @@ ROWS = [
     row("3", "Test Tea Room 3", "cafe", postcode="TF1 1AC", lat=LAT + 0.018, lon=LON),
     row("4", "Test Tea Room 4", "cafe", postcode="TF1 1AD", lat=LAT + 0.018, lon=LON),  # next door to 3
     row("5", "TEST CAFE-1", "cafe", postcode="tf1 1aa", lat=LAT, lon=LON + 0.001),  # a duplicate of 1
-    row("6", "Test School Cafe 6", "institution", postcode="TF1 1AE", lat=LAT, lon=LON),
+    row(
+        "6",
+        "Test School Cafe 6",
+        "institution",
+        postcode="TF1 1AE",
+        lat=LAT,
+        lon=LON,
+        source_type="School/college/university",
+    ),
     row("7", "Test Arms 7", "pub_bar", postcode="TF1 1AF", lat=LAT, lon=LON, source_type="Pub/bar/nightclub"),
     row("8", "Test Mobile Cafe 8", "mobile_caterer", la="Otherby", source_type="Mobile caterer"),
     row("9", "Test Cafe 9", "cafe", postcode="TF6 2AB", lat=LAT + 0.2, lon=LON, la="Otherby"),
@@ -368,8 +386,8 @@ def test_search_directory_not_imported_raises(tmp_path: Path, prepare: Callable[
         (town(), ["test_src:1", "test_src:3", "test_src:4", "test_src:2"]),
         # an area is searched the same way as a town
         (town(kind=RegionKind.AREA), ["test_src:1", "test_src:3", "test_src:4", "test_src:2"]),
-        # a 1.5 km radius leaves out the tea rooms 2 km away
-        (town(1.5), ["test_src:1", "test_src:2"]),
+        # a 1.5 km radius leaves the tea rooms 2 km away outside: they top it up, labelled nearby (see below)
+        (town(1.5), ["test_src:1", "test_src:2", "test_src:3", "test_src:4"]),
         # county: the county field or the council field (11 has "Testshire" as its council); with no distance,
         # equal relevance goes by id, and 8 (no postcode) comes last
         (
@@ -441,6 +459,15 @@ def test_search_directory_lead_carries_provenance(db: Path) -> None:
         lon=LON,
         distance_km=0.0,
         score=1.69,
+        match=LeadMatch(
+            area="inside",
+            kind="name",
+            reasons=[
+                "test_src type Restaurant/Cafe/Canteen",
+                "name contains 'Cafe'",
+                "0.0 km from Testford centre, in Testford",
+            ],
+        ),
         provenance={
             field: "test_src"
             for field in (
@@ -520,7 +547,11 @@ def test_local_directory_serves_several_searches_on_one_connection(db: Path) -> 
         first = directory.search(categories=["cafe"], terms=[], region=town(), limit=10)
         second = directory.search(categories=["pub_bar"], terms=[], region=town(), limit=10)
 
-    assert (ids(first), ids(second)) == (["test_src:1", "test_src:3", "test_src:4"], ["test_src:7"])
+    # "Test Coffee Corner 2" is filed as a restaurant, but a café's name in a compatible type makes it one too.
+    assert (ids(first), ids(second)) == (
+        ["test_src:1", "test_src:3", "test_src:4", "test_src:2"],
+        ["test_src:7"],
+    )
 
 
 # ---------------------------------------------------------------------------------------------- real data
@@ -600,8 +631,12 @@ def test_search_directory_real_outward_code_only_row_is_not_in_manchester_centre
         path, categories=["cafe"], terms=["coffee", "cafe", "café"], region=manchester, limit=5_000
     )
 
-    assert 40 < len(leads) < 5_000  # every cafe within 6 km, not a page of them
-    assert "fsa_fhrs:331182" not in ids(leads)
+    inside = [lead for lead in leads if lead.match is not None and lead.match.area == "inside"]
+    assert (
+        40 < len(inside) < len(leads) < 5_000
+    )  # every cafe within 6 km, then those nearby, not a page of them
+    # 10.7 km from the centre: at most nearby (topping up after every café inside), labelled so
+    assert "fsa_fhrs:331182" not in ids(inside)
     assert stored(path)["fsa_fhrs:331182"] == (53.385, -2.26126, "district")  # M22's centre, Wythenshawe
     assert report.rows_at_district > 800
 
@@ -619,6 +654,301 @@ def test_search_directory_real_region_returns_yorkshire_breweries(real_db: tuple
         limit=40,
     )
 
-    assert len(leads) == 40
+    # Every one a brewery by its type, or by its name within a compatible type (no café called "Brew ...").
+    assert len(leads) >= 25
     assert {lead.region for lead in leads} == {"Yorkshire and The Humber"}
-    assert sum(lead.category == "brewery" for lead in leads) >= 35
+    assert all(lead.match is not None and lead.match.area == "inside" for lead in leads)
+    assert [
+        lead.name
+        for lead in leads
+        if lead.source_type in ("Restaurant/Cafe/Canteen", "Takeaway/sandwich shop")
+    ] == []
+    assert sum(lead.category == "brewery" for lead in leads) >= 25
+
+
+# ---------------------------------------------------------------------------------------------- place and kind
+
+# Testford is its own council (no county); Otherby its neighbour to the east; Smallton a town of Testdale, a
+# district of Testshire. Pubton's open data holds pubs only (no FSA file for it). 0.009° of latitude ≈ 1 km.
+E = 0.015  # ≈ 1 km of longitude at 53°N
+PLACES_ROWS = [
+    row("c1", "Testford Cafe", "cafe", postcode="TF1 1AA", lat=LAT, lon=LON, la="Testford", county="", source="fsa_fhrs"),
+    row("c2", "Edge Cafe", "cafe", postcode="TF8 1AA", lat=LAT + 0.072, lon=LON, la="Testford", county="", source="fsa_fhrs"),
+    row("c3", "Border Cafe", "cafe", postcode="OB1 1AA", lat=LAT, lon=LON + 2 * E, la="Otherby", county="", source="fsa_fhrs"),
+    row("c4", "Far Cafe", "cafe", postcode="OB9 1AA", lat=LAT, lon=LON + 20 * E, la="Otherby", county="", source="fsa_fhrs"),
+    # one business, three records: a café and a takeaway (another type), and the café again (the same type)
+    row("t1", "Twin Cafe", "cafe", postcode="TF1 9ZZ", lat=LAT + 0.001, lon=LON, la="Testford", county="", source="fsa_fhrs"),
+    row("t2", "Twin Cafe", "cafe", postcode="TF1 9ZZ", lat=LAT + 0.001, lon=LON, la="Testford", county="", source="fsa_fhrs", source_type="Takeaway/sandwich shop"),
+    row("t3", "TWIN CAFE", "cafe", postcode="tf19zz", lat=LAT + 0.001, lon=LON, la="Testford", county="", source="fsa_fhrs"),
+    # the NHS spells Testford's council the Welsh way
+    row("d1", "Testford Dental", "dentist", postcode="TF1 2AA", lat=LAT, lon=LON, la="Caerdydd - Testford", county="", source="nhs_ods_dental", source_type="General Dental Practice (D)"),
+    row("s1", "Smallton Cafe", "cafe", postcode="SM1 1AA", lat=LAT + 1.0, lon=LON, la="Testdale", county="Testshire", source="fsa_fhrs"),
+    row("s2", "Outlying Cafe", "cafe", postcode="SM9 1AA", lat=LAT + 1.045, lon=LON, la="Testdale", county="Testshire", source="fsa_fhrs"),
+    row("p1", "The Testford Arms", "pub_bar", postcode="PB1 1AA", lat=LAT - 1.0, lon=LON, la="Pubton", county="", source="open_pubs", source_type="Pub/bar/nightclub"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def places_db(tmp_path: Path) -> Path:
+    path = tmp_path / "places.sqlite"
+    import_directory([write_csv(tmp_path / "uk_businesses.csv.gz", PLACES_ROWS)], path)
+    return path
+
+
+def _own_town(name: str, lat: float, radius: float = 3.0) -> RegionMatch:
+    return RegionMatch(
+        name=name,
+        kind=RegionKind.TOWN,
+        country="GB",
+        lat=lat,
+        lon=LON,
+        radius_km=radius,
+        local_authority=name,
+    )
+
+
+def _areas(leads: Sequence[Lead]) -> list[tuple[str, str, list[str]]]:
+    return [(lead.source_id, lead.match.area, lead.match.reasons[-1:]) for lead in leads if lead.match]
+
+
+def test_search_directory_town_that_is_its_council_is_inside_then_nearby(places_db: Path) -> None:
+    leads = cafes(places_db, _own_town("Testford", LAT))
+
+    assert _areas(leads) == [
+        ("fsa_fhrs:c1", "inside", ["in Testford, 0.0 km from the centre"]),
+        ("fsa_fhrs:t1", "inside", ["in Testford, 0.1 km from the centre"]),  # one lead for three records
+        ("fsa_fhrs:c2", "inside", ["in Testford, 8.0 km from the centre"]),  # its council, beyond 3 km
+        ("fsa_fhrs:c3", "nearby", ["in Otherby, 2.0 km from Testford centre"]),  # next door, another council
+    ]
+
+
+def test_search_directory_town_within_a_larger_council_is_its_radius(places_db: Path) -> None:
+    smallton = RegionMatch(
+        name="Smallton", kind=RegionKind.TOWN, country="GB", lat=LAT + 1.0, lon=LON, radius_km=3.0,
+        local_authority="Testdale",
+    )  # fmt: skip
+
+    leads = cafes(places_db, smallton)
+
+    assert _areas(leads) == [
+        ("fsa_fhrs:s1", "inside", ["0.0 km from Smallton centre, in Testdale"]),
+        (
+            "fsa_fhrs:s2",
+            "nearby",
+            ["5.0 km from Smallton centre, beyond the 3 km taken as Smallton, in Testdale"],
+        ),
+    ]
+
+
+def test_search_directory_reconciles_council_spellings(places_db: Path) -> None:
+    leads = search_directory(
+        places_db, categories=["dentist"], terms=["dental"], region=_own_town("Testford", LAT), limit=10
+    )
+
+    assert _areas(leads) == [("nhs_ods_dental:d1", "inside", ["in Testford, 0.0 km from the centre"])]
+    assert stored_councils(places_db)["nhs_ods_dental:d1"] == "testford"
+
+
+def stored_councils(db: Path) -> dict[str, str | None]:
+    with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+        return dict(conn.execute("SELECT id, council FROM business"))
+
+
+def test_import_directory_records_coverage_per_council_and_source(places_db: Path) -> None:
+    with closing(sqlite3.connect(f"{places_db.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+        records = conn.execute(
+            "SELECT council, source, name, county, categories, rows, first_date, last_date FROM coverage"
+            " ORDER BY council, source"
+        ).fetchall()
+
+    assert records == [
+        ("otherby", "fsa_fhrs", "Otherby", None, "cafe", 2, "2024-01-02", "2024-01-02"),
+        ("pubton", "open_pubs", "Pubton", None, "pub_bar", 1, "2024-01-02", "2024-01-02"),
+        ("testdale", "fsa_fhrs", "Testdale", "Testshire", "cafe", 2, "2024-01-02", "2024-01-02"),
+        ("testford", "fsa_fhrs", "Testford", None, "cafe", 5, "2024-01-02", "2024-01-02"),
+        ("testford", "nhs_ods_dental", "Testford", None, "dentist", 1, "2024-01-02", "2024-01-02"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("region", "persona", "categories", "expected"),
+    [
+        # the three records of the Twin Cafe count once, as the search returns them
+        (_own_town("Testford", LAT), "cafe", ["cafe"], (3, 1, (), (("FSA", "2024-01-02"), ("NHS dental", "2024-01-02")))),
+        # Pubton's open data holds pubs only: a restaurant cannot be there, and the coverage records say why
+        (
+            _own_town("Pubton", LAT - 1.0),
+            "restaurant",
+            ["restaurant"],
+            (0, 0, (CouncilGap("Pubton", ("pub_bar",), ("FSA",)),), (("Open Pubs", "2024-01-02"),)),
+        ),
+    ],
+)  # fmt: skip
+def test_local_directory_count_is_what_the_search_returns(
+    places_db: Path,
+    region: RegionMatch,
+    persona: str,
+    categories: list[str],
+    expected: tuple[int, int, tuple[CouncilGap, ...], tuple[tuple[str, str], ...]],
+) -> None:
+    with LocalDirectory(places_db) as directory:
+        counted = directory.count(categories=categories, terms=[], region=region, persona=persona)
+        leads = directory.search(categories=categories, terms=[], region=region, persona=persona, limit=100)
+
+    assert (counted.inside, counted.nearby, counted.gaps, counted.dates) == expected
+    assert [lead.match.area for lead in leads if lead.match] == ["inside"] * counted.inside + ["nearby"] * (
+        counted.nearby or 0
+    )
+
+
+# ---------------------------------------------------------------------------------------------- real data: goals
+
+
+def _place(gazetteer: Gazetteer, name: str) -> RegionMatch:
+    found = gazetteer.find_place(name)
+    assert found is not None, name
+    return found.to_region_match()
+
+
+def _real(
+    db: Path,
+    gazetteer: Gazetteer,
+    persona: str,
+    place: str,
+    qualifiers: Sequence[str] = (),
+    limit: int = 5_000,
+) -> tuple[list[Lead], DirectoryCount]:
+    region = _place(gazetteer, place)
+    asked = {
+        "categories": categories_for(persona),
+        "terms": search_terms(persona),
+        "region": region,
+        "persona": persona,
+        "qualifiers": qualifiers,
+    }
+    with LocalDirectory(db) as directory:
+        return directory.search(**asked, limit=limit), directory.count(**asked)  # type: ignore[arg-type]
+
+
+@pytest.mark.data
+@pytest.mark.timeout(300)
+def test_real_italian_restaurants_in_birmingham_are_nearby_and_italian_looking(
+    real_db: tuple[Path, ImportReport], gazetteer: Gazetteer
+) -> None:
+    leads, counted = _real(real_db[0], gazetteer, "restaurant", "Birmingham", ["italian"], limit=40)
+
+    # Birmingham City Council's open data holds pubs and dentists only: none inside, and the reason recorded
+    assert counted.inside == 0
+    assert counted.gaps == (CouncilGap("Birmingham", ("pub_bar", "dentist"), ("FSA",)),)
+    assert 10 <= len(leads) == counted.nearby
+    for lead in leads:
+        assert lead.match is not None
+        assert lead.match.area == "nearby" and lead.local_authority != "Birmingham"
+        assert lead.match.reasons[-1].startswith(f"in {lead.local_authority}, ")
+        assert lead.match.qualifiers == {"italian": "name"}
+        assert lead.source_type == "Restaurant/Cafe/Canteen" or lead.match.kind == "name"
+
+
+@pytest.mark.data
+@pytest.mark.timeout(300)
+def test_real_takeaways_in_liverpool_are_inside_or_labelled(
+    real_db: tuple[Path, ImportReport], gazetteer: Gazetteer
+) -> None:
+    leads, counted = _real(real_db[0], gazetteer, "takeaway", "Liverpool")
+
+    assert counted.inside > 500
+    for lead in leads:
+        assert lead.match is not None
+        inside = lead.local_authority == "Liverpool"
+        assert (lead.match.area == "inside") == inside, (lead.name, lead.local_authority)
+        if not inside:  # Bootle (Sefton), Knowsley, the Wirral: said so
+            assert lead.match.reasons[-1].startswith(f"in {lead.local_authority}, ")
+    assert {lead.local_authority for lead in leads if lead.match and lead.match.area == "nearby"} >= {
+        "Sefton",
+        "Knowsley",
+    }
+
+
+@pytest.mark.data
+@pytest.mark.timeout(300)
+def test_real_dentists_in_cardiff_under_both_spellings(
+    real_db: tuple[Path, ImportReport], gazetteer: Gazetteer
+) -> None:
+    leads, counted = _real(real_db[0], gazetteer, "dentist", "Cardiff")
+
+    inside = [lead for lead in leads if lead.match and lead.match.area == "inside"]
+    nearby = [lead for lead in leads if lead.match and lead.match.area == "nearby"]
+    assert len(inside) == counted.inside > 50
+    assert {lead.local_authority for lead in inside} == {"Caerdydd - Cardiff"}  # the NHS's spelling
+    assert "Bro Morgannwg - the Vale of Glamorgan" in {lead.local_authority for lead in nearby}
+    assert all(lead.match and lead.match.kind in ("category", "category+name") for lead in leads)
+
+
+@pytest.mark.data
+@pytest.mark.timeout(300)
+async def test_real_ten_gyms_in_manchester_are_warned_about_before_approval(
+    real_db: tuple[Path, ImportReport], data_dir: Path, tmp_path: Path
+) -> None:
+    settings = Settings(home=tmp_path / "home", directory_path=real_db[0], open_data_dir=data_dir)
+    sup = await Supervisor.open(settings)
+    try:
+        plan = await sup.start_plan("Find 10 gyms in Manchester", SupervisorUserContext(user_id="u1"))
+    finally:
+        await sup.close()
+
+    (coverage,) = plan.estimate.coverage
+    assert (coverage.provider, coverage.available) == ("local_directory", 1)
+    shortfall, kind = plan.warnings[:2]
+    # "... in Manchester and 4 nearby; ...": Salford's and Tameside's gyms, labelled, top it up
+    assert shortfall.startswith("The directory holds 1 business like 'gym' in Manchester and ")
+    assert shortfall.endswith("; 10 were asked for. Set up Google Places or OpenStreetMap to look further.")
+    assert kind == (
+        "The directory's open data covers food, drink and dental businesses, not gyms: 'gym' is matched on "
+        "business names only."
+    )
+
+
+COUNTED_GOALS = [
+    ("coffee shop", "Manchester", ()),
+    ("restaurant", "Birmingham", ("italian",)),
+    ("takeaway", "Liverpool", ()),
+    ("dentist", "Cardiff", ()),
+    ("gym", "Manchester", ()),
+    ("brewery", "Bristol", ("craft",)),
+    ("cafe", "Brighton", ("vegan",)),
+    ("cafe", "Harrogate", ()),
+    ("pub", "Inverness", ()),
+    ("restaurant", "Kent", ()),
+    ("pizzeria", "Leicester", ()),
+    ("restaurant", "London", ()),
+    ("coffee shop", "Leeds", ("independent",)),
+    ("hotel", "York", ()),
+    ("brewery", "Yorkshire", ()),
+]
+
+
+@pytest.mark.data
+@pytest.mark.timeout(300)
+def test_real_count_equals_what_the_search_returns_within_20_ms(
+    real_db: tuple[Path, ImportReport], gazetteer: Gazetteer
+) -> None:
+    times: list[float] = []
+    with LocalDirectory(real_db[0]) as directory:
+        for persona, place, qualifiers in COUNTED_GOALS:
+            asked: dict[str, Any] = {
+                "categories": categories_for(persona),
+                "terms": search_terms(persona),
+                "region": _place(gazetteer, place),
+                "persona": persona,
+                "qualifiers": qualifiers,
+            }
+            leads = directory.search(**asked, limit=100_000)
+            for _ in range(5):
+                started = time.perf_counter()
+                counted = directory.count(**asked)
+                times.append((time.perf_counter() - started) * 1000)
+            areas = [lead.match.area for lead in leads if lead.match]
+            assert (areas.count("inside"), areas.count("nearby")) == (counted.inside, counted.nearby or 0), (
+                persona
+            )
+    assert statistics.quantiles(times, n=100, method="inclusive")[94] <= 20.0

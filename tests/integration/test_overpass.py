@@ -9,14 +9,21 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.fakes.overpass import FakeOverpass, Fault
+from tests.fakes.overpass import FakeOverpass, Fault, qualified_elements
 from tests.fakes.places import MANCHESTER_10KM as MANCHESTER
 from wyshbone.config import Settings
-from wyshbone.domain.models import Lead, RegionKind, RegionMatch
+from wyshbone.domain.models import Lead, LeadMatch, RegionKind, RegionMatch
 from wyshbone.domain.planner import ProviderInfo
+from wyshbone.domain.qualifiers import QUALIFIERS
 from wyshbone.errors import PermanentToolError, RetryableToolError, ToolError
 from wyshbone.providers.http import make_client
-from wyshbone.providers.overpass import OsmFilter, osm_filters, overpass_info, search_overpass
+from wyshbone.providers.overpass import (
+    OsmFilter,
+    osm_filters,
+    overpass_info,
+    qualifier_conditions,
+    search_overpass,
+)
 
 
 @pytest.fixture
@@ -58,6 +65,11 @@ async def test_search_overpass_maps_named_cafes_in_the_circle(
         phone="+44 161 000 0001",
         emails=[{"value": "hello@ancoats.coffee", "source": "osm", "verification": "unverified"}],
         distance_km=ancoats.distance_km,
+        match=LeadMatch(
+            area="inside",
+            kind="category+name",
+            reasons=["OSM amenity=cafe", "name contains 'Coffee'", "0.2 km from Manchester centre"],
+        ),
         provenance=dict.fromkeys(
             (
                 "name",
@@ -204,10 +216,10 @@ async def test_search_overpass_times_out_as_retryable(fake: FakeOverpass) -> Non
 
 def test_overpass_info_is_configured_only_with_a_url() -> None:
     assert overpass_info(Settings(overpass_url="https://overpass-api.de/api/interpreter")) == ProviderInfo(
-        "overpass", configured=True
+        "overpass", configured=True, label="OpenStreetMap"
     )
     assert overpass_info(Settings(overpass_url=None)) == ProviderInfo(
-        "overpass", configured=False, reason="set WYSHBONE_OVERPASS_URL"
+        "overpass", configured=False, reason="set WYSHBONE_OVERPASS_URL", label="OpenStreetMap"
     )
 
 
@@ -228,3 +240,88 @@ def test_osm_filters_maps_personas(
     persona: str, expected: tuple[tuple[OsmFilter, ...], tuple[str, ...]]
 ) -> None:
     assert osm_filters(persona) == expected
+
+
+# --- qualifiers --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "conditions"),
+    [
+        # a cuisine may be one of a ";" list; a name may say it instead
+        (
+            "italian",
+            (
+                '["cuisine"~"(^|;) *(italian) *(;|$)"]',
+                '["name"~"italian|italia|pizzeria|trattoria|ristorante|osteria|pizza|pasta",i]',
+            ),
+        ),
+        # a diet tag's "yes" or "only"
+        ("vegan", ('["diet:vegan"~"^(yes|only)$"]', '["name"~"vegan|plant based|plant-based",i]')),
+        # independent: no brand tag (chain names are checked word by word when the elements are read)
+        ("independent", ('[!"brand"]',)),
+        # no OSM tag and no name can say it
+        ("family_run", ("",)),
+    ],
+)
+def test_qualifier_conditions(key: str, conditions: tuple[str, ...]) -> None:
+    assert qualifier_conditions(QUALIFIERS[key]) == conditions
+
+
+async def _qualified(
+    fake: FakeOverpass, client: httpx.AsyncClient, persona: str, qualifiers: list[str]
+) -> list[Lead]:
+    fake.elements = qualified_elements()
+    return await search_overpass(
+        client=client, url=fake.url, persona=persona, region=MANCHESTER, limit=20, qualifiers=qualifiers
+    )
+
+
+async def test_search_overpass_italian_restaurants_by_cuisine_tag_or_name(
+    fake: FakeOverpass, client: httpx.AsyncClient
+) -> None:
+    leads = await _qualified(fake, client, "restaurants", ["italian"])
+
+    # one statement per way of showing it, each with the persona's tag
+    assert fake.requests[0].body.count('nwr["amenity"="restaurant"]["name"]') == 2
+    # the tandoori house is not; the chain is Italian too (no "independent" was asked)
+    assert [(lead.name, lead.match.qualifiers if lead.match else None) for lead in leads] == [
+        ("Da Mario", {"italian": "tag"}),
+        ("Trattoria Verde", {"italian": "name"}),
+        ("Pizza Express", {"italian": "tag"}),
+    ]
+    assert leads[0].match is not None
+    assert leads[0].match.reasons == [
+        "OSM amenity=restaurant",
+        "OSM cuisine=italian;pizza",
+        "0.1 km from Manchester centre",
+    ]
+
+
+async def test_search_overpass_independent_leaves_out_branded_chains(
+    fake: FakeOverpass, client: httpx.AsyncClient
+) -> None:
+    leads = await _qualified(fake, client, "restaurants", ["italian", "independent"])
+
+    assert '[!"brand"]' in fake.requests[0].body
+    assert [lead.name for lead in leads] == ["Da Mario", "Trattoria Verde"]
+
+
+async def test_search_overpass_vegan_cafes_by_diet_tag_or_name(
+    fake: FakeOverpass, client: httpx.AsyncClient
+) -> None:
+    leads = await _qualified(fake, client, "cafes", ["vegan"])
+
+    # "diet:vegan=no" says the opposite
+    assert [(lead.name, lead.match.qualifiers if lead.match else None) for lead in leads] == [
+        ("Green Bean", {"vegan": "tag"}),
+        ("Vegan Vibes", {"vegan": "name"}),
+    ]
+
+
+async def test_search_overpass_craft_breweries_by_tag(fake: FakeOverpass, client: httpx.AsyncClient) -> None:
+    leads = await _qualified(fake, client, "breweries", ["craft"])
+
+    assert [(lead.name, lead.match.kind, lead.match.qualifiers) for lead in leads if lead.match] == [
+        ("Track", "category", {"craft": "tag"})
+    ]

@@ -410,7 +410,10 @@ async def test_google_daily_quota_fails_the_search_and_the_plan(
         SAVE: "skipped",
         OUTREACH: "skipped",
     }
-    assert run.step(DOMAINS).error_message == f"skipped: depends on {SEARCH}, which did not complete"
+    assert (
+        run.step(DOMAINS).error_message
+        == "Skipped because 'Search Wyshbone Global Database' did not complete"
+    )
     assert run.result.overall_status.value == "failed"
     assert run.leads == []
     assert len(fakes.places.requests) == 1
@@ -616,7 +619,7 @@ async def test_no_keys_skips_domains_and_enrichment_by_design(
     for step_id in (DOMAINS, ENRICH):
         result = run.step(step_id)
         assert result.skipped_by_design
-        assert result.error_message.startswith("skipped: no provider configured")
+        assert result.error_message.startswith("Not set up: needs a Hunter.io key")
     assert "hunter: set WYSHBONE_HUNTER_API_KEY" in run.step(DOMAINS).error_message
     availability = {s.step_id: s for s in run.plan.estimate.steps}
     assert not availability[DOMAINS].will_run and not availability[ENRICH].will_run

@@ -1,4 +1,5 @@
-"""The directory's pure parts: FTS5 tiers and terms, place tags and grid cells, scores and dedupe.
+"""The directory's pure parts: FTS5 tiers and terms, kind and place expressions, tags and grid cells, scores and
+dedupe.
 
 No database here: these are the decisions the search's SQL is built from.
 """
@@ -9,23 +10,34 @@ import math
 
 import pytest
 
+from wyshbone.domain.matching import area_for, wanted
 from wyshbone.domain.models import Lead, RegionKind, RegionMatch
 from wyshbone.providers import _directory_sql as sql
 from wyshbone.providers.local_directory import build_query, dedupe, haversine_km, score
 
 
-def test_tiers_split_signals_into_disjoint_levels_best_first() -> None:
-    tiers = sql.tiers(signals=[(100, "A"), (60, "B")], place="P", excluded="X")
+def test_tiers_rank_combinations_of_signals_within_what_is_asked() -> None:
+    tiers = sql.tiers(signals=[(100, "A"), (60, "B")], accept="K", rest=20)
 
+    # Positive expressions only (FTS5 intersects quickly, subtracts a large set slowly): a business shows in
+    # every tier whose signals it has, and the search keeps it where it ranks best.
     assert tiers == (
-        sql.Tier(160, "(((A) AND (B)) AND (P)) NOT (X)"),
-        sql.Tier(100, "((((A)) AND (P)) NOT (B)) NOT (X)"),
-        sql.Tier(60, "((((B)) AND (P)) NOT (A)) NOT (X)"),
+        sql.Tier(160, "(K) AND (A) AND (B)"),
+        sql.Tier(100, "(K) AND (A)"),
+        sql.Tier(60, "(K) AND (B)"),
+        sql.Tier(20, "(K)"),
     )
 
 
-def test_tiers_without_place_or_exclusion() -> None:
-    assert sql.tiers(signals=[(60, "B")], place=None, excluded=None) == (sql.Tier(60, "(B)"),)
+def test_tiers_with_a_signal_implying_what_is_asked_do_not_repeat_it() -> None:
+    # "A" (the business type) implies "K" (the kind, with its costly name groups): its tiers skip "K".
+    tiers = sql.tiers(signals=[(100, "A"), (60, "B")], accept="K", rest=20, implied="A")
+
+    assert [t.match for t in tiers] == ["(A) AND (B)", "(A)", "(K) AND (B)", "(K)"]
+
+
+def test_tiers_without_a_rest_tier() -> None:
+    assert sql.tiers(signals=[(60, "B")], accept="K") == (sql.Tier(60, "(K) AND (B)"),)
 
 
 @pytest.mark.parametrize(
@@ -46,15 +58,21 @@ def test_term_query(terms: list[str], expected: str | None) -> None:
 
 
 def test_row_tags_names_every_field_and_three_grid_cells() -> None:
-    tags = sql.row_tags("pub_bar", "Leeds", None, "Yorkshire and The Humber", "LS6", 53.8, -1.55)
+    tags = sql.row_tags("pub_bar", "leeds", None, "Yorkshire and The Humber", "LS6", 53.8, -1.55)
 
     assert tags == "capubbar laleeds rgyorkshireandthehumber pcls6 ga2876n2230 gb719n557 gc179n139"
 
 
 def test_row_tags_without_coordinates_has_no_cells() -> None:
-    assert sql.row_tags("cafe", "St. Albans", "Hertfordshire", "East of England", None, None, None) == (
+    assert sql.row_tags("cafe", "st albans", "Hertfordshire", "East of England", None, None, None) == (
         "cacafe lastalbans cohertfordshire rgeastofengland"
     )
+
+
+def test_row_tags_names_the_business_type_and_a_twin() -> None:
+    tags = sql.row_tags("cafe", "cardiff", None, "Wales", None, None, None, "Restaurant/Cafe/Canteen", 1)
+
+    assert tags == "cacafe lacardiff rgwales strestaurantcafecanteen xtwin"
 
 
 @pytest.mark.parametrize(
@@ -133,23 +151,45 @@ def _region(kind: RegionKind, value: str) -> RegionMatch:
     return RegionMatch(name=value, kind=kind, country="GB", field_value=value)
 
 
+def _query(
+    categories: list[str], terms: list[str], region: RegionMatch, *, councils: tuple[str, ...] = ()
+) -> sql.SearchQuery:
+    want = wanted(persona="", categories=categories, terms=terms)
+    return build_query(want, area_for(region, councils=councils))
+
+
 @pytest.mark.parametrize(
     ("categories", "terms", "expected_points"),
     [
-        # categories and terms: both, either
-        (["cafe"], ["coffee"], [160, 100, 60]),
+        # categories and terms: the type says so, the name says so, both, or only a compatible type's name
+        (["cafe"], ["coffee"], [160, 100, 60, 20]),
         # free text only: the name, and the publisher's type as a weaker signal
         ([], ["coffee"], [90, 60, 30]),
         # categories only
-        (["cafe", "restaurant"], [], [100]),
+        (["cafe", "restaurant"], [], [100, 20]),
+        # a kind its type alone decides: every business accepted has the type's points
+        (["dentist"], ["dental"], [160, 100]),
     ],
 )
 def test_build_query_tiers(categories: list[str], terms: list[str], expected_points: list[int]) -> None:
-    query = build_query(categories=categories, terms=terms, region=_region(RegionKind.REGION, "North West"))
+    query = _query(categories, terms, _region(RegionKind.REGION, "North West"))
 
     assert [tier.points for tier in query.tiers] == expected_points
-    assert all("(tags : (rgnorthwest))" in tier.match for tier in query.tiers)
-    assert query.circle is None
+    assert query.zones == (sql.Zone("inside", "tags : (rgnorthwest)"),)
+    assert query.centre is None
+
+
+def test_build_query_kind_is_the_business_type_or_a_name_within_compatible_types() -> None:
+    query = _query(["brewery"], [], _region(RegionKind.REGION, "North West"))
+
+    assert query.accept is not None
+    # Open Brewery DB's types make a brewery by themselves ...
+    assert "tags : (stbrewerymicro OR stbrewerynano" in query.accept
+    # ... a maker is one when its name says so, a pub only with the stricter words ...
+    assert "(tags : (stmanufacturerspackers OR stfarmersgrowers OR stdistributorstransporters" in query.accept
+    assert '("beer" AND "factory")' in query.accept
+    # ... and a café never: its type is not among them.
+    assert "strestaurantcafecanteen" not in query.accept
 
 
 @pytest.mark.parametrize(
@@ -160,30 +200,78 @@ def test_build_query_tiers(categories: list[str], terms: list[str], expected_poi
     ],
 )
 def test_build_query_excludes_institutions_unless_asked(categories: list[str], excluded: bool) -> None:
-    query = build_query(categories=categories, terms=[], region=_region(RegionKind.COUNTY, "Kent"))
+    query = _query(categories, [], _region(RegionKind.COUNTY, "Kent"))
 
-    assert all(t.match.endswith("NOT (tags : (cainstitution))") == excluded for t in query.tiers)
+    assert query.accept is not None
+    assert query.accept.endswith("NOT (tags : (cainstitution))") == excluded
 
 
 @pytest.mark.parametrize(
-    ("kind", "value", "place"),
+    ("kind", "value", "councils", "place"),
     [
-        (RegionKind.COUNTY, "Kent", "tags : (cokent OR lakent)"),  # county or council field
-        (RegionKind.LOCAL_AUTHORITY, "Leeds", "tags : (coleeds OR laleeds)"),  # the same two fields
-        (RegionKind.POSTCODE_DISTRICT, "LS6", "tags : (pcls6)"),  # the whole outward code, never a prefix
+        # county: the county field, or the key of any council it names
+        (RegionKind.COUNTY, "Kent", ("kent",), "tags : (lakent OR cokent)"),
+        # a council: its key (every spelling of it is one tag) or the county field
+        (RegionKind.LOCAL_AUTHORITY, "Leeds", ("leeds",), "tags : (laleeds OR coleeds)"),
+        # the whole outward code, never a prefix
+        (RegionKind.POSTCODE_DISTRICT, "LS6", (), "tags : (pcls6)"),
     ],
 )
-def test_build_query_field_regions(kind: RegionKind, value: str, place: str) -> None:
-    query = build_query(categories=["pub_bar"], terms=[], region=_region(kind, value))
+def test_build_query_field_regions(
+    kind: RegionKind, value: str, councils: tuple[str, ...], place: str
+) -> None:
+    query = _query(["pub_bar"], [], _region(kind, value), councils=councils)
 
-    assert query.tiers == (
-        sql.Tier(100, f"(((tags : (capubbar))) AND ({place})) NOT (tags : (cainstitution))"),
-    )
+    assert query.zones == (sql.Zone("inside", place),)
 
 
-def test_build_query_town_uses_circle_and_default_radius() -> None:
+def test_build_query_qualifier_the_directory_cannot_show_finds_nothing() -> None:
+    want = wanted(persona="pub", categories=["pub_bar"], qualifiers=["dog_friendly"])
+
+    query = build_query(want, area_for(_region(RegionKind.REGION, "Wales")))
+
+    assert (query.accept, query.tiers) == (None, ())
+
+
+def test_build_query_qualifier_by_name_and_independent_by_no_chain_name() -> None:
+    want = wanted(persona="cafe", categories=["cafe"], qualifiers=["vegan", "independent"])
+
+    query = build_query(want, area_for(_region(RegionKind.REGION, "Wales")))
+
+    assert query.accept is not None
+    assert 'AND ((name : (("vegan") OR ("plant" AND "based"))))' in query.accept
+    assert 'NOT (name : (("costa") OR ("starbucks")' in query.accept
+
+
+def test_build_query_town_in_a_larger_council_is_its_radius_within_the_council_then_nearby() -> None:
     region = RegionMatch(name="Testford", kind=RegionKind.TOWN, country="GB", lat=53.0, lon=-2.0)
 
-    query = build_query(categories=["cafe"], terms=[], region=region)
+    query = _query(["cafe"], [], region, councils=("testshire",))
 
-    assert query.circle == sql.Circle(53.0, -2.0, 5.0)
+    inside, nearby = query.zones
+    # inside: the town's cells and council, then within the default 5 km of the centre
+    assert inside.place is not None and inside.place.endswith("AND (tags : (latestshire))")
+    assert (inside.where, inside.params) == ("{d2} <= :ri2", {"ri2": 25.0})
+    # nearby: up to twice as far, and not inside (another council, or beyond the radius)
+    assert nearby.where == "{d2} <= :rn2 AND NOT ((coalesce(b.council, '') IN (:c0)) AND ({d2} <= :ri2))"
+    assert nearby.params == {"rn2": 100.0, "c0": "testshire", "ri2": 25.0}
+    assert query.centre == sql.Circle(53.0, -2.0, 5.0)
+
+
+def test_build_query_town_that_is_its_own_council_is_the_council() -> None:
+    region = RegionMatch(name="Testford", kind=RegionKind.TOWN, country="GB", lat=53.0, lon=-2.0, radius_km=4)
+    want = wanted(persona="", categories=["cafe"], terms=[])
+
+    query = build_query(want, area_for(region, councils=("testford",), own_council=True))
+
+    centre, rest, nearby = query.zones
+    # all of the council is inside: the town's own 4 km first, then the rest of it
+    assert centre.place is not None and centre.place.endswith("AND (tags : (latestford))")
+    assert (centre.area, centre.where, centre.params) == ("inside", "{d2} <= :rc2", {"rc2": 16.0})
+    assert (rest.area, rest.place, rest.where) == (
+        "inside",
+        "tags : (latestford)",
+        "{d2} IS NULL OR {d2} > :rc2",
+    )
+    assert nearby.where == "{d2} <= :rn2 AND NOT ((coalesce(b.council, '') IN (:c0)))"
+    assert query.centre == sql.Circle(53.0, -2.0, 4.0)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from tests.fakes.places import MANCHESTER_MATCH, YORKSHIRE
+from tests.fakes.places import MANCHESTER_MATCH, SW1_MATCH, SW1A, SW1P, YORKSHIRE
 from wyshbone.domain.gazetteer import Gazetteer, Place, WorldCity, place_key, town_radius_km
 from wyshbone.domain.models import RegionKind, RegionMatch
 from wyshbone.geodata import (
@@ -83,6 +84,14 @@ LS6 = Place(
     local_authority="Leeds",
     field_values=("LS6",),
 )
+E1 = Place(
+    name="E1", kind=K.POSTCODE_DISTRICT, lat=51.5163, lon=-0.06037, radius_km=2.0, field_values=("E1",)
+)
+E1W = Place(
+    name="E1W", kind=K.POSTCODE_DISTRICT, lat=51.5123, lon=-0.05926, radius_km=2.0, field_values=("E1W",)
+)
+SWANSEA = Place(name="Swansea", kind=K.TOWN, lat=51.62, lon=-3.94, population=300352, region="Wales")
+SWANAGE = Place(name="Swanage", kind=K.TOWN, lat=50.61, lon=-1.96, population=10454, region="South West")
 PARIS = WorldCity(name="Paris", country="FR", lat=48.85341, lon=2.3488, population=2138551, admin1="11")
 PARIS_TX = WorldCity(name="Paris", country="US", lat=33.66094, lon=-95.55551, population=24171, admin1="TX")
 NYC = WorldCity(
@@ -111,6 +120,12 @@ def tiny_gazetteer() -> Gazetteer:
             EDEN_COUNCIL,
             COTSWOLDS,
             LS6,
+            SW1A,
+            SW1P,
+            E1,
+            E1W,
+            SWANSEA,
+            SWANAGE,
         ),
         world_cities=(PARIS_TX, PARIS, NYC),
         countries={"UK": "GB", "USA": "US"},
@@ -198,12 +213,56 @@ def test_gazetteer_find_place_within_a_region_name(tiny: Gazetteer) -> None:
         ("ls6", LS6),  # any case
         ("LS6 2AB", LS6),  # a full postcode: its district
         ("ls62ab", LS6),  # ... written without the space
+        ("LS6 2", LS6),  # a sector: its district
         ("ZZ9", None),  # the right shape, but no such district
         ("Leeds", None),  # not a postcode at all
+        ("SW1A", SW1A),  # a sub-district
+        ("SW1A 1AA", SW1A),  # ... and a postcode in it
+        ("E1", replace(E1, field_values=("E1", "E1W"))),  # a district with a sub-district split off: both
     ],
 )
 def test_gazetteer_find_postcode_district(tiny: Gazetteer, code: str, expected: Place | None) -> None:
     assert tiny.find_postcode_district(code) == expected
+
+
+def test_gazetteer_postcode_district_of_sub_districts_only(tiny: Gazetteer) -> None:
+    # SW1 has no row of its own: it is all of SW1A…SW1Y, centred among them and reaching past the farthest.
+    sw1 = tiny.find_postcode_district("sw1")
+    assert (sw1.to_region_match() if sw1 else None) == SW1_MATCH
+
+
+@pytest.mark.parametrize(
+    ("letters", "expected"),
+    [
+        ("LS", ("the LS postcode area", ("LS6",))),
+        ("sw", ("the SW postcode area", ("SW1A", "SW1P"))),  # any case; sub-districts once each
+        ("E", ("the E postcode area", ("E1", "E1W"))),
+        ("ZZ", None),  # no such area
+    ],
+)
+def test_gazetteer_find_postcode_area(
+    tiny: Gazetteer, letters: str, expected: tuple[str, tuple[str, ...]] | None
+) -> None:
+    area = tiny.find_postcode_area(letters)
+    assert ((area.name, area.field_values) if area else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Leds", (LEEDS,)),  # one letter missing: clearly Leeds (the city before its council)
+        ("Kentt", (KENT,)),  # one too many
+        ("Cotswolds Hils", (COTSWOLDS,)),  # a name of several words
+        ("Swansae", (SWANSEA, SWANAGE)),  # two equally close: both, the likelier first
+        ("Narnia", ()),  # nothing close
+        ("Leeds", ()),  # spelt right: not a typo
+        ("Lid", ()),  # too short to guess from
+    ],
+)
+def test_gazetteer_closest_places_to_a_misspelling(
+    tiny: Gazetteer, name: str, expected: tuple[Place, ...]
+) -> None:
+    assert tiny.closest_places(name) == expected
 
 
 @pytest.mark.parametrize(
@@ -445,6 +504,44 @@ def test_real_gazetteer_postcode_districts_and_world(gazetteer: Gazetteer) -> No
         (madrid.name, madrid.country) if madrid else None,
         (new_york.name, new_york.country) if new_york else None,
     ) == (("LS6", "Leeds", "West Yorkshire"), ("Madrid", "ES"), ("New York City", "US"))
+
+
+@pytest.mark.data
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("SW1", ("SW1A", "SW1E", "SW1H", "SW1P", "SW1V", "SW1W", "SW1X", "SW1Y")),  # sub-districts only
+        ("W1", ("W1A", "W1B", "W1C", "W1D", "W1F", "W1G", "W1H", "W1J", "W1K", "W1S", "W1T", "W1U", "W1W")),
+        ("EC1", ("EC1A", "EC1M", "EC1N", "EC1P", "EC1R", "EC1V", "EC1Y")),
+        ("N1", ("N1", "N1C", "N1P")),  # its own row, and the sub-districts split off it
+        ("M1", ("M1",)),
+        ("EH1", ("EH1",)),
+        ("B15", ("B15",)),
+    ],
+)
+def test_real_gazetteer_postcode_districts_carry_their_sub_districts(
+    gazetteer: Gazetteer, code: str, expected: tuple[str, ...]
+) -> None:
+    district = gazetteer.find_postcode_district(code)
+    assert (district.field_values if district else None) == expected
+
+
+@pytest.mark.data
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Manchster", ["Manchester"]),
+        ("Edinbrugh", ["Edinburgh"]),
+        ("Brimingham", ["Birmingham"]),  # several spellings of one city are one candidate
+        ("Brigton", ["Brighton"]),  # a letter missing beats a letter changed (Brixton)
+        ("Swansae", ["Swansea", "Swanage"]),
+        ("Shefield", ["Sheffield", "Shenfield"]),
+        ("Narnia", []),
+        ("bulk", []),  # not "BLK", an abbreviation among Blackpool's other names
+    ],
+)
+def test_real_gazetteer_closest_places(gazetteer: Gazetteer, name: str, expected: list[str]) -> None:
+    assert [place.name for place in gazetteer.closest_places(name)] == expected
 
 
 @pytest.mark.data

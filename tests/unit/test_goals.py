@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
 
-from tests.fakes.places import MANCHESTER_MATCH, YORKSHIRE
+from tests.fakes.places import MANCHESTER_MATCH, SW1_MATCH, SW1A, SW1P, YORKSHIRE
 from wyshbone.domain.gazetteer import Gazetteer, Place, WorldCity
-from wyshbone.domain.goals import EMPTY_GOAL, NO_PERSONA, NO_PLACE, apply_overrides, parse_goal
+from wyshbone.domain.goals import (
+    EMPTY_GOAL,
+    NO_PERSONA,
+    NO_PLACE,
+    NO_PLACE_NEAR_ME,
+    apply_overrides,
+    parse_goal,
+)
 from wyshbone.domain.models import (
     GoalOverrides,
     LeadGenContext,
@@ -21,6 +30,8 @@ from wyshbone.domain.models import (
 K = RegionKind
 GB = "Assumed country GB (United Kingdom)."
 NO_NUMBER = "No number given: assumed 20 leads."
+ITALIAN = "Looking only for Italian ones: kept when the name, a tag or a type shows it."
+VEGAN = "Looking only for vegan ones: kept when the name, a tag or a type shows it."
 
 MANCHESTER = Place(
     name="Manchester",
@@ -41,7 +52,7 @@ PARIS = WorldCity(name="Paris", country="FR", lat=48.85341, lon=2.3488, populati
 @pytest.fixture(scope="module")
 def tiny() -> Gazetteer:
     return Gazetteer(
-        places=(MANCHESTER, YORKSHIRE, LS6),
+        places=(MANCHESTER, YORKSHIRE, LS6, SW1A, SW1P),
         world_cities=(PARIS,),
         countries={"UK": "GB"},
         country_names={"GB": "United Kingdom", "FR": "France", "ES": "Spain"},
@@ -143,8 +154,60 @@ def tiny() -> Gazetteer:
                         field_values=("LS6",),
                     ),
                     monitor_cadence="weekly",
+                    nearby_allowed=True,  # "near": leads just outside LS6 are welcome
                 ),
                 assumptions=[NO_NUMBER, "No cadence given: will check for new ones weekly.", GB],
+            ),
+        ),
+        # a qualifier kept apart from the kind, and said so
+        (
+            "Find 20 Italian restaurants in Manchester",
+            ParsedGoal(
+                goal=LeadGenGoal(
+                    raw_goal="Find 20 Italian restaurants in Manchester",
+                    target_region="Manchester",
+                    target_persona="restaurant",
+                    volume=20,
+                    country="GB",
+                    target_categories=["restaurant"],
+                    region_match=MANCHESTER_MATCH,
+                    qualifiers=["italian"],
+                ),
+                assumptions=[GB, ITALIAN],
+            ),
+        ),
+        # a district with no row of its own: all its sub-districts; a refusal beats the words that ask
+        (
+            "vegan cafes around SW1 and email them, no emails please",
+            ParsedGoal(
+                goal=LeadGenGoal(
+                    raw_goal="vegan cafes around SW1 and email them, no emails please",
+                    target_region="SW1",
+                    target_persona="cafe",
+                    volume=20,
+                    country="GB",
+                    target_categories=["cafe"],
+                    region_match=SW1_MATCH,
+                    qualifiers=["vegan"],
+                    nearby_allowed=True,
+                ),
+                assumptions=[NO_NUMBER, GB, VEGAN],
+            ),
+        ),
+        # a misspelt place, read as the one clearly closest, and said so
+        (
+            "pubs in Manchster",
+            ParsedGoal(
+                goal=LeadGenGoal(
+                    raw_goal="pubs in Manchster",
+                    target_region="Manchester",
+                    target_persona="pub",
+                    volume=20,
+                    country="GB",
+                    target_categories=["pub_bar"],
+                    region_match=MANCHESTER_MATCH,
+                ),
+                assumptions=[NO_NUMBER, "Read 'Manchster' as Manchester.", GB],
             ),
         ),
     ],
@@ -173,8 +236,20 @@ def test_parse_goal_reads_whole_goals(tiny: Gazetteer, text: str, expected: Pars
         ("Find 20 in Manchester", ParsedGoal(goal=None, assumptions=[GB], problems=[NO_PERSONA])),  # no noun
         ("find dentists", ParsedGoal(goal=None, assumptions=[NO_NUMBER], problems=[NO_PLACE])),  # nowhere
         (
-            "Find 20 pubs near me",  # "me" is not a place, and no default region is set
-            ParsedGoal(goal=None, problems=[NO_PLACE]),
+            "Find 20 pubs near me",  # "me" is not a place, and no default region is set: ask where
+            ParsedGoal(goal=None, problems=[NO_PLACE_NEAR_ME]),
+        ),
+        (
+            "nail salons near me",  # an unknown kind is still a kind: the place is what is missing
+            ParsedGoal(goal=None, assumptions=[NO_NUMBER], problems=[NO_PLACE_NEAR_ME]),
+        ),
+        (
+            "local florists",  # "local", with nowhere to be local to
+            ParsedGoal(goal=None, assumptions=[NO_NUMBER], problems=[NO_PLACE_NEAR_ME]),
+        ),
+        (
+            "10 dentists nearby",  # "nearby", likewise
+            ParsedGoal(goal=None, problems=[NO_PLACE_NEAR_ME]),
         ),
         (
             "Find 10 florists in Narnia",  # an unknown place is a problem, never a guess
@@ -260,9 +335,95 @@ def test_parse_goal_caps_volumes_at_the_callers_cap_and_says_so(tiny: Gazetteer)
     )
 
 
+def test_parse_goal_near_me_uses_the_default_region_and_allows_nearby(tiny: Gazetteer) -> None:
+    parsed = parse_goal("nail salons near me", tiny, LeadGenContext(user_id="u", default_region="Manchester"))
+    goal = parsed.goal
+    assert ((goal.target_persona, goal.target_region, goal.nearby_allowed) if goal else None) == (
+        "nail salon",
+        "Manchester",
+        True,
+    )
+
+
 def test_parse_goal_is_pure(tiny: Gazetteer) -> None:
     text = "Find 50 pubs in Manchester and email them"
     assert parse_goal(text, tiny) == parse_goal(text, tiny)
+
+
+def test_parse_goal_imports_no_fuzzy_matcher_up_front() -> None:
+    # rapidfuzz is imported when a place is misspelt, not when the CLI or the web app starts.
+    code = "import sys, wyshbone.domain.goals; print('rapidfuzz' in sys.modules)"
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert ran.stdout.strip() == "False"
+
+
+# --- corrections a person makes ------------------------------------------------------------------------
+
+ITALIAN_GOAL = "Find 20 Italian restaurants in Manchester"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        # the qualifiers read are replaced, and the assumptions say what is looked for now
+        (
+            GoalOverrides(qualifiers=["vegan"]),
+            (["vegan"], [GB, "Changed by you: qualifiers.", VEGAN], []),
+        ),
+        # ... by the words a person would type, or the keys the API shows
+        (
+            GoalOverrides(qualifiers=["Family-run", "outdoor_seating", "beer garden"]),
+            (
+                ["family_run", "outdoor_seating"],
+                [
+                    GB,
+                    "Changed by you: qualifiers.",
+                    "Looking for family-run ones: no source records that, so it is not checked.",
+                    "Looking only for ones with outdoor seating: kept when the name or a tag shows it.",
+                ],
+                [],
+            ),
+        ),
+        # [] clears them
+        (GoalOverrides(qualifiers=[]), ([], [GB, "Changed by you: qualifiers."], [])),
+        # another correction keeps them
+        (GoalOverrides(volume=5), (["italian"], [GB, ITALIAN, "Changed by you: volume."], [])),
+        # a new kind with a qualifier in it adds that qualifier
+        (
+            GoalOverrides(target_persona="vegan cafes"),
+            (["italian", "vegan"], [GB, "Changed by you: targetPersona.", ITALIAN, VEGAN], []),
+        ),
+        # a word no qualifier answers to is a problem that names it and shows some that work
+        (
+            GoalOverrides(qualifiers=["Italian", "spicy"]),
+            (
+                None,
+                [GB, ITALIAN],
+                [
+                    "I don't know the qualifier 'spicy': use one I know, e.g. italian, vegan, craft, "
+                    "independent, family_run, outdoor_seating."
+                ],
+            ),
+        ),
+    ],
+)
+def test_apply_overrides_replaces_qualifiers(
+    tiny: Gazetteer, overrides: GoalOverrides, expected: tuple[list[str] | None, list[str], list[str]]
+) -> None:
+    parsed = apply_overrides(ITALIAN_GOAL, overrides, tiny)
+    qualifiers = parsed.goal.qualifiers if parsed.goal else None
+    assert (qualifiers, parsed.assumptions, parsed.problems) == expected
+
+
+def test_apply_overrides_keeps_what_the_wording_allowed(tiny: Gazetteer) -> None:
+    # "near" in the goal still lets leads come from just outside after the kind is corrected.
+    parsed = apply_overrides("pubs near Manchester", GoalOverrides(target_persona="bars"), tiny)
+    goal = parsed.goal
+    assert ((goal.target_persona, goal.target_region, goal.nearby_allowed) if goal else None) == (
+        "bar",
+        "Manchester",
+        True,
+    )
 
 
 # --- the public examples and more, on the real gazetteer -----------------------------------------------
@@ -325,8 +486,9 @@ def summary(parsed: ParsedGoal) -> Row | list[str]:
         ("Find 20 Manchester coffee shops", ("coffee shop", "Manchester", "GB", 20, False, False)),
         ("Find 20 pubs in Hull", ("pub", "Kingston upon Hull", "GB", 20, False, False)),
         (
+            # the kind is coffee shops; "independent" is a qualifier (test_parse_goal_reads_qualifiers)
             "Could you get me 25 independent coffee shops in Bath?",
-            ("independent coffee shop", "Bath", "GB", 25, False, False),
+            ("coffee shop", "Bath", "GB", 25, False, False),
         ),
         # numbers
         ("find thirty-five takeaways in York", ("takeaway", "York", "GB", 35, False, False)),
@@ -339,6 +501,7 @@ def summary(parsed: ParsedGoal) -> Row | list[str]:
         ("Manchester coffee shops, 20 of them", ("coffee shop", "Manchester", "GB", 20, False, False)),
         # who
         ("a brewery selling to pubs in Leeds", ("pub", "Leeds", "GB", 20, False, False)),
+        ("a brewery selling beer to pubs in Leeds", ("pub", "Leeds", "GB", 20, False, False)),  # not "beer"
         (
             "Find me 20 leads for coffee shops in Manchester",
             ("coffee shop", "Manchester", "GB", 20, False, False),
@@ -355,6 +518,60 @@ def summary(parsed: ParsedGoal) -> Row | list[str]:
         ("Find 30 dentists in Leeds for a cold email campaign", ("dentist", "Leeds", "GB", 30, True, False)),
         ("Find pubs in Kent and alert me weekly", ("pub", "Kent", "GB", 20, False, True)),
         ("monitor for new ones every month: pubs in York", ("pub", "York", "GB", 20, False, True)),
+        # refusals win over the words that ask
+        (
+            "Find me 20 estate agents in Reading, no emails please",
+            ("estate agent", "Reading", "GB", 20, False, False),
+        ),
+        (
+            "Find 20 pubs in Leeds and email them, don't set up any monitoring",
+            ("pub", "Leeds", "GB", 20, True, False),
+        ),
+        # the seller's own business and town are not the target: what comes with the verb of finding is
+        (
+            "We roast coffee in Leeds - find 30 cafes in West Yorkshire we could supply, and email them",
+            ("cafe", "West Yorkshire", "GB", 30, True, False),
+        ),
+        ("I run a brewery in Leeds and want 20 pubs in York", ("pub", "York", "GB", 20, False, False)),
+        ("We're a brewery in Leeds looking for pubs in York", ("pub", "York", "GB", 20, False, False)),
+        ("My bakery in Leeds needs 10 cafes in Bradford", ("cafe", "Bradford", "GB", 10, False, False)),
+        ("As a roastery in Bristol we want 12 delis in Bath", ("deli", "Bath", "GB", 12, False, False)),
+        # ... unless the search names no place: then the seller's own, with an assumption saying so
+        ("I run a brewery in Leeds and want 20 pubs", ("pub", "Leeds", "GB", 20, False, False)),
+        (
+            "We sell beer to pubs; find 20 in Leeds",
+            ("pub", "Leeds", "GB", 20, False, False),
+        ),  # whom they sell to
+        # misspelt places: the one clearly closest
+        ("coffee shops in Manchster", ("coffee shop", "Manchester", "GB", 20, False, False)),
+        ("cafes in Edinbrugh", ("cafe", "Edinburgh", "GB", 20, False, False)),  # two letters swapped
+        ("pubs in Newcastel upon Tyne", ("pub", "Newcastle upon Tyne", "GB", 20, False, False)),
+        ("pubs in the Peak Distrct", ("pub", "the Peak District", "GB", 20, False, False)),  # not Hong Kong's
+        # ... two equally close: ask
+        ("pubs in Swansae", ["'Swansae' is not a place I know. Did you mean Swansea or Swanage?"]),
+        ("pubs in Shefield", ["'Shefield' is not a place I know. Did you mean Sheffield or Shenfield?"]),
+        # ... and ordinary words are not misspelt places
+        ("Find 20 pubs in town", [NO_PLACE]),  # not Towyn
+        ("Find 20 pubs in the city", [NO_PLACE]),  # not Coity
+        ("Find 20 pubs in detail", [NO_PLACE]),  # not Deal
+        # postcode districts, areas and sectors
+        ("restaurants in SW1", ("restaurant", "SW1", "GB", 20, False, False)),  # SW1A…SW1Y
+        ("SW1 restaurants", ("restaurant", "SW1", "GB", 20, False, False)),
+        ("cafes in EH1", ("cafe", "EH1", "GB", 20, False, False)),
+        ("pubs in B15", ("pub", "B15", "GB", 20, False, False)),
+        ("pubs in W1", ("pub", "W1", "GB", 20, False, False)),
+        ("pubs in LS6 2", ("pub", "LS6", "GB", 20, False, False)),  # a sector: its district
+        ("pubs in the LS postcode area", ("pub", "the LS postcode area", "GB", 20, False, False)),
+        ("pubs in postcode area M", ("pub", "the M postcode area", "GB", 20, False, False)),
+        (
+            "pubs in LS",  # a bare area is not read as one, but the problem says how to ask for it
+            [
+                "'LS' reads as a postcode area: say 'in the LS postcode area' to search all of it, "
+                "or name a district such as LS1."
+            ],
+        ),
+        # "near me" with no default region: the place is what is missing, not the kind
+        ("nail salons near me", [NO_PLACE_NEAR_ME]),
         # unplannable
         ("hello", [NO_PERSONA, NO_PLACE]),
         ("find stuff", [NO_PERSONA, NO_PLACE]),
@@ -384,6 +601,20 @@ def test_parse_goal_examples(gazetteer: Gazetteer, text: str, expected: Row | li
         ("Find 20 pubs in Leeds within 3 days", ([], False, None, "within 3 days")),
         ("Find 20 pubs in Leeds by the end of the month", ([], False, None, "by the end of the month")),
         ("Find 20 pubs in Leeds", ([], False, None, None)),
+        # refusals rule out what they name, however else the goal words it
+        ("Find me 20 estate agents in Reading, no emails please", ([], False, None, None)),
+        ("Find 20 pubs in Leeds, don't email them", ([], False, None, None)),
+        ("Find 20 pubs in Leeds and call them, no emails", (["phone"], False, None, None)),  # only email
+        ("Find 20 pubs in Leeds and email them, no outreach", ([], False, None, None)),
+        ("Find 20 pubs in Leeds without outreach", ([], False, None, None)),
+        ("Find 20 pubs in Leeds and email them, no calls", (["email"], False, None, None)),  # only phone
+        ("Find pubs in Leeds, email them and alert me weekly, no monitoring", (["email"], False, None, None)),
+        ("Find 20 pubs in Leeds and keep watching, don't set up any monitoring", ([], False, None, None)),
+        ("Find 20 pubs in Leeds and email them, just the list", ([], False, None, None)),  # nothing else
+        ("Only the list please: 20 pubs in Leeds, email them weekly", ([], False, None, None)),
+        ("find me 5 bakeries in Bath, no need to email them", ([], False, None, None)),
+        ("Find pubs in Leeds without emailing them", ([], False, None, None)),
+        ("Find 20 pubs in Leeds and don't monitor them", ([], False, None, None)),
     ],
 )
 def test_parse_goal_reads_channels_monitoring_and_timing(
@@ -425,6 +656,30 @@ def test_parse_goal_reads_channels_monitoring_and_timing(
             ["A radius applies to towns and postcode districts: searched all of Kent instead.", GB],
         ),
         ("Find 20 pubs in Scotland", []),  # a nation names its country
+        ("coffee shops in Manchster", [NO_NUMBER, "Read 'Manchster' as Manchester.", GB]),  # a typo
+        ("Find 20 pubs in LS6 2", ["Used the postcode district LS6 for LS6 2.", GB]),  # a sector
+        (
+            "I run a brewery in Leeds and want 20 pubs",  # no place for the search: the seller's own, said so
+            ["No place given for the search: looked in Leeds, where you said you are.", GB],
+        ),
+        # each qualifier says how leads will show it
+        ("Find 20 Italian restaurants in Birmingham", [GB, ITALIAN]),
+        (
+            "Find 20 independent coffee shops in Bath",
+            [GB, "Looking only for independent ones: known chains are left out."],
+        ),
+        (
+            "Find 20 family-run pubs in York",
+            [GB, "Looking for family-run ones: no source records that, so it is not checked."],
+        ),
+        (
+            "Find 20 pubs in Leeds with a beer garden",
+            [GB, "Looking only for ones with outdoor seating: kept when the name or a tag shows it."],
+        ),
+        (
+            "30 craft breweries around Bristol",
+            [GB, "Looking only for craft ones: kept when the name or a tag shows it."],
+        ),
     ],
 )
 def test_parse_goal_says_what_it_assumed(gazetteer: Gazetteer, text: str, expected: list[str]) -> None:
@@ -455,6 +710,12 @@ def test_parse_goal_says_what_it_assumed(gazetteer: Gazetteer, text: str, expect
             name="Madrid", kind=K.WORLD_CITY, country="ES", lat=40.4165, lon=-3.70256, radius_km=10.0,
             population=3255944,
         )),
+        # a postcode district with no row of its own: its sub-districts, every one
+        ("restaurants in SW1", RegionMatch(
+            name="SW1", kind=K.POSTCODE_DISTRICT, country="GB", lat=51.49651, lon=-0.13971, radius_km=4.0,
+            population=53433, region="London", local_authority="Westminster",
+            field_values=("SW1A", "SW1E", "SW1H", "SW1P", "SW1V", "SW1W", "SW1X", "SW1Y"),
+        )),
         # a metropolitan county: every council in it
         ("pubs in Greater Manchester", RegionMatch(
             name="Greater Manchester", kind=K.COUNTY, country="GB", lat=53.50837, lon=-2.35595, radius_km=30.0,
@@ -470,12 +731,76 @@ def test_parse_goal_region_matches(gazetteer: Gazetteer, text: str, expected: Re
 
 
 @pytest.mark.data
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # (persona, qualifiers, region): the examples
+        ("Find 20 Italian restaurants in Birmingham", ("restaurant", ["italian"], "Birmingham")),
+        ("vegan cafes near Brighton", ("cafe", ["vegan"], "Brighton")),
+        ("30 craft breweries around Bristol", ("brewery", ["craft"], "Bristol")),
+        ("Could you get me 25 independent coffee shops in Bath?", ("coffee shop", ["independent"], "Bath")),
+        ("family-run pubs in York", ("pub", ["family_run"], "York")),
+        ("pubs with outdoor seating in Leeds", ("pub", ["outdoor_seating"], "Leeds")),
+        (
+            "Find 20 pubs in Leeds with a beer garden",
+            ("pub", ["outdoor_seating"], "Leeds"),
+        ),  # after the place
+        # other wordings
+        ("plant-based cafes in Leeds", ("cafe", ["vegan"], "Leeds")),  # another word for one
+        ("dog friendly pubs in Leeds", ("pub", ["dog_friendly"], "Leeds")),  # two words
+        ("independent and family-run cafes in Leeds", ("cafe", ["independent", "family_run"], "Leeds")),
+        ("Find 15 micro breweries in Sheffield", ("brewery", ["micro"], "Sheffield")),
+        ("craft beer shops in Leeds", ("beer shop", ["craft"], "Leeds")),  # a known kind, still a beer shop
+        ("halal butchers in Bradford", ("butcher", ["halal"], "Bradford")),
+        # words that only look like qualifiers
+        ("fish and chip shops in Hull", ("fish and chip shop", [], "Kingston upon Hull")),
+        ("fish bars in Hull", ("fish bar", [], "Kingston upon Hull")),  # a takeaway, not a bar
+        ("garden centres in Leeds", ("garden centre", [], "Leeds")),
+        ("Find 15 micro-breweries in Sheffield", ("micro-brewery", [], "Sheffield")),  # one word
+        ("Find 20 pubs in Leeds", ("pub", [], "Leeds")),  # none at all
+    ],
+)
+def test_parse_goal_reads_qualifiers(
+    gazetteer: Gazetteer, text: str, expected: tuple[str, list[str], str]
+) -> None:
+    goal = parse_goal(text, gazetteer).goal
+    assert ((goal.target_persona, goal.qualifiers, goal.target_region) if goal else None) == expected
+
+
+@pytest.mark.data
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pubs in Leeds", False),  # "in": inside Leeds, topped up from outside only when short
+        ("Leeds pubs", False),  # no preposition
+        ("local pubs in Leeds", False),  # "local" to Leeds is in Leeds
+        ("pubs across Yorkshire", False),
+        ("pubs near Leeds", True),
+        ("pubs nr Leeds", True),
+        ("pubs around Leeds", True),
+        ("pubs close to Leeds", True),
+        ("pubs in and around Leeds", True),
+        ("pubs in Leeds and nearby", True),
+        ("pubs in Leeds and the surrounding area", True),
+        ("pubs within 10 miles of Leeds", True),
+        ("pubs within 5 km of LS6", True),
+        ("pubs near Manchster", True),  # misspelt, but still "near"
+    ],
+)
+def test_parse_goal_reads_whether_nearby_is_allowed(gazetteer: Gazetteer, text: str, expected: bool) -> None:
+    goal = parse_goal(text, gazetteer).goal
+    assert (goal.nearby_allowed if goal else None) == expected
+
+
+@pytest.mark.data
 def test_parse_goal_is_quick(gazetteer: Gazetteer) -> None:
     goals = [
         "Get me thirty breweries in Yorkshire, and keep watching for new ones",
         "find 40 restaurants in madrid, spain",
         "Could you get me 25 independent coffee shops in Bath and email them by Friday?",
         "Find 10 florists in Narnia",
+        "coffee shops in Manchster",
+        "We roast coffee in Leeds - find 30 cafes in West Yorkshire we could supply, and email them",
     ] * 50
     started = time.perf_counter()
     for text in goals:

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from wyshbone.domain.leads import leads_csv, merge_leads, select_best
-from wyshbone.domain.models import Lead
+from wyshbone.domain.models import Lead, LeadMatch
 
 
 def lead(source_id: str, name: str, postcode: str | None = None, **fields: object) -> Lead:
@@ -66,3 +66,47 @@ def test_leads_csv_neutralises_cells_a_spreadsheet_would_run(name: str, cell: st
     lead = Lead(name=name, source="fsa_fhrs", source_id="fsa:1", postcode="M1 1AA", phone="+44 161 000 0000")
     (row,) = csv.DictReader(io.StringIO(leads_csv([lead])))
     assert (row["name"], row["postcode"], row["phone"]) == (cell, "M1 1AA", "'+44 161 000 0000")
+
+
+def test_leads_csv_has_each_column_once_with_where_and_why() -> None:
+    match = LeadMatch(
+        area="nearby",
+        kind="category",
+        reasons=["FSA type Restaurant/Cafe/Canteen", "2.3 km from Manchester centre, in Salford"],
+    )
+    found = Lead(
+        name="Sale Gym",
+        source="fsa_fhrs",
+        source_id="fsa_fhrs:1",
+        postcode="M33 7AA",
+        post_town="Sale",
+        local_authority="Trafford",
+        region="North West",
+        lat=53.42,
+        lon=-2.32,
+        distance_km=2.3,
+        match=match,
+    )
+    unmatched = Lead(name="Old list", source="osm", source_id="osm:node/1")  # saved before matching existed
+
+    reader = csv.DictReader(io.StringIO(leads_csv([found, unmatched])))
+    header = list(reader.fieldnames or [])
+    rows = list(reader)
+
+    assert len(header) == len(set(header))  # each column once (postTown was there twice)
+    assert {"localAuthority", "region", "lat", "lon", "distanceKm", "matchArea", "matchReasons"} <= set(
+        header
+    )
+    assert {k: rows[0][k] for k in ("postTown", "localAuthority", "region", "lat", "lon", "distanceKm")} == {
+        "postTown": "Sale",
+        "localAuthority": "Trafford",
+        "region": "North West",
+        "lat": "53.42",
+        "lon": "-2.32",
+        "distanceKm": "2.3",
+    }
+    assert (rows[0]["matchArea"], rows[0]["matchReasons"]) == (
+        "nearby",
+        "FSA type Restaurant/Cafe/Canteen; 2.3 km from Manchester centre, in Salford",
+    )
+    assert (rows[1]["matchArea"], rows[1]["matchReasons"]) == ("", "")

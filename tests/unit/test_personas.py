@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wyshbone.domain.personas import DIRECTORY_CATEGORIES, categories_for, search_terms, singularize
+from wyshbone.domain.personas import DIRECTORY_CATEGORIES, categories_for, is_known, search_terms, singularize
 
 
 @pytest.mark.parametrize(
@@ -59,6 +59,10 @@ def test_singularize_reads_plurals(written: str, expected: str) -> None:
         ("bakery", ["shop", "food_producer"]),  # bakeries sell and make
         ("coffee roaster", ["food_producer"]),
         ("food truck", ["mobile_caterer"]),
+        ("fish bar", ["takeaway"]),  # a chip shop, not a bar
+        ("craft brewery", ["brewery"]),  # a qualifier ("craft") in front changes nothing
+        ("nail salon", []),  # unknown kinds the goals ask for: free text
+        ("estate agent", []),
         ("pubs and bars", ["pub_bar"]),  # a list: categories once each
         ("pubs and cafés", ["pub_bar", "cafe"]),  # ... in the order written
         ("florist", []),  # unknown: free text only
@@ -86,6 +90,21 @@ def test_categories_for_maps_personas(persona: str, expected: list[str]) -> None
 )
 def test_categories_for_stays_inside_the_directory(persona: str) -> None:
     assert set(categories_for(persona)) <= set(DIRECTORY_CATEGORIES)
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("fish bars", True),  # a kind by its whole name: goal reading does not split "fish" off it
+        ("craft brewery", True),
+        ("fish and chip shop", True),
+        ("italian restaurant", False),  # known only by its head ("restaurant")
+        ("florist", False),  # unknown
+        ("", False),
+    ],
+)
+def test_is_known_by_the_whole_name(persona: str, expected: bool) -> None:
+    assert is_known(persona) is expected
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,16 @@ from wyshbone.domain.models import (
 from wyshbone.domain.models import (
     LeadToolIdentifier as T,
 )
-from wyshbone.domain.planner import ProviderInfo, plan_lead_generation, validate_plan
+from wyshbone.domain.planner import (
+    CouncilGap,
+    ProviderInfo,
+    SearchCoverage,
+    coverage_warnings,
+    plan_lead_generation,
+    shortfall_clause,
+    validate_plan,
+    with_coverage,
+)
 from wyshbone.errors import InvalidPlanError
 
 CTX = LeadGenContext(user_id="u1")
@@ -117,9 +126,12 @@ def test_plan_lead_generation_estimate_prices_configured_paid_providers() -> Non
     assert availability["global_db_search_1"] == (True, None)
     assert availability["hunter_enrich_1"] == (
         False,
-        "no provider configured (hunter: set WYSHBONE_HUNTER_API_KEY)",
+        "Not set up: needs a Hunter.io key\nhunter: set WYSHBONE_HUNTER_API_KEY",
     )
-    assert availability["hunter_domain_lookup_1"] == (False, "no provider configured")
+    assert availability["hunter_domain_lookup_1"] == (
+        False,
+        "Not set up: no service is registered for this step",
+    )
     assert plan.steps[0].providers == ["local_directory", "google_places"]
 
 
@@ -186,5 +198,162 @@ def test_plan_lead_generation_warns_when_no_configured_provider_covers_the_count
     search = next(a for a in plan.estimate.steps if a.step_id == "global_db_search_1")
     assert (search.will_run, search.reason) == (
         True,
-        "will find nothing: no configured provider covers ES (local_directory covers GB only)",
+        "Will find nothing: what is set up searches GB only, not ES\nlocal_directory covers GB only",
     )
+
+
+# --- coverage before approval: the words of each warning ---------------------------------------------------
+
+DIRECTORY = ProviderInfo("local_directory", True, external=False, countries=("GB",), label="the directory")
+OSM = ProviderInfo("overpass", False, reason="set WYSHBONE_OVERPASS_URL", label="OpenStreetMap")
+PLACES = ProviderInfo(
+    "google_places", False, reason="set WYSHBONE_GOOGLE_PLACES_API_KEY", label="Google Places"
+)
+SEARCH_CHAIN = (DIRECTORY, OSM, PLACES)
+BIRMINGHAM = RegionMatch(
+    name="Birmingham", kind=RegionKind.TOWN, country="GB", lat=52.48, lon=-1.9, radius_km=10
+)
+
+
+def _configured(info: ProviderInfo) -> ProviderInfo:
+    return ProviderInfo(info.name, True, label=info.label, max_results=60 if info is PLACES else None)
+
+
+@pytest.mark.parametrize(
+    ("the_goal", "found", "chain", "expected"),
+    [
+        # a kind the directory does not hold, found by name once: 9 short, and how to look further
+        (
+            goal(raw_goal="10 gyms", target_persona="gym", target_categories=[], volume=10),
+            [(DIRECTORY, SearchCoverage(available=1, kind_held=False))],
+            SEARCH_CHAIN,
+            [
+                "The directory holds 1 business like 'gym' in Manchester; 10 were asked for. Set up Google Places "
+                "or OpenStreetMap to look further.",
+                "The directory's open data covers food, drink and dental businesses, not gyms: 'gym' is matched on "
+                "business names only.",
+            ],
+        ),
+        # enough inside: nothing to say
+        (goal(), [(DIRECTORY, SearchCoverage(available=390))], SEARCH_CHAIN, []),
+        # none inside, some nearby; the council's data gap from the coverage records; cuisine by name only
+        (
+            goal(
+                target_persona="restaurant",
+                target_categories=["restaurant"],
+                qualifiers=["italian"],
+                region_match=BIRMINGHAM,
+            ),
+            [
+                (
+                    DIRECTORY,
+                    SearchCoverage(
+                        available=0,
+                        nearby=29,
+                        name_only=("italian",),
+                        gaps=(CouncilGap("Birmingham", ("pub_bar", "dentist"), ("FSA",)),),
+                    ),
+                )
+            ],
+            SEARCH_CHAIN,
+            [
+                "The directory holds no Italian restaurants in Birmingham and 29 nearby; 20 were asked for. They "
+                "will all come from nearby, labelled as such.",
+                "Birmingham council: pubs and dentists only in the open data (FSA data missing for this council).",
+                "The directory does not record cuisine: 'Italian' is matched on business names only.",
+            ],
+        ),
+        # nearby allowed by the wording ("around"), and enough there: only the cuisine note
+        (
+            goal(qualifiers=["italian"], nearby_allowed=True),
+            [(DIRECTORY, SearchCoverage(available=3, nearby=30, name_only=("italian",)))],
+            SEARCH_CHAIN,
+            ["The directory does not record cuisine: 'Italian' is matched on business names only."],
+        ),
+        # OpenStreetMap is set up: it cannot count before searching, so it will look for the rest
+        (
+            goal(volume=30),
+            [(DIRECTORY, SearchCoverage(available=4)), (_configured(OSM), SearchCoverage())],
+            (DIRECTORY, _configured(OSM), PLACES),
+            ["The directory holds 4 coffee shops in Manchester; 30 were asked for. OpenStreetMap will look for the rest."],
+        ),
+        # only Google Places is set up, and its cap cannot reach the volume
+        (
+            goal(volume=100),
+            [(DIRECTORY, SearchCoverage(available=4)), (_configured(PLACES), SearchCoverage(cap=60))],
+            (DIRECTORY, OSM, _configured(PLACES)),
+            ["The directory holds 4 coffee shops in Manchester; 100 were asked for. Google Places returns at most 60 per search."],
+        ),
+        # a qualifier no source records, one the directory cannot show, and ownership read from names
+        (
+            goal(qualifiers=["family_run", "dog_friendly", "independent"]),
+            [(DIRECTORY, SearchCoverage(available=40, name_only=("independent",), unshowable=("dog_friendly",)))],
+            SEARCH_CHAIN,
+            [
+                "The directory does not record who owns a business: 'independent' means the name is not a known "
+                "chain's.",
+                "The directory does not record 'dog-friendly' and business names do not show it: it will find none.",
+                "No source records 'family-run': businesses are not filtered on it.",
+            ],
+        ),
+    ],
+)  # fmt: skip
+def test_coverage_warnings(
+    the_goal: LeadGenGoal,
+    found: list[tuple[ProviderInfo, SearchCoverage]],
+    chain: tuple[ProviderInfo, ...],
+    expected: list[str],
+) -> None:
+    assert coverage_warnings(the_goal, found, chain) == expected
+
+
+def test_with_coverage_fills_the_estimate_and_the_warnings() -> None:
+    the_goal = goal(raw_goal="10 gyms", target_persona="gym", target_categories=[], volume=10)
+    catalog = {T.GLOBAL_DB_SEARCH: SEARCH_CHAIN}
+    plan = plan_lead_generation(the_goal, CTX, catalog=catalog, plan_id="p1")
+    counted = SearchCoverage(available=1, nearby=4, kind_held=False, dates=(("FSA", "2021-12-25"),))
+
+    covered = with_coverage(plan, {"global_db_search_1": [(DIRECTORY, counted)]}, catalog)
+
+    assert [c.to_json_dict() for c in covered.estimate.coverage] == [
+        {
+            "stepId": "global_db_search_1",
+            "provider": "local_directory",
+            "available": 1,
+            "cap": None,
+            "note": "1 inside Manchester, 4 nearby; does not hold gyms: matched on names only; data: FSA 2021-12-25",
+        }
+    ]
+    assert covered.warnings[0] == (
+        "The directory holds 1 business like 'gym' in Manchester and 4 nearby; 10 were asked for. Set up Google "
+        "Places or OpenStreetMap to look further."
+    )
+    assert covered.estimate.calls == plan.estimate.calls  # the rest of the estimate is left as it was
+
+
+def test_plan_lead_generation_search_params_carry_qualifiers_volume_and_nearby() -> None:
+    plan = plan_lead_generation(goal(qualifiers=["vegan"], nearby_allowed=True, volume=15), CTX, plan_id="p1")
+
+    params = plan.steps[0].params
+    assert (params["qualifiers"], params["volume"], params["nearbyAllowed"]) == (["vegan"], 15, True)
+
+
+@pytest.mark.parametrize(
+    ("searched", "nearby", "online", "expected"),
+    [
+        # the directory alone, nothing online: it reads after "1 of 10 gyms: "
+        (["the directory"], False, False, "the directory holds no more gyms in Manchester and no online search is set up"),
+        # nearby leads topped it up
+        (["the directory"], True, False, "the directory holds no more gyms in or near Manchester and no online search is set up"),
+        # online searches set up (they failed, or come next)
+        (["the directory"], False, True, "the directory holds no more gyms in Manchester"),
+        # several looked
+        (["the directory", "Google Places"], False, True, "the directory and Google Places found no more gyms in Manchester"),
+    ],
+)  # fmt: skip
+def test_shortfall_clause(searched: list[str], nearby: bool, online: bool, expected: str) -> None:
+    clause = shortfall_clause(
+        asked="gyms", place="Manchester", searched=searched, nearby=nearby, online=online
+    )
+
+    assert clause == expected

@@ -84,7 +84,7 @@ def test_project_retry_then_failure_then_skip_then_partial() -> None:
     events += [
         ev(5, E.STEP_RETRYING, "enrich", attempt=3, errorMessage="503"),
         ev(6, E.STEP_FAILED, "enrich", attempt=3, errorMessage="503", status="failed"),
-        ev(7, E.STEP_SKIPPED, "outreach", errorMessage="skipped: depends on enrich"),
+        ev(7, E.STEP_SKIPPED, "outreach", errorMessage="Skipped because 'Enrich' did not complete"),
         ev(8, E.PLAN_COMPLETED, status="partial"),
     ]
     end = project(events)

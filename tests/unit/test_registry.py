@@ -51,7 +51,9 @@ def test_registry_unknown_tool_says_how_to_fix() -> None:
 async def test_run_lead_tool_without_configured_provider_raises_not_configured() -> None:
     registry = ToolRegistry.of([ToolSpec("EMPTY", (unavailable("x", "set WYSHBONE_X"),))])
     env = LeadToolExecutionEnv.model_construct(user=USER, plan=None, prior_results={}, step_id="s")
-    with pytest.raises(NotConfiguredError, match=r"EMPTY: no provider configured \(x: set WYSHBONE_X\)"):
+    with pytest.raises(
+        NotConfiguredError, match=r"EMPTY: Not set up: needs the setting WYSHBONE_X\nx: set WYSHBONE_X"
+    ):
         await run_lead_tool("EMPTY", {}, env, registry=registry)
 
 

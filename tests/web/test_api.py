@@ -63,8 +63,9 @@ async def test_api_start_approve_progress_result_leads(client: httpx.AsyncClient
     assert plan["estimate"]["steps"][1] == {
         "stepId": "hunter_domain_lookup_1",
         "willRun": False,
-        "reason": "no provider configured (hunter: set WYSHBONE_HUNTER_API_KEY)",
+        "reason": "Not set up: needs a Hunter.io key\nhunter: set WYSHBONE_HUNTER_API_KEY",
     }
+    assert isinstance(plan["warnings"], list)
     assert (await client.get(f"/api/plan/{plan_id}/progress", headers=ME)).json()["status"] == "pending"
     assert (await client.get(f"/api/plan/{plan_id}/result", headers=ME)).status_code == 409
 
@@ -90,6 +91,7 @@ async def test_api_start_approve_progress_result_leads(client: httpx.AsyncClient
 
     result = (await client.get(f"/api/plan/{plan_id}/result", headers=ME)).json()
     assert (result["planId"], result["overallStatus"]) == (plan_id, "partial")
+    assert result["delivery"] == {"wanted": 20, "delivered": 20, "note": None}
     leads = (await client.get(f"/api/plan/{plan_id}/leads", headers=ME)).json()
     assert len(leads) == 20
     assert all(lead["provenance"]["name"] == lead["source"] for lead in leads)
@@ -100,9 +102,43 @@ async def test_api_start_approve_progress_result_leads(client: httpx.AsyncClient
 
     messages = (await client.get("/api/conversations/current/messages", headers=ME)).json()
     assert len(messages) == 1 and messages[0]["planId"] == plan_id
-    assert messages[0]["text"].startswith("Plan partial: 20 coffee shop lead(s) in Manchester saved.")
+    assert messages[0]["text"].split("\n") == [
+        "Finished: partial.",
+        "Saved 20 coffee shops in Manchester.",
+        "Find Company Domains — not set up: needs a Hunter.io key.",
+        "Enrich Contact Data — not set up: needs a Hunter.io key or reading businesses' own websites switched on.",
+    ]
     listed = (await client.get("/api/plans", headers=ME)).json()
     assert [(p["planId"], p["status"]) for p in listed] == [(plan_id, "partial")]
+
+
+async def test_api_result_states_a_short_delivery_and_why(client: httpx.AsyncClient) -> None:
+    # The open data holds very few gyms in Manchester, and no online search is set up: fewer than asked.
+    plan_id = (
+        await client.post("/api/plan/start", json={"goal": "10 gyms in Manchester"}, headers=ME)
+    ).json()["planId"]
+    await client.post(f"/api/plan/{plan_id}/approve", json={}, headers=ME)
+    progress = await wait_finished(client, plan_id, ME)
+    assert (progress["status"], progress["detail"]) == ("completed", "partial")  # the contract's values stay
+
+    delivery = (await client.get(f"/api/plan/{plan_id}/result", headers=ME)).json()["delivery"]
+    leads = (await client.get(f"/api/plan/{plan_id}/leads", headers=ME)).json()
+    assert (delivery["wanted"], delivery["delivered"]) == (10, len(leads))
+    assert delivery["delivered"] < 10
+    assert delivery["note"].startswith(f"{len(leads)} of 10 gyms: ")
+    # the session's summary says the same, in the same words
+    messages = (await client.get("/api/conversations/current/messages", headers=ME)).json()
+    delivered = next(line for line in messages[0]["text"].split("\n") if line.startswith("Saved "))
+    assert delivered.startswith(f"Saved {delivery['note']}.")
+
+
+async def test_api_plan_carries_its_warnings_for_the_page(client: httpx.AsyncClient) -> None:
+    started = (
+        await client.post("/api/plan/start", json={"goal": "10 gyms in Manchester"}, headers=ME)
+    ).json()
+    shown = (await client.get(f"/api/plan/{started['planId']}", headers=ME)).json()
+    assert started["warnings"] and shown["warnings"] == started["warnings"]
+    assert any("10 were asked for" in warning for warning in shown["warnings"])
 
 
 async def test_api_events_page_and_stream_resume(client: httpx.AsyncClient) -> None:

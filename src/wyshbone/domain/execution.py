@@ -76,8 +76,8 @@ class Frontier:
             step = self._steps[sid]
             failed = [d for d in step.depends_on if _blocks_dependants(self._results[d])]
             if failed:
-                names = ", ".join(failed)
-                blocked.append(Blocked(sid, f"skipped: depends on {names}, which did not complete"))
+                names = " and ".join(f"'{self._steps[d].title}'" for d in failed)
+                blocked.append(Blocked(sid, f"Skipped because {names} did not complete"))
             else:
                 ready.append(step)
         return ready, blocked

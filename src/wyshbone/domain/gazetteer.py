@@ -1,6 +1,8 @@
 """The gazetteer: GB places (towns, counties, regions, councils, areas, postcode districts) and world cities.
 
 A pure in-memory value with its lookup indexes built once, at construction; ``wyshbone.geodata`` fills it from files.
+Besides exact names it answers postcode sectors, districts split into sub-districts ("SW1" is SW1A…SW1Y), postcode
+areas ("LS"), and a misspelt name's closest places (through rapidfuzz, imported on first use).
 """
 
 from __future__ import annotations
@@ -8,8 +10,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from wyshbone.domain.models import RegionKind, RegionMatch
@@ -40,6 +43,15 @@ _KIND_RANK = {
 }
 
 _POSTCODE_DISTRICT = re.compile(r"^[a-z]{1,2}\d[a-z\d]?$")
+_FULL_POSTCODE = re.compile(r"^([a-z]{1,2}\d[a-z\d]?)(\d[a-z]{2})$")
+_POSTCODE_SECTOR = re.compile(r"^([a-z]{1,2}\d[a-z\d]?) (\d)$")
+# London's busiest districts are split into sub-districts (SW1A, W1B, EC1A, E1W): a letter after one digit.
+_SUB_DISTRICT = re.compile(r"^([a-z]{1,2}\d)[a-z]$")
+_POSTCODE_AREA = re.compile(r"^([a-z]{1,2})\d")
+
+# Shorter than this, a misspelling could be anything ("Hul": Hull, Hale, Hyde...): no guess is made.
+_TYPO_MIN_CHARS = 4
+_VOWELS = frozenset("aeiouy")
 _KEY_TABLE = str.maketrans(
     {"&": " and ", "'": None, "’": None, "`": None, ".": None} | dict.fromkeys('-/_,;:!?()"', " ")
 )
@@ -173,7 +185,9 @@ class Gazetteer:
     subdivisions: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     """First-level division name or code → (country, admin1 code), e.g. "texas" → ("US", "TX")."""
     _gb: Mapping[str, tuple[Place, ...]] = field(init=False, repr=False)
+    _spellings: tuple[str, ...] = field(init=False, repr=False)
     _districts: Mapping[str, Place] = field(init=False, repr=False)
+    _areas: Mapping[str, Place] = field(init=False, repr=False)
     _world: Mapping[str, tuple[WorldCity, ...]] = field(init=False, repr=False)
     _countries: Mapping[str, str] = field(init=False, repr=False)
     _subdivisions: Mapping[str, tuple[str, str]] = field(init=False, repr=False)
@@ -187,8 +201,11 @@ class Gazetteer:
         countries = {place_key(name): code.upper() for code, name in self.country_names.items()}
         countries.update({place_key(name): code.upper() for name, code in self.countries.items()})
         subdivisions = {place_key(name): value for name, value in self.subdivisions.items()}
-        object.__setattr__(self, "_gb", MappingProxyType(_index_gb(self.places)))
-        object.__setattr__(self, "_districts", MappingProxyType(districts))
+        gb = _index_gb(self.places)
+        object.__setattr__(self, "_gb", MappingProxyType(gb))
+        object.__setattr__(self, "_spellings", tuple(key for key in gb if _spelling_worth_matching(key)))
+        object.__setattr__(self, "_districts", MappingProxyType(_index_districts(districts)))
+        object.__setattr__(self, "_areas", MappingProxyType(_index_areas(districts)))
         object.__setattr__(self, "_world", MappingProxyType(_index_world(self.world_cities)))
         object.__setattr__(self, "_countries", MappingProxyType(countries))
         object.__setattr__(self, "_subdivisions", MappingProxyType(subdivisions))
@@ -216,12 +233,44 @@ class Gazetteer:
         return None
 
     def find_postcode_district(self, code: str) -> Place | None:
-        """A postcode district ("LS6", "sw1a"), or the district of a full postcode ("LS6 2AB")."""
-        compact = re.sub(r"\s+", "", code).lower()
-        if _POSTCODE_DISTRICT.match(compact):
-            return self._districts.get(compact)
-        full = re.match(r"^([a-z]{1,2}\d[a-z\d]?)(\d[a-z]{2})$", compact)
-        return self._districts.get(full.group(1)) if full else None
+        """A postcode district ("LS6", "sw1a"), or the district of a full postcode ("LS6 2AB") or of a sector
+        ("LS6 2"). A district split into sub-districts ("SW1") answers with all of them in ``field_values``."""
+        spaced = " ".join(code.lower().split())
+        compact = spaced.replace(" ", "")
+        if _POSTCODE_DISTRICT.match(compact) and compact in self._districts:
+            return self._districts[compact]
+        outward = _FULL_POSTCODE.match(compact) or _POSTCODE_SECTOR.match(spaced)
+        return self._districts.get(outward.group(1)) if outward else None
+
+    def find_postcode_area(self, letters: str) -> Place | None:
+        """A postcode area ("LS", "m"): every district in it, named "the LS postcode area"; None if unknown."""
+        return self._areas.get(letters.strip().lower())
+
+    def closest_places(self, name: str) -> tuple[Place, ...]:
+        """The GB places whose names are spelt closest to a misspelt ``name``, best first; () when none is close.
+
+        One place: it is clearly the closest. Several: they are equally close, and only the person can say which.
+        A name of fewer than four letters, or one that already names a place, gets ().
+        """
+        key = place_key(name)
+        if len(key) < _TYPO_MIN_CHARS or key in self._gb:
+            return ()
+        # Imported here: only a misspelt place pays for it, never a start-up.
+        from rapidfuzz import process
+        from rapidfuzz.distance import Indel
+
+        found = process.extract(
+            key, self._spellings, scorer=Indel.distance, score_cutoff=_most_slips(key), limit=None
+        )
+        if not found:
+            return ()
+        nearest = min(distance for _, distance, _ in found)
+        closest: dict[str, Place] = {}
+        for spelling, distance, _ in found:
+            place = self._gb[spelling][0]
+            if distance == nearest:
+                closest.setdefault(place.name, place)
+        return tuple(sorted(closest.values(), key=Place.rank))
 
     # --- the world ----------------------------------------------------------------------------------
 
@@ -268,6 +317,84 @@ def _index_gb(places: tuple[Place, ...]) -> dict[str, tuple[Place, ...]]:
         key: tuple(sorted(found, key=Place.rank)) if len(found) > 1 else (found[0],)
         for key, found in index.items()
     }
+
+
+def _most_slips(key: str) -> int:
+    """How far a misspelling may be from a name, in letters left out or put in (a swap is two): one in a short
+    name, two in a longer one, three in a name of several words."""
+    return 1 if len(key) <= 5 else 2 if len(key) <= 11 else 3
+
+
+def _spelling_worth_matching(key: str) -> bool:
+    """Whether a typo may be matched to this name: not a code or an abbreviation ("blk", "mnchstr")."""
+    return len(key) >= _TYPO_MIN_CHARS and not _VOWELS.isdisjoint(key)
+
+
+def _index_districts(districts: Mapping[str, Place]) -> dict[str, Place]:
+    """Compact code → district, each split district ("SW1", "E1") answering with its sub-districts too."""
+    subs: dict[str, list[Place]] = defaultdict(list)
+    for key, place in districts.items():
+        if (split := _SUB_DISTRICT.match(key)) is not None:
+            subs[split.group(1)].append(place)
+    index = dict(districts)
+    for parent, members in subs.items():
+        own = districts.get(parent)
+        values = _field_values((own, *members) if own is not None else members)
+        index[parent] = (
+            replace(own, field_values=values)
+            if own is not None
+            else _district_group(parent.upper(), members, values=values)
+        )
+    return index
+
+
+def _index_areas(districts: Mapping[str, Place]) -> dict[str, Place]:
+    """Area letters ("ls") → the area as one place holding every district in it."""
+    members: dict[str, list[Place]] = defaultdict(list)
+    for key, place in districts.items():
+        if (area := _POSTCODE_AREA.match(key)) is not None:
+            members[area.group(1)].append(place)
+    return {
+        letters: _district_group(
+            f"the {letters.upper()} postcode area", found, values=_field_values(found), pad_km=0.0
+        )
+        for letters, found in members.items()
+    }
+
+
+def _field_values(places: Iterable[Place]) -> tuple[str, ...]:
+    return tuple(sorted({value for place in places for value in (place.field_values or (place.name,))}))
+
+
+def _district_group(
+    name: str, members: list[Place], *, values: tuple[str, ...], pad_km: float = POSTCODE_DISTRICT_RADIUS_KM
+) -> Place:
+    """Several districts as one: centred among them, reaching the farthest, sharing what they all share."""
+    located = [(p.lat, p.lon) for p in members if p.lat is not None and p.lon is not None]
+    lat = lon = radius = None
+    if located:
+        lat = round(sum(a for a, _ in located) / len(located), 5)
+        lon = round(sum(b for _, b in located) / len(located), 5)
+        reach = max(distance_km(lat, lon, a, b) for a, b in located)
+        radius = float(math.ceil(reach + pad_km))
+    people = [p.population for p in members if p.population is not None]
+
+    def shared(values: Iterable[str | None]) -> str | None:
+        distinct = set(values)
+        return distinct.pop() if len(distinct) == 1 else None
+
+    return Place(
+        name=name,
+        kind=RegionKind.POSTCODE_DISTRICT,
+        lat=lat,
+        lon=lon,
+        radius_km=radius,
+        population=sum(people) if people else None,
+        county=shared(p.county for p in members),
+        region=shared(p.region for p in members),
+        local_authority=shared(p.local_authority for p in members),
+        field_values=values,
+    )
 
 
 def _index_world(cities: tuple[WorldCity, ...]) -> dict[str, tuple[WorldCity, ...]]:

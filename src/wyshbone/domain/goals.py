@@ -1,13 +1,18 @@
 """Reads a goal in plain words into a ``LeadGenGoal``, saying what it assumed and what stops planning.
 
 Pure: the gazetteer is passed in, nothing is read from disk or the clock. Entry point: ``parse_goal``.
+The target is what comes with the verb of finding ("We roast coffee in Leeds - find cafes in York" is cafes in
+York); qualifiers ("Italian", "vegan") are kept apart from the kind; refusals ("no emails") win over requests.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from text_to_num import alpha2digit
 
@@ -21,12 +26,14 @@ from wyshbone.domain.models import (
     RegionKind,
     RegionMatch,
 )
+from wyshbone.domain.qualifiers import QUALIFIERS, Qualifier, find_qualifier, qualifier_phrases
 
 __all__ = [
     "DEFAULT_CADENCE",
     "DEFAULT_VOLUME",
     "MAX_GOAL_CHARS",
     "MAX_VOLUME",
+    "apply_overrides",
     "parse_goal",
 ]
 
@@ -37,11 +44,14 @@ MAX_VOLUME = 1000
 DEFAULT_CADENCE = monitors.DEFAULT_CADENCE.value
 MAX_GOAL_CHARS = 1000
 _MAX_PLACE_WORDS = 6
+_MAX_MISSPELT_TRIES = 3
 _MAX_RADIUS_KM = 200.0
 
 EMPTY_GOAL = "The goal is empty: say what to find and where, e.g. 'Find 20 coffee shops in Manchester'."
 NO_PERSONA = "I couldn't tell what kind of business to look for: say e.g. 'coffee shops'."
 NO_PLACE = "I couldn't tell where: add a town or region (e.g. 'in Leeds')."
+NO_PLACE_NEAR_ME = "Where should I look? Add a town, county or postcode."
+"""The problem when the goal says "near me", "nearby" or "local" and no default region says where that is."""
 
 _I = re.IGNORECASE
 # How far a place reading may reach: "gb" places only (a bare capitalised word), "home" (GB, or abroad when
@@ -128,6 +138,73 @@ _RADIUS = re.compile(
     r"(?:\s+radius)?(?:\s+(?:of|from|around))?\b",
     _I,
 )
+# The patterns below are compiled on first use (``_rx``), so importing this module costs no more than it did.
+_NOT = r"(?:don['’]?t|do\s+not|never|no\s+need\s+to|not)"
+_NONE = r"(?:no|without(?:\s+any)?|skip(?:\s+the)?)"
+_EMAIL_ASK, _PHONE_ASK, _MONITORING_ASK = "email", "phone", "monitoring"
+# What a goal may refuse, and what each refusal rules out even where other words ask for it.
+_REFUSALS: tuple[tuple[str, frozenset[str]], ...] = tuple(
+    (pattern, frozenset(refused))
+    for pattern, refused in (
+        (
+            r"\b(?:just|only)\s+(?:(?:need|want)\s+)?(?:the|a)\s+(?:lead\s+)?list\b|\b(?:the\s+)?list\s+only\b",
+            (_EMAIL_ASK, _PHONE_ASK, _MONITORING_ASK),
+        ),
+        (
+            rf"\b{_NONE}\s+(?:outreach|contact(?:ing)?)\b"
+            rf"|\b{_NOT}\s+(?:contact|reach\s+out\s+to|message)\s+(?:them|anyone|any\s+of\s+them)\b",
+            (_EMAIL_ASK, _PHONE_ASK),
+        ),
+        (
+            rf"\b{_NONE}\s+(?:cold\s+)?e-?mail(?:s|ing)?\b"
+            rf"|\b{_NOT}\s+(?:(?:send|write|draft)\s+(?:them\s+)?(?:any\s+)?(?:cold\s+)?e-?mails?|e-?mail)"
+            r"(?:\s+(?:to\s+)?(?:them|anyone|any\s+of\s+them))?\b",
+            (_EMAIL_ASK,),
+        ),
+        (
+            rf"\b{_NONE}\s+(?:cold\s+)?(?:calls?|calling|phone\s+calls?)\b"
+            rf"|\b{_NOT}\s+(?:cold[- ]?)?(?:call|phone|ring)(?:\s+(?:them|anyone))?\b",
+            (_PHONE_ASK,),
+        ),
+        (
+            rf"\b{_NONE}\s+(?:monitor(?:ing)?|alerts?|watching)\b"
+            rf"|\b{_NOT}\s+(?:set\s+up\s+(?:any\s+|a\s+)?monitor(?:ing|s)?|monitor(?:ing)?"
+            r"|keep\s+(?:watching|monitoring|checking|an\s+eye\s+out)|(?:alert|notify)\s+(?:me|us)"
+            r"|watch\s+for\s+new\s+ones)(?:\s+(?:them|it))?\b",
+            (_MONITORING_ASK,),
+        ),
+    )
+)
+# The verb of finding: in "We roast coffee in Leeds - find 30 cafes in York" what comes with it is the target.
+_FINDING = (
+    r"\b(?:find|get|list|search\s+for|look(?:ing)?\s+for|needs?|wants?|give\s+(?:me|us)|show\s+(?:me|us)"
+    r"|source|locate|(?:would|'d|’d)\s+like)\b"
+)
+_FIRST_PERSON = (
+    r"^\W*(?:(?:hi|hello|hey)\b\W*)?(?:i|we|i['’]?m|we['’]?re|i['’]?ve|we['’]?ve|my|our|as\s+an?)\b"
+)
+_NEAR_ME = (
+    r"\b(?:near|around|close\s+to|round)\s+(?:me|us|here)\b|\bnearby\b|\blocal(?:ly)?\b"
+    r"|\b(?:in|around)\s+(?:my|our)\s+(?:area|town|city)\b"
+)
+_NEARBY = r"\bnearby\b|\bsurrounding\b|\boutskirts\b|\b(?:and|or)\s+(?:around|near(?:by)?|close\s+to)\b"
+_NEAR_PREPOSITIONS = frozenset(("near", "nr", "around", "round", "close to", "next to", "outside"))
+"""Prepositions that let leads come from just outside the place ("around Bristol")."""
+_AREA_PREPOSITION = r"(?:\b(?:in|near|around|across|throughout|within|covering)\s+)?(?:the\s+)?"
+_POSTCODE_AREA = (
+    rf"{_AREA_PREPOSITION}\b(?P<letters>(?!(?:in|an|at|of|to|on|by|or|my|no)\b)[a-z]{{1,2}})\s+postcode\s+area\b"
+    rf"|{_AREA_PREPOSITION}\bpostcode\s+area\s+(?:of\s+)?(?P<after>[a-z]{{1,2}})\b"
+)
+# Words after "in" that name no place and must not be read as one, even as a misspelling ("in town" ≠ Towyn).
+_NOT_PLACES = frozenset(
+    ("least", "most", "me", "us", "here", "there", "town", "the town", "city", "the city", "area", "the area",
+     "my area", "our area", "this area", "my town", "our town", "my city", "our city", "home", "house", "work",
+     "office", "bulk", "stock", "total", "person", "general", "particular", "detail", "full", "time", "order",
+     "store", "touch", "advance", "mind", "future", "case", "print", "region", "county", "country", "village",
+     "centre", "center", "world", "the world", "the uk", "the country")
+)  # fmt: skip
+# Qualifier wordings that are a kind of their own when they come first ("garden centres", "fish bars").
+_NOT_BEFORE_THE_KIND = frozenset(("garden", "fish"))
 _SEPARATOR = ";"
 _TOKEN = re.compile(r"[,;]|[^\s,;]+")
 _PREPOSITIONS = frozenset(
@@ -156,7 +233,9 @@ _VOLUME = re.compile(
     _I,
 )
 _SELLING_TO = re.compile(
-    r"\b(?:selling|sell|sells|sold|supplying|supply|supplies|serving|who\s+sell\s+to|targeting|target)\s+(?:to\s+)?",
+    # "selling beer to pubs": up to three words of what is sold, then who it is sold to
+    r"\b(?:selling|sell|sells|sold|supplying|supply|supplies)\s+(?:[\w'-]+\s+){0,3}?to\s+"
+    r"|\b(?:selling|sell|sells|sold|supplying|supply|supplies|serving|who\s+sell\s+to|targeting|target)\s+(?:to\s+)?",
     _I,
 )
 _LEADS_FOR = re.compile(
@@ -191,6 +270,12 @@ _VAGUE = frozenset(
 )  # fmt: skip
 
 
+@functools.cache
+def _rx(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled (case-insensitive) on first use."""
+    return re.compile(pattern, _I)
+
+
 @dataclass
 class _Notes:
     """What the reading assumed and what stops planning, in the order they were found."""
@@ -217,6 +302,35 @@ class _Found:
     start: int
     end: int
     note: str | None = None
+    preposition: str = ""
+    """The word(s) before the place ("in", "near", "close to"), lower case; "" when none."""
+
+    @property
+    def near(self) -> bool:
+        return self.preposition in _NEAR_PREPOSITIONS
+
+
+class _Asks(NamedTuple):
+    """What the goal asks besides the search, with refusals ("no emails") applied."""
+
+    channels: list[str]
+    monitoring: bool
+    cadence: str | None
+    timing: str | None
+    rest: str
+    """The goal with the refusals cut out."""
+
+
+class _Where(NamedTuple):
+    """Where to search, as read from the goal."""
+
+    region: RegionMatch | None
+    nearby: bool
+    """The wording lets leads come from just outside (see ``LeadGenGoal.nearby_allowed``)."""
+    named: bool
+    """A place (or "near me") was named: the goal has a goal's shape even when the kind is unknown."""
+    rest: str
+    """The goal's text with the place cut out (a separator where it was)."""
 
 
 def parse_goal(
@@ -237,23 +351,19 @@ def parse_goal(
         problem = f"The goal is too long ({len(cleaned)} characters): keep it to a sentence or two."
         return ParsedGoal(goal=None, problems=[problem])
     notes = _Notes()
-    default_country = (context.default_country if context else "GB").upper()
-    channels = _channels(cleaned)
-    monitoring, cadence = _monitoring(cleaned, notes)
-    timing = _timing(cleaned)
-    work, radius_km = _radius(_strip_clauses(cleaned))
-    found = _find_place(work, gazetteer, default_country)
-    after = ""
-    if found is not None:
-        work, after = f"{work[: found.start]} {_SEPARATOR} {work[found.end :]}", work[found.end :]
-    region = _region(found, gazetteer, context, radius_km, (work, after), notes)
-    volume, work = _volume(work, notes, max_volume)
-    persona = _persona(work, has_place=found is not None, has_volume=volume is not None)
+    asks = _asks(cleaned, notes)
+    work, radius_km = _radius(_strip_clauses(asks.rest))
+    seller, work = _split_seller(work)
+    where = _where(work, seller, gazetteer, context, radius_km, notes)
+    volume, work = _volume(where.rest, notes, max_volume)
+    persona, qualifiers = _who(work, seller, has_place=where.named, has_volume=volume is not None)
     if persona is None:
         notes.problems.insert(0, NO_PERSONA)
     if volume is None:
         volume = DEFAULT_VOLUME
         notes.assumptions.insert(0, f"No number given: assumed {DEFAULT_VOLUME} leads.")
+    notes.assumptions.extend(_qualifier_note(QUALIFIERS[key]) for key in qualifiers)
+    region = where.region
     if notes.problems or region is None or persona is None:
         return ParsedGoal(goal=None, assumptions=notes.assumptions, problems=notes.problems)
     goal = LeadGenGoal(
@@ -261,13 +371,15 @@ def parse_goal(
         target_region=region.name,
         target_persona=persona,
         volume=volume,
-        timing=timing,
-        preferred_channels=channels,
-        include_monitoring=monitoring,
+        timing=asks.timing,
+        preferred_channels=asks.channels,
+        include_monitoring=asks.monitoring,
         country=region.country,
         target_categories=personas.categories_for(persona),
         region_match=region,
-        monitor_cadence=cadence,
+        monitor_cadence=asks.cadence,
+        qualifiers=qualifiers,
+        nearby_allowed=where.nearby,
     )
     return ParsedGoal(goal=goal, assumptions=notes.assumptions, problems=[])
 
@@ -280,11 +392,18 @@ def apply_overrides(
     *,
     max_volume: int = MAX_VOLUME,
 ) -> ParsedGoal:
-    """Read ``text``, then apply a person's corrections; a changed persona or place is re-read by the parser."""
+    """Read ``text``, then apply a person's corrections; a changed persona or place is re-read by the parser.
+
+    ``overrides.qualifiers`` replaces the qualifiers read (``[]`` clears them); a word no qualifier answers to is
+    a problem that names it.
+    """
     parsed = parse_goal(text, gazetteer, context, max_volume=max_volume)
     fields = overrides.model_fields_set
     if not fields:
         return parsed
+    asked, unknown = _qualifier_keys(overrides.qualifiers or [])
+    if unknown:
+        return ParsedGoal(goal=None, assumptions=parsed.assumptions, problems=[_unknown_qualifiers(unknown)])
     base = parsed.goal
     persona = overrides.target_persona or (base.target_persona if base else None)
     region = overrides.target_region or (base.target_region if base else None)
@@ -302,8 +421,12 @@ def apply_overrides(
     if monitoring is None:
         monitoring = base.include_monitoring if base else False
     cadence = overrides.monitor_cadence or (base.monitor_cadence if base else None)
+    read = base.qualifiers if base else []
+    qualifiers = asked if overrides.qualifiers is not None else _unique([*read, *reread.goal.qualifiers])
     goal = reread.goal.model_copy(
         update={
+            "qualifiers": qualifiers,
+            "nearby_allowed": base.nearby_allowed if base else False,
             "raw_goal": text,
             "volume": volume,
             "preferred_channels": list(channels)
@@ -316,10 +439,61 @@ def apply_overrides(
     )
     changed = ", ".join(sorted(overrides.model_dump(exclude_unset=True, by_alias=True)))
     kept = [a for a in parsed.assumptions if not (overrides.volume and a.startswith("No number given"))]
-    return ParsedGoal(goal=goal, assumptions=[*kept, f"Changed by you: {changed}.", *capped], problems=[])
+    fresh: list[str] = []
+    if qualifiers != read:
+        stale = {_qualifier_note(QUALIFIERS[key]) for key in read}
+        kept = [a for a in kept if a not in stale]
+        fresh = [_qualifier_note(QUALIFIERS[key]) for key in qualifiers]
+    assumptions = [*kept, f"Changed by you: {changed}.", *capped, *fresh]
+    return ParsedGoal(goal=goal, assumptions=assumptions, problems=[])
+
+
+def _qualifier_keys(words: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The qualifier keys a person's words name ("Italian", "family-run", "outdoor_seating"), and the unknown."""
+    keys: list[str] = []
+    unknown: list[str] = []
+    for word in words:
+        qualifier = QUALIFIERS.get("_".join(word.lower().replace("-", " ").split())) or find_qualifier(word)
+        if qualifier is None:
+            unknown.append(word)
+        elif qualifier.key not in keys:
+            keys.append(qualifier.key)
+    return keys, unknown
+
+
+_EXAMPLE_QUALIFIERS = ("italian", "vegan", "craft", "independent", "family_run", "outdoor_seating")
+
+
+def _unknown_qualifiers(words: list[str]) -> str:
+    named = ", ".join(f"'{word}'" for word in words)
+    known = ", ".join(key for key in _EXAMPLE_QUALIFIERS if key in QUALIFIERS)
+    plural = "s" if len(words) > 1 else ""
+    return f"I don't know the qualifier{plural} {named}: use one I know, e.g. {known}."
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 # --- channels, monitoring, timing ----------------------------------------------------------------------
+
+
+def _asks(text: str, notes: _Notes) -> _Asks:
+    """Outreach, monitoring and timing asked for; what the goal refuses is ruled out however else it is worded."""
+    refused, rest = _refusals(text)
+    channels = [channel for channel in _channels(rest) if channel not in refused]
+    monitoring, cadence = (False, None) if _MONITORING_ASK in refused else _monitoring(rest, notes)
+    return _Asks(channels, monitoring, cadence, _timing(text), rest)
+
+
+def _refusals(text: str) -> tuple[frozenset[str], str]:
+    """What the goal refuses ("no emails", "just the list"), and the goal with those words cut out."""
+    refused: set[str] = set()
+    for pattern, rules_out in _REFUSALS:
+        if _rx(pattern).search(text):
+            refused |= rules_out
+            text = _rx(pattern).sub(f" {_SEPARATOR} ", text)
+    return frozenset(refused), text
 
 
 def _channels(text: str) -> list[str]:
@@ -376,7 +550,61 @@ def _number(text: str) -> float | None:
         return float(converted) if converted.replace(".", "", 1).isdigit() else None
 
 
+# --- whose goal ----------------------------------------------------------------------------------------
+
+
+def _split_seller(text: str) -> tuple[str, str]:
+    """(the seller's words about themselves, the search): "We roast coffee in Leeds - find cafes in York" →
+    ("We roast coffee in Leeds - ", "find cafes in York"); ("", text) when the goal starts with the search."""
+    verb = _rx(_FINDING).search(text)
+    if verb is None:
+        return "", text
+    before = text[: verb.start()]
+    if not _rx(_FIRST_PERSON).match(before) or not _strip_fillers(before):
+        return "", text
+    return before, text[verb.start() :]
+
+
 # --- where ---------------------------------------------------------------------------------------------
+
+
+def _where(
+    text: str,
+    seller: str,
+    gazetteer: Gazetteer,
+    context: LeadGenContext | None,
+    radius_km: float | None,
+    notes: _Notes,
+) -> _Where:
+    """The place to search, how far outside it leads may come from, and the text with the place cut out."""
+    default_country = (context.default_country if context else "GB").upper()
+    near_me = _rx(_NEAR_ME).search(text) is not None
+    found = _find_place(text, gazetteer, default_country)
+    if isinstance(found, str):
+        notes.problems.append(found)
+        return _Where(region=None, nearby=False, named=True, rest=text)
+    rest, after, named = text, "", found is not None
+    if found is not None:
+        rest, after = f"{text[: found.start]} {_SEPARATOR} {text[found.end :]}", text[found.end :]
+    elif seller:
+        found = _sellers_place(seller, gazetteer, default_country)
+    region = _region(found, gazetteer, context, radius_km, (rest, after), notes, near_me=near_me)
+    # "near me" says how far only when no place is named: "local pubs in Leeds" are pubs in Leeds.
+    nearby = (
+        radius_km is not None
+        or (found.near if named and found is not None else near_me)
+        or _rx(_NEARBY).search(text) is not None
+    )
+    return _Where(region=region, nearby=region is not None and nearby, named=named or near_me, rest=rest)
+
+
+def _sellers_place(seller: str, gazetteer: Gazetteer, default_country: str) -> _Found | None:
+    """The seller's own town, when the search names no place: "I run a brewery in Leeds and want pubs"."""
+    found = _find_place(seller, gazetteer, default_country)
+    if not isinstance(found, _Found):
+        return None
+    note = f"No place given for the search: looked in {found.source.name}, where you said you are."
+    return replace(found, start=0, end=0, note=note, preposition="")
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -390,19 +618,88 @@ def _is_preposition(tokens: list[_Token], i: int) -> bool:
     return i > 0 and (tokens[i - 1].text.lower(), word) in _TWO_WORD_PREPOSITIONS
 
 
-def _find_place(text: str, gazetteer: Gazetteer, default_country: str) -> _Found | None:
-    """The place the goal names, most trusted reading first.
+def _find_place(text: str, gazetteer: Gazetteer, default_country: str) -> _Found | str | None:
+    """The place the goal names, most trusted reading first; a problem (str) when a misspelling is ambiguous.
 
-    A GB place (or a city whose country is named) after "in"/"near"..., then a capitalised GB place anywhere
-    ("Manchester coffee shops"), and only then any city in the world: so "in central Leeds" is Leeds, not
-    Central, Louisiana.
+    A postcode area said to be one; a GB place (or a city whose country is named) after "in"/"near"...; a
+    capitalised GB place anywhere ("Manchester coffee shops"); and only then any city in the world ("in central
+    Leeds" is Leeds, not Central, Louisiana) or a misspelt GB place, whichever reads more of the words.
     """
     tokens = _tokens(text)
-    return (
-        _after_preposition(tokens, gazetteer, default_country, "home")
+    exact = (
+        _postcode_area(text, gazetteer)
+        or _after_preposition(tokens, gazetteer, default_country, "home")
         or _capitalised(tokens, gazetteer)
-        or _after_preposition(tokens, gazetteer, default_country, "world")
     )
+    if exact is not None:
+        return exact
+    world = _after_preposition(tokens, gazetteer, default_country, "world")
+    guess = _misspelt_place(tokens, gazetteer)
+    if world is None:
+        return guess
+    # "the Peak Distrct" is the Peak District misspelt, not The Peak (Hong Kong) and a stray word.
+    reads_more = isinstance(guess, _Found) and guess.start <= world.start and guess.end > world.end
+    return guess if reads_more else world
+
+
+def _postcode_area(text: str, gazetteer: Gazetteer) -> _Found | None:
+    """A postcode area, only where the goal says so: "in the LS postcode area" (a bare "LS" or "M" is no place)."""
+    match = _rx(_POSTCODE_AREA).search(text)
+    if match is None:
+        return None
+    written = match.group("letters") or match.group("after")
+    area = gazetteer.find_postcode_area(written)
+    if area is None:
+        return None
+    preposition = match.group(0).split()[0].lower()
+    return _Found(area, written, "GB", False, match.start(), match.end(), preposition=preposition)
+
+
+def _preposition_at(tokens: list[_Token], i: int) -> tuple[int, str]:
+    """Where the preposition at ``i`` starts, and its words ("close to" starts a word earlier)."""
+    word = tokens[i].text.lower()
+    if i > 0 and (tokens[i - 1].text.lower(), word) in _TWO_WORD_PREPOSITIONS:
+        return tokens[i - 1].start, f"{tokens[i - 1].text.lower()} {word}"
+    return tokens[i].start, word
+
+
+def _place_positions(tokens: list[_Token]) -> Iterator[tuple[int, list[_Token]]]:
+    """Each preposition ("in", "near"...) with the words after it where a place would be written."""
+    for i in range(len(tokens)):
+        if not _is_preposition(tokens, i) or tokens[i].text.lower() in ("at", "about", "from"):
+            continue
+        words: list[_Token] = []
+        for token in tokens[i + 1 : i + 1 + 4]:
+            lowered = token.text.lower()
+            if (
+                token.text in (",", _SEPARATOR)
+                or lowered in _CONJUNCTIONS
+                or lowered in ("for", "to", "by", "with")
+            ):
+                break
+            words.append(token)
+        if words:
+            yield i, words
+
+
+def _misspelt_place(tokens: list[_Token], gazetteer: Gazetteer) -> _Found | str | None:
+    """A misspelt place after "in", "near"...: the one clearly closest, or a problem naming the two closest."""
+    # A few places at most: a pasted paragraph must not cost a fuzzy search per "in".
+    for i, words in itertools.islice(_place_positions(tokens), _MAX_MISSPELT_TRIES):
+        for end in range(len(words), 0, -1):
+            written = " ".join(w.text for w in words[:end]).strip(".!?")
+            if written[:1].isdigit() or place_key(written) in _NOT_PLACES:
+                continue
+            closest = gazetteer.closest_places(written)
+            if len(closest) > 1:
+                return (
+                    f"'{written}' is not a place I know. Did you mean {closest[0].name} or {closest[1].name}?"
+                )
+            if closest:
+                start, preposition = _preposition_at(tokens, i)
+                note = f"Read '{written}' as {closest[0].name}."
+                return _Found(closest[0], written, "GB", False, start, words[end - 1].end, note, preposition)
+    return None
 
 
 def _after_preposition(
@@ -413,10 +710,8 @@ def _after_preposition(
             continue
         found = _longest_place(tokens, i + 1, gazetteer, default_country, scope)
         if found is not None:
-            two_words = (
-                i > 0 and (tokens[i - 1].text.lower(), tokens[i].text.lower()) in _TWO_WORD_PREPOSITIONS
-            )
-            return replace(found, start=tokens[i - 1 if two_words else i].start)
+            start, preposition = _preposition_at(tokens, i)
+            return replace(found, start=start, preposition=preposition)
     return None
 
 
@@ -531,6 +826,8 @@ def _region(
     radius_km: float | None,
     texts: tuple[str, str],
     notes: _Notes,
+    *,
+    near_me: bool = False,
 ) -> RegionMatch | None:
     """The region match, with assumptions about country and default region, or a problem.
 
@@ -538,7 +835,7 @@ def _region(
     """
     rest, after = texts
     if found is None:
-        found = _default_region(rest, gazetteer, context, notes)
+        found = _default_region(rest, gazetteer, context, notes, near_me=near_me)
         if found is None:
             return None
     if found.note:
@@ -571,25 +868,16 @@ def _country_assumption(
 
 
 def _default_region(
-    rest: str, gazetteer: Gazetteer, context: LeadGenContext | None, notes: _Notes
+    rest: str, gazetteer: Gazetteer, context: LeadGenContext | None, notes: _Notes, *, near_me: bool
 ) -> _Found | None:
     """The user's default region when the goal names no place; else a problem saying what to add."""
-    unknown = _unknown_place(rest, gazetteer)
+    unknown = _unknown_place(rest)
     if unknown is not None:
-        country = gazetteer.find_country(unknown, codes=False)
-        if country is not None and country != "GB":
-            name = gazetteer.country_name(country)
-            notes.problems.append(
-                f"'{unknown}' is a whole country: name a city in it, e.g. 'in <city>, {name}'."
-            )
-        else:
-            notes.problems.append(
-                f"I couldn't tell where '{unknown}' is: add a town or region (e.g. 'in Leeds')."
-            )
+        notes.problems.append(_unknown_place_problem(unknown, gazetteer))
         return None
     default = context.default_region if context else None
     if not default:
-        notes.problems.append(NO_PLACE)
+        notes.problems.append(NO_PLACE_NEAR_ME if near_me else NO_PLACE)
         return None
     tokens = _tokens(default)
     found = _longest_place(
@@ -602,28 +890,26 @@ def _default_region(
     return _Found(found.source, found.written, found.country, found.country_named, 0, 0, found.note)
 
 
-def _unknown_place(text: str, gazetteer: Gazetteer) -> str | None:
+def _unknown_place_problem(unknown: str, gazetteer: Gazetteer) -> str:
+    country = gazetteer.find_country(unknown, codes=False)
+    if country is not None and country != "GB":
+        name = gazetteer.country_name(country)
+        return f"'{unknown}' is a whole country: name a city in it, e.g. 'in <city>, {name}'."
+    area = gazetteer.find_postcode_area(unknown) if len(unknown) <= 2 else None
+    if area is not None:
+        letters = unknown.upper()
+        return (
+            f"'{unknown}' reads as a postcode area: say 'in the {letters} postcode area' to search all of it,"
+            f" or name a district such as {area.field_values[0]}."
+        )
+    return f"I couldn't tell where '{unknown}' is: add a town or region (e.g. 'in Leeds')."
+
+
+def _unknown_place(text: str) -> str | None:
     """Words after a place preposition that name no known place ("in Narnia" → "Narnia"), if any."""
-    tokens = _tokens(text)
-    for i in range(len(tokens)):
-        if not _is_preposition(tokens, i) or tokens[i].text.lower() in ("at", "about", "from"):
-            continue
-        words: list[str] = []
-        for token in tokens[i + 1 : i + 1 + 4]:
-            if token.text in (",", _SEPARATOR) or token.text.lower() in _CONJUNCTIONS | {
-                "for",
-                "to",
-                "by",
-                "with",
-            }:
-                break
-            words.append(token.text)
-        candidate = " ".join(words).strip(".!?")
-        if (
-            candidate
-            and not candidate[:1].isdigit()
-            and place_key(candidate) not in ("least", "most", "me", "here")
-        ):
+    for _, words in _place_positions(_tokens(text)):
+        candidate = " ".join(w.text for w in words).strip(".!?")
+        if candidate and not candidate[:1].isdigit() and place_key(candidate) not in _NOT_PLACES:
             return candidate
     return None
 
@@ -678,29 +964,113 @@ def _capped(volume: int, max_volume: int, *, written: str | None = None) -> str:
     return f"Asked for {asked} leads: capped at {max_volume:,}, the most one plan gathers."
 
 
-def _persona(text: str, *, has_place: bool, has_volume: bool) -> str | None:
-    """The kind of business, singular ("coffee shop"), or None when the goal names none."""
+def _persona(text: str, *, has_place: bool, has_volume: bool) -> tuple[str | None, list[str]]:
+    """The kind of business, singular ("coffee shop"), and its qualifiers ("italian"); (None, []) when the goal
+    names no kind."""
     segment = _persona_words(_persona_segment(text))
     if not segment:
-        return None
+        return None, []
+    segment, leading = _leading_qualifiers(segment)
     persona = personas.singularize(segment)
     key = personas.persona_key(persona)
     if not key or key in _VAGUE or not any(ch.isalpha() for ch in key):
-        return None
+        return None, []
     if not (has_place or has_volume or personas.categories_for(persona)):
-        return None  # "banana": no shape of a goal and no business we know of
-    return persona
+        return None, []  # "banana": no shape of a goal and no business we know of
+    return persona, _unique([*leading, *_trailing_qualifiers(text)])
+
+
+def _who(text: str, seller: str, *, has_place: bool, has_volume: bool) -> tuple[str | None, list[str]]:
+    """The kind and its qualifiers from the search, else from whom the seller says they sell to ("We sell beer
+    to pubs; find 20 in Leeds"), never from the seller's own business."""
+    persona, qualifiers = _persona(text, has_place=has_place, has_volume=has_volume)
+    if persona is None and seller and _SELLING_TO.search(seller):
+        return _persona(seller, has_place=has_place, has_volume=has_volume)
+    return persona, qualifiers
 
 
 def _persona_segment(text: str) -> str:
     """The clause naming the business: after "selling to", else after the volume, else the first one."""
     selling = _SELLING_TO.search(text)
     before, _, after = text.rpartition("#")
-    for part in (text[selling.end() :],) if selling else (after, before):
+    for part in (text[selling.end() :], after, before) if selling else (after, before):
         for clause in part.split(_SEPARATOR):
             if _persona_words(clause):
                 return clause
     return ""
+
+
+@functools.cache
+def _qualifier_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(qualifiers before the kind: "Italian", "family-run"; after it: "with outdoor seating"), built on first use."""
+    phrases = [phrase for phrase in qualifier_phrases() if not phrase.startswith("with ")]
+
+    def either(words: Iterable[str]) -> str:
+        return "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in words)
+
+    before = either(phrase for phrase in phrases if phrase not in _NOT_BEFORE_THE_KIND)
+    leading = re.compile(rf"^(?P<q>{before})(?P<sep>\s*,\s*|\s+(?:and|&)\s+|\s+)(?=\S)", _I)
+    trailing = re.compile(
+        rf"\b(?:with|that\s+(?:has|have|offers?|serves?)|having|offering|serving)\s+(?:an?\s+|some\s+|good\s+)?"
+        rf"(?P<q>{either(phrases)})(?:e?s)?\b",
+        _I,
+    )
+    return leading, trailing
+
+
+def _leading_qualifiers(words: str) -> tuple[str, list[str]]:
+    """Qualifiers before the kind, split off it: "independent, family-run coffee shops" → ("coffee shops",
+    ["independent", "family_run"]). "fish and chip shops" and a known kind that is its own ("craft beer shop" is
+    still a beer shop) stay whole."""
+    leading = _qualifier_patterns()[0]
+    keys: list[str] = []
+    rest = words
+    while (match := leading.match(rest)) is not None:
+        remainder = rest[match.end() :]
+        listed = match.group("sep").strip() != ""
+        qualifier = find_qualifier(match.group("q"))
+        if qualifier is None or (listed and leading.match(remainder) is None):
+            break
+        keys.append(qualifier.key)
+        rest = remainder
+    if keys and not _same_kind(words, rest):
+        return words, []
+    return rest, keys
+
+
+def _same_kind(whole: str, head: str) -> bool:
+    """Whether the kind without its qualifier words is still the kind asked ("fish bar" is no "bar")."""
+    if not personas.is_known(whole):
+        return True
+    return personas.categories_for(whole) == personas.categories_for(head)
+
+
+def _trailing_qualifiers(text: str) -> list[str]:
+    """Qualifiers after the kind: "pubs with a beer garden", "restaurants serving Italian food"."""
+    trailing = _qualifier_patterns()[1]
+    found = (find_qualifier(match.group("q")) for match in trailing.finditer(text))
+    return [qualifier.key for qualifier in found if qualifier is not None]
+
+
+def _qualifier_note(qualifier: Qualifier) -> str:
+    """The assumption that says a qualifier was read, and how leads will show it."""
+    label = qualifier.label
+    ones = f"ones with {label}" if " " in label else f"{label} ones"
+    if qualifier.chains:
+        return f"Looking only for {ones}: known chains are left out."
+    shows = [
+        what
+        for what, present in (
+            ("the name", qualifier.name_terms),
+            ("a tag", qualifier.osm),
+            ("a type", qualifier.places_types),
+        )
+        if present
+    ]
+    if not qualifier.verifiable or not shows:
+        return f"Looking for {ones}: no source records that, so it is not checked."
+    either = f"{', '.join(shows[:-1])} or {shows[-1]}" if len(shows) > 1 else shows[0]
+    return f"Looking only for {ones}: kept when {either} shows it."
 
 
 def _persona_words(clause: str) -> str:

@@ -104,17 +104,24 @@ LEAD_CSV_FIELDS = (
     "address",
     "postcode",
     "postTown",
-    "postTown",
+    "localAuthority",
+    "region",
+    "lat",
+    "lon",
+    "distanceKm",
     "phone",
     "website",
     "domain",
     "emails",
-    "distanceKm",
+    "matchArea",
+    "matchReasons",
     "source",
     "sourceId",
     "sourceDate",
 )
-"""The columns of a lead list's CSV (the API's download and ``wyshbone leads --csv``)."""
+"""The columns of a lead list's CSV (the API's download and ``wyshbone leads --csv``), each once: where the
+business is (its council and region, its point and its distance from the place asked for), how to reach it, how
+it matches the goal (``inside``/``nearby`` and the reasons, "; "-separated) and which record it comes from."""
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -132,12 +139,15 @@ def csv_cell(value: object) -> object:
 
 
 def leads_csv(leads: Iterable[Lead]) -> str:
-    """The leads as CSV text, one row each; emails joined with "; "; no cell can run as a formula."""
+    """The leads as CSV text, one row each; emails and match reasons joined with "; "; no cell can run as a
+    formula."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=LEAD_CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for lead in leads:
         row = lead.to_json_dict()
         row["emails"] = "; ".join(str(e.get("value", "")) for e in lead.emails)
+        row["matchArea"] = lead.match.area if lead.match else None
+        row["matchReasons"] = "; ".join(lead.match.reasons) if lead.match else None
         writer.writerow({key: csv_cell(value) for key, value in row.items()})
     return buffer.getvalue()

@@ -15,6 +15,7 @@ import inflect
 __all__ = [
     "DIRECTORY_CATEGORIES",
     "categories_for",
+    "is_known",
     "persona_key",
     "search_terms",
     "singularize",
@@ -71,6 +72,7 @@ _PERSONAS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "fast food": (("takeaway",), ("takeaway",)),
     "fish and chip shop": (("takeaway",), ("fish", "chips", "chippy", "fish bar")),
     "chip shop": (("takeaway",), ("fish", "chips", "chippy", "fish bar")),
+    "fish bar": (("takeaway",), ("fish bar", "fish", "chips", "chippy")),
     "chippy": (("takeaway",), ("fish", "chips", "chippy", "fish bar")),
     "kebab shop": (("takeaway",), ("kebab",)),
     "pizza shop": (("takeaway",), ("pizza",)),
@@ -226,6 +228,11 @@ def categories_for(persona: str) -> list[str]:
         if entry is not None:
             found.extend(category for category in entry[0] if category not in found)
     return found
+
+
+def is_known(persona: str) -> bool:
+    """Whether the whole phrase is a kind known by name ("fish bar", "craft brewery"), not only by its head."""
+    return persona_key(singularize(persona)) in _PERSONAS
 
 
 def search_terms(persona: str) -> list[str]:

@@ -34,6 +34,8 @@ class Qualifier:
     """Names that show the opposite (for "independent": the chains)."""
     verifiable: bool = True
     """False when no source records it: the plan says so, and leads are not filtered on it."""
+    source_types: tuple[str, ...] = ()
+    """Business types of the open data that show it (Open Brewery DB's "brewery:micro" for "craft")."""
 
 
 def _q(
@@ -46,8 +48,9 @@ def _q(
     names: tuple[str, ...] = (),
     chains: tuple[str, ...] = (),
     verifiable: bool = True,
+    source_types: tuple[str, ...] = (),
 ) -> Qualifier:
-    return Qualifier(key, label, words, osm, places, names, chains, verifiable)
+    return Qualifier(key, label, words, osm, places, names, chains, verifiable, source_types)
 
 
 def _cuisine(
@@ -155,6 +158,7 @@ _ALL: tuple[Qualifier, ...] = (
         ("craft",),
         osm=(("craft", "brewery"), ("microbrewery", "yes")),
         names=("craft", "brewing", "brewery", "brewers"),
+        source_types=("brewery:micro", "brewery:nano", "brewery:brewpub", "brewery:taproom"),
     ),
     _q(
         "micro",
@@ -162,6 +166,7 @@ _ALL: tuple[Qualifier, ...] = (
         ("micro",),
         osm=(("microbrewery", "yes"), ("craft", "brewery")),
         names=("micro", "microbrewery", "micropub"),
+        source_types=("brewery:micro", "brewery:nano"),
     ),
     _q(
         "independent",

@@ -1,4 +1,5 @@
-"""Google Places API (New) Text Search: persona + region → leads, following ``nextPageToken`` to the 60 cap.
+"""Google Places API (New) Text Search: persona + qualifiers + region → leads, following ``nextPageToken`` to the
+60 cap; each lead's ``match`` read from its ``types`` (``italian_restaurant``, ``vegan_restaurant``) and name.
 
 The field mask decides the price tier, so the mask and the price the planner shows live side by side here;
 Google's error envelope (``{"error": {code, message, status, details[ErrorInfo]}}``) is read here, once.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -16,7 +17,9 @@ import httpx
 
 from wyshbone.config import Settings
 from wyshbone.domain.gazetteer import distance_km
+from wyshbone.domain.matching import Wanted, Where, circle_area, match_typed, wanted
 from wyshbone.domain.models import Lead, RegionMatch
+from wyshbone.domain.personas import categories_for, persona_key, singularize
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import PermanentToolError, RetryableToolError, ToolError
 from wyshbone.providers.http import StatusMeaning, raise_for_status, retry_after_seconds, transport_error
@@ -29,6 +32,7 @@ __all__ = [
     "SEARCH_TEXT_PATH",
     "GoogleApiError",
     "google_places_info",
+    "kind_types",
     "lead_from_place",
     "parse_error",
     "quota_window",
@@ -138,18 +142,102 @@ def google_places_info(settings: Settings) -> ProviderInfo:
         unit_price_usd=sku_for_mask(FIELD_MASK)[1],
         page_size=PAGE_SIZE,
         max_results=MAX_RESULTS,
+        label=SERVICE,
     )
+
+
+# --- kinds: which place types mark the asked kind (pure) ---------------------------------------------------
+
+_CATEGORY_TYPES: Mapping[str, tuple[str, ...]] = {
+    "cafe": ("cafe", "coffee_shop", "tea_house", "cat_cafe", "dog_cafe"),
+    "pub_bar": ("pub", "bar", "wine_bar", "bar_and_grill", "night_club", "brewpub"),
+    "restaurant": ("restaurant", "steak_house", "diner", "bistro", "bar_and_grill", "food_court"),
+    "takeaway": ("meal_takeaway", "fast_food_restaurant", "sandwich_shop", "meal_delivery"),
+    "hotel": (
+        "hotel",
+        "lodging",
+        "bed_and_breakfast",
+        "guest_house",
+        "motel",
+        "hostel",
+        "inn",
+        "resort_hotel",
+    ),
+    "brewery": ("brewery", "brewpub"),
+    "distillery": ("distillery",),
+    "winery_cidery": ("winery", "vineyard"),
+    "off_licence": ("liquor_store",),
+    "shop": ("store", "grocery_store", "convenience_store", "butcher_shop", "deli", "bakery", "food_store"),
+    "supermarket": ("supermarket", "grocery_store", "hypermarket"),
+    "dentist": ("dentist", "dental_clinic"),
+    "other_catering": ("catering_service",),
+    "institution": ("school", "primary_school", "secondary_school", "university", "hospital"),
+}
+"""Directory categories → the Places (New) types that mark them; any ``*_restaurant`` type is a restaurant."""
+
+_PERSONA_TYPES: Mapping[str, tuple[str, ...]] = {
+    "coffee shop": ("coffee_shop", "cafe"),
+    "tea room": ("tea_house",),
+    "wine bar": ("wine_bar",),
+    "nightclub": ("night_club",),
+    "pizzeria": ("pizza_restaurant",),
+    "steakhouse": ("steak_house",),
+    "curry house": ("indian_restaurant",),
+    "sandwich shop": ("sandwich_shop",),
+    "bakery": ("bakery",),
+    "butcher": ("butcher_shop",),
+    "deli": ("deli",),
+    "ice cream parlour": ("ice_cream_shop",),
+    "gym": ("gym", "fitness_center"),
+    "estate agent": ("real_estate_agency",),
+    "nail salon": ("nail_salon",),
+    "hairdresser": ("hair_salon", "hair_care", "beauty_salon"),
+    "barber": ("barber_shop", "hair_care"),
+    "florist": ("florist",),
+    "pharmacy": ("pharmacy", "drugstore"),
+}
+"""Personas the types mark by themselves (not only their category)."""
+
+
+def kind_types(persona: str, categories: Sequence[str] = ()) -> tuple[frozenset[str], bool]:
+    """(the Places types that mark the asked kind, whether they mark the persona itself): "gym" → ({gym,
+    fitness_center}, True); "coffee shop" → its own and the café category's types; "pizzeria" (known to the
+    directory only by its categories) → restaurant and takeaway types, False. A persona's words that are a type
+    ("florist") mark it too."""
+    key = persona_key(singularize(persona))
+    own = _PERSONA_TYPES.get(key, ())
+    words = key.replace(" ", "_")
+    if not own and words:
+        own = (words,)
+    cats = list(categories) or categories_for(persona)
+    return frozenset((*own, *(t for c in cats for t in _CATEGORY_TYPES.get(c, ())))), bool(own)
+
+
+def _marks(types: Sequence[str], marking: frozenset[str], categories: Sequence[str]) -> list[str]:
+    restaurants = "restaurant" in categories
+    return [t for t in types if t in marking or (restaurants and t.endswith("_restaurant"))]
 
 
 # --- requests and places (pure) ---------------------------------------------------------------------------
 
 
 def search_body(
-    *, persona: str, region: RegionMatch, page_size: int, page_token: str | None
+    *,
+    persona: str,
+    region: RegionMatch,
+    page_size: int,
+    page_token: str | None,
+    qualifiers: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The searchText body; a follow-up page repeats everything but ``pageToken``/``pageSize``, as Google asks."""
+    """The searchText body; a follow-up page repeats everything but ``pageToken``/``pageSize``, as Google asks.
+
+    Qualifiers go into ``textQuery`` ("Italian restaurant in Birmingham"): ``includedType`` takes one type and
+    would drop the places of its siblings (an Italian place typed ``pizza_restaurant``, a vegan ``cafe``), so
+    the types are checked on each place instead (``match``).
+    """
+    words = " ".join([*qualifiers, persona]).strip()
     body: dict[str, Any] = {
-        "textQuery": f"{persona} in {region.name}",
+        "textQuery": f"{words} in {region.name}",
         "pageSize": max(1, min(page_size, PAGE_SIZE)),
     }
     if len(region.country) == 2:
@@ -371,28 +459,57 @@ async def search_places(
     persona: str,
     region: RegionMatch,
     limit: int,
+    qualifiers: Sequence[str] = (),
+    categories: Sequence[str] | None = None,
 ) -> list[Lead]:
-    """Text Search for "<persona> in <region>", biased to the region's circle, up to ``min(limit, 60)`` leads."""
-    wanted = min(limit, MAX_RESULTS)
+    """Text Search for "<qualifiers> <persona> in <region>", biased to the region's circle, up to
+    ``min(limit, 60)`` leads, inside the place first; each with its ``match`` (a place whose types and name do
+    not bear out the kind and every qualifier, or that lies beyond nearby, is left out)."""
+    cats = categories_for(persona) if categories is None else list(categories)
+    want = wanted(persona=persona, categories=cats, qualifiers=qualifiers)
+    words = [q.label for q in (*want.qualifiers, *want.unverifiable)]
+    most = min(limit, MAX_RESULTS)
     leads: dict[str, Lead] = {}
     token: str | None = None
     # Three pages reach the 60 cap; closed places take slots too, so never more requests than that.
     for _ in range(-(-MAX_RESULTS // PAGE_SIZE)):
-        if len(leads) >= wanted:
+        if len(leads) >= most:
             break
-        body = search_body(persona=persona, region=region, page_size=wanted - len(leads), page_token=token)
+        body = search_body(
+            persona=persona, region=region, page_size=most - len(leads), page_token=token, qualifiers=words
+        )
         page = await _post(
             client=client, api_key=api_key, url=base_url.rstrip("/") + SEARCH_TEXT_PATH, body=body
         )
         for place in _places(page):
-            lead = lead_from_place(place, region)
-            if lead is not None and len(leads) < wanted:
+            lead = _matched(place, region, want)
+            if lead is not None and len(leads) < most:
                 leads.setdefault(lead.source_id, lead)
         next_token = page.get("nextPageToken")
         token = next_token if isinstance(next_token, str) and next_token else None
         if token is None:
             break
-    return list(leads.values())
+    return sorted(leads.values(), key=lambda lead: lead.match is None or lead.match.area != "inside")
+
+
+def _matched(place: Mapping[str, Any], region: RegionMatch, want: Wanted) -> Lead | None:
+    """The place as a lead with its match, or None (closed, nameless, or not what was asked)."""
+    lead = lead_from_place(place, region)
+    if lead is None:
+        return None
+    raw = place.get("types")
+    types = [t for t in raw if isinstance(t, str)] if isinstance(raw, list) else []
+    marking, specific = kind_types(want.persona, want.categories)
+    found = match_typed(
+        want,
+        circle_area(region),
+        name=lead.name,
+        types=types,
+        kind_types=_marks(types, marking, want.categories),
+        specific=specific,
+        where=Where(lat=lead.lat, lon=lead.lon),
+    )
+    return lead.model_copy(update={"match": found}) if found is not None else None
 
 
 async def _post(*, client: httpx.AsyncClient, api_key: str, url: str, body: dict[str, Any]) -> dict[str, Any]:

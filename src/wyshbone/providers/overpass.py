@@ -1,4 +1,5 @@
-"""OpenStreetMap through an Overpass API endpoint: persona → OSM tags, region → ``around`` circle, elements → leads.
+"""OpenStreetMap through an Overpass API endpoint: persona → OSM tags, qualifiers → more tags (``cuisine``,
+``diet:vegan``, ``craft``) or name patterns, region → ``around`` circle, elements → leads with their ``match``.
 
 Overpass is keyless and shared: its usage policy asks for one request at a time per client, and backing off on
 429/504. Building the query and reading elements are pure functions; ``search_overpass`` does the I/O.
@@ -7,6 +8,7 @@ Overpass is keyless and shared: its usage policy asks for one request at a time 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import weakref
@@ -18,9 +20,11 @@ import httpx
 
 from wyshbone.config import Settings
 from wyshbone.domain.gazetteer import distance_km
+from wyshbone.domain.matching import Wanted, Where, circle_area, match_tagged, wanted
 from wyshbone.domain.models import Lead, RegionMatch
 from wyshbone.domain.personas import categories_for, persona_key, search_terms, singularize
 from wyshbone.domain.planner import ProviderInfo
+from wyshbone.domain.qualifiers import Qualifier
 from wyshbone.errors import PermanentToolError, RetryableToolError
 from wyshbone.providers.http import StatusMeaning, raise_for_status, transport_error
 
@@ -32,6 +36,7 @@ __all__ = [
     "lead_from_element",
     "osm_filters",
     "overpass_info",
+    "qualifier_conditions",
     "search_circle",
     "search_overpass",
 ]
@@ -132,14 +137,22 @@ _SAFE_TERM = re.compile(r"[^a-z0-9 ]+")
 def osm_filters(persona: str) -> tuple[tuple[OsmFilter, ...], tuple[str, ...]]:
     """(tag filters, name terms) for a persona: "pubs and bars" → amenity=pub, amenity=bar;
     an unknown "vintage clothing" → no tags and the name terms ("vintage", "clothing")."""
+    filters, terms, _ = _persona_filters(persona)
+    return filters, terms
+
+
+def _persona_filters(persona: str) -> tuple[tuple[OsmFilter, ...], tuple[str, ...], bool]:
+    """``osm_filters`` and whether its tags mark the persona itself (shop=florist), not only its category."""
     key = persona_key(singularize(persona))
     parts = [key] if key in _PERSONA_TAGS else [part for part in _SPLIT.split(key) if part]
     filters: list[OsmFilter] = []
     unmatched: list[str] = []
+    specific = True
     for part in parts:
-        found = _tail_lookup(part) or tuple(
-            f for category in categories_for(part) for f in _CATEGORY_TAGS.get(category, ())
-        )
+        found = _tail_lookup(part)
+        if not found:
+            specific = False
+            found = tuple(f for category in categories_for(part) for f in _CATEGORY_TAGS.get(category, ()))
         if found:
             filters.extend(f for f in found if f not in filters)
         else:
@@ -150,8 +163,8 @@ def osm_filters(persona: str) -> tuple[tuple[OsmFilter, ...], tuple[str, ...]]:
             safe = _SAFE_TERM.sub("", persona_key(term)).strip()
             if safe and safe not in terms:
                 terms.append(safe)
-    specific = [term for term in terms if term not in _GENERIC_WORDS]
-    return tuple(filters), tuple(specific or terms)
+    named = [term for term in terms if term not in _GENERIC_WORDS]
+    return tuple(filters), tuple(named or terms), specific and bool(filters)
 
 
 def _tail_lookup(part: str) -> tuple[OsmFilter, ...]:
@@ -180,9 +193,15 @@ def search_circle(region: RegionMatch) -> tuple[float, float, float]:
 
 
 def build_query(
-    *, filters: Sequence[OsmFilter], terms: Sequence[str], region: RegionMatch, limit: int
+    *,
+    filters: Sequence[OsmFilter],
+    terms: Sequence[str],
+    region: RegionMatch,
+    limit: int,
+    qualifiers: Sequence[Qualifier] = (),
 ) -> str:
-    """Overpass QL: named nodes/ways/relations with any of the tags (or a name matching a term) in the circle."""
+    """Overpass QL: named nodes/ways/relations with any of the tags (or a name matching a term) in the circle,
+    each also showing every qualifier (one of its tags, or a name pattern; see ``qualifier_conditions``)."""
     lat, lon, radius_m = search_circle(region)
     around = f"(around:{radius_m:.0f},{lat:.6f},{lon:.6f})"
     conditions = [f'{f.ql()}["name"]' for f in filters]
@@ -193,8 +212,34 @@ def build_query(
             f"{OVERPASS}: nothing to search for (the persona has no words)",
             explanation="there is nothing to search for: the kind of business has no words in it",
         )
-    statements = "\n".join(f"  nwr{condition}{around};" for condition in conditions)
+    alternatives = [qualifier_conditions(q) for q in qualifiers]
+    combined = [base + "".join(chosen) for base in conditions for chosen in itertools.product(*alternatives)]
+    statements = "\n".join(f"  nwr{condition}{around};" for condition in dict.fromkeys(combined))
     return f"[out:json][timeout:{QUERY_TIMEOUT_S}];\n(\n{statements}\n);\nout center tags {max(limit, 1)};"
+
+
+_REGEX_UNSAFE = re.compile(r"[^a-z0-9 -]+")
+
+
+def qualifier_conditions(qualifier: Qualifier) -> tuple[str, ...]:
+    """The ways an element can show a qualifier, as Overpass QL conditions (any one will do): each OSM key's
+    values (``cuisine`` may list several: "italian;pizza"), or a name pattern; "independent" is no ``brand``
+    tag. A qualifier nothing shows gives the empty condition (matching then refuses every element)."""
+    found: list[str] = []
+    values: dict[str, list[str]] = {}
+    for key, value in qualifier.osm:
+        values.setdefault(key, []).append(value)
+    for key, options in values.items():
+        listed = "|".join(options)
+        listed_in = f'["{key}"~"(^|;) *({listed}) *(;|$)"]'
+        found.append(listed_in if key == "cuisine" else f'["{key}"~"^({listed})$"]')
+    names = [safe for term in qualifier.name_terms if (safe := _REGEX_UNSAFE.sub("", term.lower()).strip())]
+    if names:
+        found.append(f'["name"~"{"|".join(dict.fromkeys(names))}",i]')
+    if qualifier.chains:
+        # Chains carry a brand tag in OSM; their names are checked word by word when the elements are read.
+        found = [f'[!"brand"]{condition}' for condition in found] or ['[!"brand"]']
+    return tuple(found) or ("",)
 
 
 def lead_from_element(element: Mapping[str, Any], region: RegionMatch | None = None) -> Lead | None:
@@ -273,7 +318,10 @@ def overpass_info(settings: Settings) -> ProviderInfo:
     """Configured iff an endpoint is set; Overpass charges nothing."""
     configured = bool(settings.overpass_url)
     return ProviderInfo(
-        OVERPASS, configured=configured, reason=None if configured else "set WYSHBONE_OVERPASS_URL"
+        OVERPASS,
+        configured=configured,
+        reason=None if configured else "set WYSHBONE_OVERPASS_URL",
+        label=SERVICE,
     )
 
 
@@ -310,13 +358,23 @@ def _slot(url: str) -> asyncio.Lock:
 
 
 async def search_overpass(
-    *, client: httpx.AsyncClient, url: str, persona: str, region: RegionMatch, limit: int
+    *,
+    client: httpx.AsyncClient,
+    url: str,
+    persona: str,
+    region: RegionMatch,
+    limit: int,
+    qualifiers: Sequence[str] = (),
+    categories: Sequence[str] | None = None,
 ) -> list[Lead]:
-    """Named OSM features matching the persona within the region's circle, nearest first, at most ``limit``."""
+    """Named OSM features of the persona showing every qualifier within the region's circle, nearest first, at
+    most ``limit``; each with its ``match`` (a feature the tags and names do not bear out is left out)."""
     if limit <= 0:
         return []
-    filters, terms = osm_filters(persona)
-    query = build_query(filters=filters, terms=terms, region=region, limit=limit)
+    filters, terms, specific = _persona_filters(persona)
+    cats = categories_for(persona) if categories is None else categories
+    want = wanted(persona=persona, categories=cats, qualifiers=qualifiers)
+    query = build_query(filters=filters, terms=terms, region=region, limit=limit, qualifiers=want.qualifiers)
     async with _slot(url):
         try:
             response = await client.post(url, data={"data": query})
@@ -324,9 +382,46 @@ async def search_overpass(
             raise transport_error(OVERPASS, exc, service=SERVICE) from exc
     raise_for_status(OVERPASS, response, _MEANINGS, service=SERVICE)
     elements = _elements(response)
-    leads = {lead.source_id: lead for e in elements if (lead := lead_from_element(e, region)) is not None}
-    ranked = sorted(leads.values(), key=lambda lead: (lead.distance_km is None, lead.distance_km or 0.0))
+    leads: dict[str, Lead] = {}
+    for element in elements:
+        lead = _matched(element, region, want, filters, specific)
+        if lead is not None:
+            leads.setdefault(lead.source_id, lead)
+    ranked = sorted(
+        leads.values(),
+        key=lambda lead: (
+            lead.match is None or lead.match.area != "inside",
+            lead.distance_km is None,
+            lead.distance_km or 0.0,
+        ),
+    )
     return ranked[:limit]
+
+
+def _matched(
+    element: Mapping[str, Any],
+    region: RegionMatch,
+    want: Wanted,
+    filters: Sequence[OsmFilter],
+    specific: bool,
+) -> Lead | None:
+    """The element as a lead with its match, or None (no name, or not what was asked)."""
+    lead = lead_from_element(element, region)
+    if lead is None:
+        return None
+    raw = element.get("tags")
+    tags = {str(k): v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, Mapping) else {}
+    kind_tags = [(f.key, tags[f.key]) for f in filters if tags.get(f.key) in f.values]
+    found = match_tagged(
+        want,
+        circle_area(region),
+        name=lead.name,
+        tags=tags,
+        kind_tags=list(dict.fromkeys(kind_tags)),
+        specific=specific,
+        where=Where(lat=lead.lat, lon=lead.lon),
+    )
+    return lead.model_copy(update={"match": found}) if found is not None else None
 
 
 def _elements(response: httpx.Response) -> list[Mapping[str, Any]]:

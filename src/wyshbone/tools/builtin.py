@@ -58,11 +58,9 @@ def _builtin(settings: Settings, store: PlanStore, client: httpx.AsyncClient) ->
     links = OptOutLinks.for_settings(settings)
     key = settings.hunter_api_key.get_secret_value() if settings.hunter_api_key else ""
     hunter = HunterClient(api_key=key, base_url=settings.hunter_base_url, client=client) if key else None
-    search_chain = (
-        local_directory_provider(settings.directory_file),
-        overpass_provider(settings, client),
-        google_places_provider(settings, client),
-    )
+    online = (overpass_provider(settings, client), google_places_provider(settings, client))
+    configured = [p.info.spoken for p in online if p.info.configured]
+    search_chain = (local_directory_provider(settings.directory_file, online=configured), *online)
     registry = ToolRegistry.of(
         [
             ToolSpec(T.GLOBAL_DB_SEARCH, search_chain, merge=merge_search_results),

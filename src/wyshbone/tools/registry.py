@@ -6,17 +6,30 @@ Adding a tool is one identifier and one ``register`` call; nothing else changes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from wyshbone.domain.models import LeadToolExecutionEnv, LeadToolExecutionResult
-from wyshbone.domain.planner import ProviderInfo, ToolCatalog
+from wyshbone.domain.models import LeadGenPlan, LeadToolExecutionEnv, LeadToolExecutionResult
+from wyshbone.domain.planner import ProviderInfo, SearchCoverage, ToolCatalog, not_set_up
 from wyshbone.domain.retry import DEFAULT_RETRY_POLICY, RetryPolicy
-from wyshbone.errors import NotConfiguredError, RegistryError
+from wyshbone.errors import (
+    DirectoryNotImportedError,
+    InputError,
+    NotConfiguredError,
+    RegistryError,
+    ToolError,
+)
+
+logger = logging.getLogger("wyshbone.tools")
 
 ToolFunc = Callable[[dict[str, Any], LeadToolExecutionEnv], Awaitable[LeadToolExecutionResult]]
 """A provider's implementation of a tool: raise ``RetryableToolError``/``PermanentToolError`` on failure."""
+
+CountFunc = Callable[[dict[str, Any]], SearchCoverage]
+"""What a provider can deliver for a step's params, known before the plan runs (blocking: at most a few ms of
+indexed reads); raises like ``ToolFunc`` when it cannot say."""
 
 RESULT_COUNT = "resultCount"
 """Key in a result's ``data`` saying how many items a provider found; 0 means "try the next provider"."""
@@ -28,6 +41,8 @@ class Provider:
 
     info: ProviderInfo
     run: ToolFunc
+    count: CountFunc | None = None
+    """Its coverage before approval (search providers): what it holds, or its cap; None when it cannot say."""
 
 
 def unavailable(name: str, reason: str) -> Provider:
@@ -57,8 +72,8 @@ class ToolSpec:
         return tuple(p for p in self.providers if p.info.configured)
 
     def unavailable_reason(self) -> str:
-        reasons = [f"{p.info.name}: {p.info.reason}" for p in self.providers if p.info.reason]
-        return "no provider configured" + (f" ({'; '.join(reasons)})" if reasons else "")
+        """Why the step cannot run, in the planner's words: what is missing, then the settings that fix it."""
+        return not_set_up(p.info for p in self.providers)
 
 
 @dataclass
@@ -123,3 +138,28 @@ async def run_lead_tool(
     if chosen is None:
         raise NotConfiguredError(f"{tool}: {spec.unavailable_reason()}")
     return await chosen.run(params, env)
+
+
+def count_providers(
+    plan: LeadGenPlan, registry: ToolRegistry
+) -> dict[str, list[tuple[ProviderInfo, SearchCoverage]]]:
+    """step id → what each usable provider of that step (with a ``count``) says it can deliver, in chain order.
+
+    A provider that cannot say (its data unreadable, the place unsearchable) is left out and logged: the step
+    itself will say why when it runs.
+    """
+    counts: dict[str, list[tuple[ProviderInfo, SearchCoverage]]] = {}
+    for step in plan.steps:
+        if step.tool not in registry:
+            continue
+        found = []
+        for provider in registry.spec(step.tool).usable():
+            if provider.count is None or not provider.info.covers(plan.goal.country):
+                continue
+            try:
+                found.append((provider.info, provider.count(step.params)))
+            except (ToolError, InputError, DirectoryNotImportedError) as exc:
+                logger.warning("%s cannot count for step %s: %s", provider.info.name, step.id, exc)
+        if found:
+            counts[step.id] = found
+    return counts

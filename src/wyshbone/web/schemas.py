@@ -48,6 +48,8 @@ class PlanView(CamelModel):
     assumptions: list[str]
     steps: list[LeadGenPlanStep]
     estimate: PlanEstimate
+    warnings: list[str] = Field(default_factory=list)
+    """The shortfalls foreseeable before approval, in plain sentences (shown next to the Approve button)."""
     created_at: datetime | None = None
 
 

@@ -68,6 +68,7 @@ def _view(plan: LeadGenPlan) -> PlanView:
         assumptions=plan.assumptions,
         steps=plan.steps,
         estimate=plan.estimate,
+        warnings=plan.warnings,
         created_at=plan.created_at,
     )
 

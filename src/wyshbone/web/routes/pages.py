@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from wyshbone.domain.qualifiers import QUALIFIERS
 from wyshbone.errors import InputError
 from wyshbone.signing import OPT_OUT_PATH
 from wyshbone.web.deps import SessionDep, SupervisorDep
@@ -15,11 +16,14 @@ from wyshbone.web.deps import SessionDep, SupervisorDep
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 router = APIRouter(include_in_schema=False)
 
+QUALIFIER_LABELS = {key: qualifier.label for key, qualifier in QUALIFIERS.items()}
+"""Qualifier key → the word the page shows ("dog_friendly" → "dog-friendly"); the page reads typed words back."""
+
 
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request, session_id: SessionDep) -> HTMLResponse:
     """Goal → plan → approve → live progress → leads, for this browser's session (a cookie)."""
-    return TEMPLATES.TemplateResponse(request, "index.html", {})
+    return TEMPLATES.TemplateResponse(request, "index.html", {"qualifiers": QUALIFIER_LABELS})
 
 
 @router.get(OPT_OUT_PATH + "{token}", response_class=HTMLResponse)

@@ -5,6 +5,25 @@
 const $ = (id) => document.getElementById(id);
 const ICONS = { pending: "○", running: "◔", completed: "✔", failed: "✖", skipped: "⤼", cancelled: "■" };
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
+// Words for people: the API's machine values (status, provider, source) as the page says them.
+// The CLI (wyshbone/cli.py) says the same words.
+const STEP_WORDS = {
+  pending: "waiting", running: "running", completed: "done", failed: "failed", skipped: "not run", cancelled: "cancelled",
+};
+const PLAN_WORDS = {
+  pending_approval: "waiting for approval", executing: "running", succeeded: "succeeded", partial: "partial",
+  failed: "failed", cancelled: "cancelled",
+};
+const PROVIDER_NAMES = {
+  local_directory: "Wyshbone directory", overpass: "OpenStreetMap", google_places: "Google Places", hunter: "Hunter.io",
+  website: "business websites", wyshbone_store: "lead store", outreach_drafts: "email drafts",
+  hunter_verifier: "Hunter.io verifier", monitor: "monitor",
+};
+const SOURCE_NAMES = {
+  fsa_fhrs: "FSA", nhs_ods_dental: "NHS", openbrewerydb: "Open Brewery DB", open_pubs: "Open Pubs",
+  osm: "OpenStreetMap", google_places: "Google Places",
+};
+const QUALIFIER_LABELS = JSON.parse($("qualifier-labels").textContent);
 let parsedGoalText = "";
 let currentPlanId = null;
 let stream = null;
@@ -39,12 +58,43 @@ function el(tag, text, className) {
   return node;
 }
 
+// A message in the page's flow, above the progress: it never covers what it is about.
 function toast(message) {
   const box = $("toast");
   box.textContent = message;
   box.hidden = false;
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { box.hidden = true; }, 5000);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 6000);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function providers(name) {
+  return String(name || "").split("+").filter(Boolean).map((p) => PROVIDER_NAMES[p] || p).join(" + ");
+}
+
+// A step's message: the first line is for everyone (providers named as a person knows them); the lines after
+// it (the settings that fix it) fold away.
+function reasonNodes(message) {
+  const [first, ...rest] = String(message || "").trim().split("\n");
+  const nodes = [el("span", first.replace(/\b([a-z_]+)(?=: )/g, (name) => PROVIDER_NAMES[name] || name), "detail")];
+  const details = rest.join("\n").trim();
+  if (details) {
+    const box = el("details", null, "setup");
+    box.append(el("summary", first.startsWith("Not set up") ? "How to set it up" : "Details"), el("code", details));
+    nodes.push(box);
+  }
+  return nodes;
+}
+
+function outcomeHeadline(outcome) {
+  return outcome === "cancelled" ? "Cancelled" : `Finished: ${outcome}`;
+}
+
+function stepWord(step) {
+  if (step.status === "skipped" && String(step.errorMessage || "").startsWith("Not set up")) return "not set up";
+  if (step.status === "running" && step.retryInSeconds != null) return "retrying";
+  return STEP_WORDS[step.status] || step.status;
 }
 
 function showProblems(problems, id = "goal-problems") {
@@ -84,6 +134,7 @@ $("goal-form").addEventListener("submit", async (event) => {
       $("f-region").value = goal.targetRegion || "";
       $("f-country").value = goal.country || "";
       $("f-volume").value = goal.volume;
+      $("f-qualifiers").value = (goal.qualifiers || []).map((q) => QUALIFIER_LABELS[q] || q).join(", ");
       $("f-email").checked = goal.preferredChannels.includes("email");
       $("f-monitor").checked = goal.includeMonitoring;
       $("f-cadence").value = goal.monitorCadence || "weekly";
@@ -105,7 +156,16 @@ function overrides() {
     preferredChannels: $("f-email").checked ? ["email"] : [],
     includeMonitoring: $("f-monitor").checked,
     monitorCadence: $("f-monitor").checked ? $("f-cadence").value : null,
+    qualifiers: qualifierKeys($("f-qualifiers").value),
   };
+}
+
+// "Italian, dog-friendly" → ["italian", "dog_friendly"]; a word the page does not know goes as typed.
+function qualifierKeys(text) {
+  const byLabel = Object.fromEntries(Object.entries(QUALIFIER_LABELS).map(([key, label]) => [label.toLowerCase(), key]));
+  const key = (word) => byLabel[word] || (word.replace(/[ -]/g, "_") in QUALIFIER_LABELS ? word.replace(/[ -]/g, "_") : word);
+  const words = text.split(/[,;]/).map((w) => w.trim().toLowerCase()).filter(Boolean);
+  return [...new Set(words.map(key))].slice(0, 10);
 }
 
 // 2. Start → plan for approval
@@ -123,20 +183,30 @@ $("goal-fields").addEventListener("submit", async (event) => {
 function showPlan(plan) {
   currentPlanId = plan.planId;
   const availability = Object.fromEntries(plan.estimate.steps.map((s) => [s.stepId, s]));
+  const idle = new Set(plan.estimate.calls.filter((c) => !c.configured).map((c) => `${c.stepId} ${c.provider}`));
   $("plan-steps").replaceChildren(...plan.steps.map((step, i) => {
-    const item = el("li");
+    const a = availability[step.id];
+    const runs = !a || a.willRun;
+    const item = el("li", null, runs ? "" : "status-skipped");
     item.append(el("strong", `${i + 1}. ${step.title}`));
     item.append(el("span", step.description, "detail"));
-    const chain = step.providers.length ? `Tries: ${step.providers.join(" → ")}` : "No provider";
-    item.append(el("span", chain, "detail"));
-    const a = availability[step.id];
-    if (a && a.reason) item.append(el("span", a.willRun ? a.reason : `Will be skipped: ${a.reason}`, "detail"));
+    const usable = step.providers.filter((p) => !runs || !idle.has(`${step.id} ${p}`)).map((p) => PROVIDER_NAMES[p] || p);
+    const unset = runs ? step.providers.filter((p) => idle.has(`${step.id} ${p}`)).map((p) => PROVIDER_NAMES[p] || p) : [];
+    if (usable.length) {
+      const chain = el("span", `${runs ? "Uses" : "Would use"}: ${usable.join(runs ? " → " : " or ")}`, "detail");
+      if (unset.length) chain.append(` (not set up: ${unset.join(", ")})`);
+      item.append(chain);
+    }
+    if (a && a.reason) item.append(...reasonNodes(a.reason));
     return item;
   }));
   const paid = plan.estimate.calls.filter((c) => c.configured);
-  const calls = paid.map((c) => `${c.provider}: up to ${c.calls} call(s)`).join("; ");
+  const calls = paid.map((c) => `${PROVIDER_NAMES[c.provider] || c.provider}: up to ${plural(c.calls, "call")}`).join("; ");
   $("plan-estimate").textContent =
     `Estimated cost: $${plan.estimate.totalCostUsd.toFixed(2)}` + (calls ? ` (${calls})` : " (no paid calls)");
+  const warnings = plan.warnings || [];
+  $("plan-warnings-list").replaceChildren(...warnings.map((w) => el("li", w)));
+  $("plan-warnings").hidden = warnings.length === 0;
   $("plan-section").hidden = false;
   $("approve-plan").disabled = plan.status !== "pending_approval";
   $("cancel-plan").disabled = plan.status !== "pending_approval";
@@ -209,23 +279,24 @@ async function refresh(planId) {
 function renderProgress(progress) {
   const steps = progress.steps;
   const current = steps[progress.currentStepIndex];
-  const outcome = progress.detail && progress.detail !== progress.status ? ` (${progress.detail})` : "";
+  // Finished: the outcome (succeeded, partial, failed), never "completed" above a partial run.
+  const outcome = progress.status === "cancelled" ? "cancelled" : progress.detail || (progress.status === "failed" ? "failed" : "succeeded");
   $("progress-summary").textContent = FINISHED.has(progress.status)
-    ? `Plan ${progress.status}${outcome}`
+    ? outcomeHeadline(outcome)
     : progress.detail === "queued"
       ? "Queued: other plans are running on this server; this one starts as soon as one of them finishes."
-      : current
-      ? `Step ${current.index + 1} of ${progress.totalSteps} · ${current.title} · ${current.status}`
-      : `Plan ${progress.status}`;
+      : current && progress.status === "executing"
+      ? `Step ${current.index + 1} of ${progress.totalSteps} · ${current.title} · ${stepWord(current)}`
+      : "Waiting to start";
   $("progress-steps").replaceChildren(...steps.map((step) => {
     const item = el("li", null, `status-${step.status}`);
-    item.append(el("span", `${ICONS[step.status] || ""} ${step.title} — ${step.status}`));
+    item.append(el("span", `${ICONS[step.status] || ""} ${step.title} — ${stepWord(step)}`));
     const bits = [];
     if (step.retryInSeconds != null) bits.push(`retrying in ${step.retryInSeconds} s (attempt ${step.attempts})`);
     else if (step.attempts > 1) bits.push(`attempt ${step.attempts}`);
-    if (step.provider) bits.push(`via ${step.provider}`);
+    if (step.provider) bits.push(`via ${providers(step.provider)}`);
     if (bits.length) item.append(el("span", bits.join(" · "), "detail"));
-    if (step.errorMessage) item.append(el("span", step.errorMessage, "detail"));
+    if (step.errorMessage) item.append(...reasonNodes(step.errorMessage));
     return item;
   }));
 }
@@ -233,13 +304,45 @@ function renderProgress(progress) {
 // 4. Results
 async function showResults(planId) {
   await loadLeads(planId);
-  // The plan's own summary comes first; monitor runs add their news after it.
-  const messages = await api("GET", "/api/conversations/current/messages");
-  const summary = messages.find((m) => m.planId === planId);
-  $("results-message").textContent = summary ? summary.text : `${leads.length} leads saved.`;
+  const result = await finishedResult(planId);
+  if (planId !== currentPlanId) return;
+  const delivery = result && result.delivery;
+  const line = await deliveryLine(planId, delivery);
+  $("results-message").textContent = line;
+  // Fewer than asked, or some from outside the place: marked, so it is not read as a plain success.
+  $("results-message").classList.toggle("short", Boolean(delivery && delivery.note) || / \d+ nearby\.$/.test(line));
   $("download-csv").href = `/api/plan/${planId}/leads?format=csv`;
+  $("download").hidden = leads.length === 0;
   $("results-section").hidden = false;
   loadOutreach(planId);
+}
+
+// The result is stored a moment after the progress says the run finished: wait for it (a few seconds at most).
+async function finishedResult(planId) {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    try {
+      return await api("GET", `/api/plan/${planId}/result`);
+    } catch (error) {
+      if (error.status !== 409) return null;
+    }
+    await sleep(250);
+  }
+  return null;
+}
+
+// What was delivered against what was asked, in the words of the session's summary (the CLI says the same).
+async function deliveryLine(planId, delivery) {
+  for (let attempt = 0; attempt < 8; attempt += 1) {
+    const messages = await api("GET", "/api/conversations/current/messages");
+    const summary = messages.find((m) => m.planId === planId);  // the plan's own summary comes first
+    const line = summary && summary.text.split("\n").find((l) => l.startsWith("Saved "));
+    if (line) return line;
+    if (summary || !delivery) break;
+    await sleep(250);
+  }
+  if (delivery && delivery.note) return `Saved ${delivery.note.replace(/\.$/, "")}.`;
+  if (delivery) return `Saved all ${plural(delivery.delivered, "lead")} asked for.`;
+  return leads.length ? `${plural(leads.length, "lead")} saved.` : "No leads were saved.";
 }
 
 async function loadLeads(planId) {
@@ -249,20 +352,96 @@ async function loadLeads(planId) {
 
 function leadValue(lead, key) {
   if (key === "email") return lead.emails.length ? lead.emails[0].value : "";
+  if (key === "match") return lead.match ? lead.match.area : "";
+  if (key === "source") return SOURCE_NAMES[lead.source] || lead.source;
   return lead[key] || "";
 }
 
 function renderLeads() {
   const rows = [...leads];
   if (sortKey) rows.sort((a, b) => String(leadValue(a, sortKey)).localeCompare(String(leadValue(b, sortKey))));
-  $("leads-table").tBodies[0].replaceChildren(...rows.map((lead) => {
+  $("leads-table").tBodies[0].replaceChildren(...rows.map((lead, index) => {
     const row = el("tr");
     const email = lead.emails.length ? `${lead.emails[0].value} (${lead.emails[0].verification})` : "";
-    for (const value of [lead.name, lead.category, lead.address, lead.postcode, lead.website, email, lead.sourceId]) {
-      row.append(el("td", value || ""));
-    }
+    row.append(cell("Name", lead.name), cell("Type", lead.category || ""), cell("Address", lead.address || ""));
+    row.append(cell("Postcode", lead.postcode || ""), cell("Phone", lead.phone || ""), cell("Email", email));
+    row.append(cell("Website", lead.website || ""), matchCell(lead, index), sourceCell(lead));
     return row;
   }));
+  // Columns no lead has a value for (no phone numbers in the open data, no emails before enrichment) are left out.
+  const table = $("leads-table");
+  [...table.tHead.rows[0].cells].forEach((th, column) => {
+    const key = th.querySelector("button").dataset.sort;
+    const empty = OPTIONAL_COLUMNS.has(key) && !leads.some((lead) => leadValue(lead, key));
+    th.hidden = empty;
+    for (const row of table.tBodies[0].rows) row.cells[column].hidden = empty;
+  });
+}
+
+const OPTIONAL_COLUMNS = new Set(["phone", "email", "website", "match"]);
+
+// The match badge ("inside" / "nearby"): its reasons show on hover and on keyboard focus (and stay open
+// when it is pressed, for touch); a screen reader hears them as the badge's description. Escape hides them.
+function matchCell(lead, index) {
+  const td = cell("Match");
+  const match = lead.match;
+  if (!match) return td;
+  const wrap = el("span", null, "match");
+  const badge = el("button", match.area, `badge match-${match.area}`);
+  badge.type = "button";
+  wrap.append(badge);
+  if (match.reasons && match.reasons.length) {
+    const tip = el("span", null, "tip");
+    tip.id = `match-reasons-${index}`;
+    tip.setAttribute("role", "tooltip");
+    tip.append(...match.reasons.map((reason) => el("span", reason, "reason")));
+    badge.setAttribute("aria-describedby", tip.id);
+    badge.setAttribute("aria-expanded", "false");
+    badge.addEventListener("click", () => {
+      const open = wrap.classList.toggle("open");
+      badge.setAttribute("aria-expanded", String(open));
+      wrap.classList.remove("dismissed");
+    });
+    badge.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") wrap.classList.add("dismissed");
+    });
+    badge.addEventListener("blur", () => wrap.classList.remove("dismissed"));
+    wrap.addEventListener("mouseleave", () => wrap.classList.remove("dismissed"));
+    wrap.append(tip);
+  }
+  td.append(wrap);
+  return td;
+}
+
+// The source, linked to its public record where the source has one (FSA, OpenStreetMap, Google Maps).
+function sourceCell(lead) {
+  const td = cell("Source");
+  const name = SOURCE_NAMES[lead.source] || lead.source;
+  const href = sourceLink(lead);
+  if (!href) {
+    td.textContent = name;
+    return td;
+  }
+  const link = el("a", name);
+  link.href = href;
+  link.target = "_blank";
+  link.rel = "noopener noreferrer";
+  link.setAttribute("aria-label", `${name} record of ${lead.name} (opens in a new tab)`);
+  td.append(link);
+  return td;
+}
+
+function sourceLink(lead) {
+  const id = String(lead.sourceId || "").split(":").slice(1).join(":");
+  if (lead.source === "fsa_fhrs" && /^\d+$/.test(id)) return `https://ratings.food.gov.uk/business/${id}`;
+  if (lead.source === "osm" && /^(node|way|relation)\/\d+$/.test(id)) return `https://www.openstreetmap.org/${id}`;
+  if (lead.source === "google_places") {
+    if (/^https:\/\//.test(lead.googleMapsUri || "")) return lead.googleMapsUri;
+    if (/^[\w-]+$/.test(id)) {
+      return `https://www.google.com/maps/search/?api=1&query=${encodeURIComponent(lead.name)}&query_place_id=${id}`;
+    }
+  }
+  return null;  // NHS, Open Brewery DB, Open Pubs: no public page per record
 }
 
 document.querySelectorAll("th button").forEach((button) => {
@@ -313,7 +492,7 @@ async function refreshOutreach() {
   return sequence;
 }
 
-const LEAD_STATUS = { opted_out: "opted out" };
+const LEAD_STATUS = { opted_out: "opted out", skipped: "not drafted" };
 
 function renderOutreach(sequence) {
   const drafted = new Set(sequence.messages.map((m) => m.leadKey));
@@ -530,7 +709,7 @@ async function loadHistory() {
   const plans = await api("GET", "/api/plans");
   $("history").replaceChildren(...plans.map((plan) => {
     const item = el("li");
-    const link = el("a", `${plan.goal} — ${plan.status}`);
+    const link = el("a", `${plan.goal} — ${PLAN_WORDS[plan.status] || plan.status}`);
     link.href = `#plan-${plan.planId}`;
     link.addEventListener("click", (event) => { event.preventDefault(); reopen(plan.planId); });
     item.append(link);
