@@ -32,6 +32,7 @@ from wyshbone.domain.delivery import delivery_line, kind, outcome_headline, spli
 from wyshbone.domain.leads import leads_csv
 from wyshbone.domain.models import (
     Delivery,
+    GoalOverrides,
     Lead,
     LeadGenExecutionResult,
     LeadGenGoal,
@@ -103,6 +104,14 @@ def _settings() -> Settings:
 
 GoalArg = Annotated[str, typer.Argument(help='The goal, e.g. "Find 20 coffee shops in Manchester".')]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (camelCase) and nothing else on stdout.")]
+MustBeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--must-be",
+        help="What every lead must also be, e.g. --must-be italian (repeat, or separate with commas); it "
+        'replaces what was read from the goal, and --must-be "" asks for none.',
+    ),
+]
 
 
 SETUP_HELP = (
@@ -116,18 +125,26 @@ SETUP_HELP = (
 
 
 @app.command(epilog=SETUP_HELP)
-def plan(goal: GoalArg, as_json: JsonOpt = False) -> None:
+def plan(goal: GoalArg, as_json: JsonOpt = False, must_be: MustBeOpt = None) -> None:
     """Show the parsed goal, its assumptions, the steps and the estimate. Stores nothing."""
     settings = _settings()
 
     async def use(sup: Supervisor) -> LeadGenPlan:
-        return sup.plan(goal, CLI_USER)
+        return sup.plan(goal, CLI_USER, _overrides(must_be))
 
     the_plan = _plan_or_exit(lambda: _run(_with_supervisor(settings, use)))
     if as_json:
         typer.echo(the_plan.model_dump_json(indent=2))
     else:
         _print_plan(the_plan)
+
+
+def _overrides(must_be: list[str] | None) -> GoalOverrides | None:
+    """``--must-be`` replaces the qualifiers read from the goal (``--must-be ""`` clears them)."""
+    if must_be is None:
+        return None
+    words = [w.strip() for value in must_be for w in value.split(",") if w.strip()]
+    return GoalOverrides(qualifiers=words)
 
 
 def _plan_or_exit(make: Callable[[], T]) -> T:
@@ -406,16 +423,24 @@ def run(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also print event lines to stderr.")
     ] = False,
+    must_be: MustBeOpt = None,
 ) -> None:
     """Plan the goal, ask for approval, execute it with live progress, save the leads; the last lines say how
     many were saved of how many asked for, and why fewer."""
     settings = _settings()
     _setup_logging(settings, verbose)
-    _run(_with_supervisor(settings, lambda sup: _run_goal(sup, goal, yes=yes, as_json=as_json)))
+    overrides = _overrides(must_be)
+    _run(
+        _with_supervisor(
+            settings, lambda sup: _run_goal(sup, goal, yes=yes, as_json=as_json, overrides=overrides)
+        )
+    )
 
 
-async def _run_goal(sup: Supervisor, goal: str, *, yes: bool, as_json: bool) -> None:
-    the_plan = _plan_or_exit(lambda: sup.plan(goal, CLI_USER))
+async def _run_goal(
+    sup: Supervisor, goal: str, *, yes: bool, as_json: bool, overrides: GoalOverrides | None = None
+) -> None:
+    the_plan = _plan_or_exit(lambda: sup.plan(goal, CLI_USER, overrides))
     display = err if as_json else out
     if not as_json:
         _print_plan(the_plan)

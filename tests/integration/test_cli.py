@@ -105,6 +105,22 @@ def test_cli_plan_shows_the_qualifiers_in_the_understood_line(data_dir: Path) ->
     assert "must be: Italian" in understood
 
 
+@pytest.mark.parametrize(
+    ("args", "qualifiers"),
+    [
+        (["Find 10 restaurants in York", "--must-be", "italian"], ["italian"]),  # added to the goal's reading
+        (["Find 10 Italian restaurants in York", "--must-be", ""], []),  # "" asks for none
+        (["Find 10 pubs in York", "--must-be", "dog-friendly, real ale"], ["dog_friendly", "real_ale"]),
+    ],
+)
+def test_cli_plan_must_be_replaces_the_qualifiers_read_from_the_goal(
+    args: list[str], qualifiers: list[str], data_dir: Path
+) -> None:
+    result = runner.invoke(app, ["plan", *args, "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["goal"]["qualifiers"] == qualifiers
+
+
 def test_cli_run_prints_the_plans_warnings_before_asking_for_approval(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,6 +148,7 @@ def test_cli_run_prints_the_plans_warnings_before_asking_for_approval(
         (["plan", "hello"], "I can't plan that goal"),  # unplannable
         (["run", "find stuff", "--yes"], "I can't plan that goal"),
         (["run", "Find 20 pubs in Leeds", "--bogus"], "No such option"),  # unknown flag
+        (["plan", "Find 20 pubs in Leeds", "--must-be", "spicy"], "I don't know the qualifier 'spicy'"),
     ],
 )
 def test_cli_bad_input_exits_2_with_message_and_writes_nothing(

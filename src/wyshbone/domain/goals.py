@@ -466,7 +466,7 @@ _EXAMPLE_QUALIFIERS = ("italian", "vegan", "craft", "independent", "family_run",
 
 def _unknown_qualifiers(words: list[str]) -> str:
     named = ", ".join(f"'{word}'" for word in words)
-    known = ", ".join(key for key in _EXAMPLE_QUALIFIERS if key in QUALIFIERS)
+    known = ", ".join(QUALIFIERS[key].label for key in _EXAMPLE_QUALIFIERS if key in QUALIFIERS)
     plural = "s" if len(words) > 1 else ""
     return f"I don't know the qualifier{plural} {named}: use one I know, e.g. {known}."
 
