@@ -400,8 +400,8 @@ ITALIAN_GOAL = "Find 20 Italian restaurants in Manchester"
                 None,
                 [GB, ITALIAN],
                 [
-                    "I don't know the qualifier 'spicy': use one I know, e.g. italian, vegan, craft, "
-                    "independent, family_run, outdoor_seating."
+                    "I don't know the qualifier 'spicy': use one I know, e.g. Italian, vegan, craft, "
+                    "independent, family-run, outdoor seating."
                 ],
             ),
         ),
