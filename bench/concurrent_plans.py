@@ -25,7 +25,8 @@ from wyshbone.domain.models import (
 )
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.executor import Runtime, execute_lead_generation_plan
-from wyshbone.storage import SqlStore
+from wyshbone.storage import sql_repositories
+from wyshbone.storage.db import Database
 from wyshbone.tools import Provider, ToolRegistry, ToolSpec
 
 PLANS = 200
@@ -48,11 +49,11 @@ def _plan(n: int) -> LeadGenPlan:
 
 
 async def _measure(db: Path) -> tuple[float, float, int]:
-    store = await SqlStore.connect(f"sqlite:///{db}")
+    repos = sql_repositories(await Database.connect(f"sqlite:///{db}"))
     registry = ToolRegistry.of(
         [ToolSpec("FAKE", (Provider(ProviderInfo("fake", True, external=False), _fake),))]
     )
-    runtime = Runtime(registry=registry, store=store)
+    runtime = Runtime(registry=registry, plans=repos.plans)
     plans = [_plan(n) for n in range(PLANS)]
     tracemalloc.start()
     start = time.perf_counter()
@@ -63,8 +64,8 @@ async def _measure(db: Path) -> tuple[float, float, int]:
     assert all(r.overall_status is OverallStatus.SUCCEEDED for r in results)
     events = 0
     for p in plans:
-        events += len(await store.list_events(p.id))
-    await store.close()
+        events += len(await repos.plans.events(p.id))
+    await repos.close()
     return wall, peak / 1e6, events
 
 

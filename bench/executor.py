@@ -21,7 +21,8 @@ from wyshbone.domain.models import (
 )
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.executor import Runtime, execute_lead_generation_plan
-from wyshbone.storage import SqlStore
+from wyshbone.storage import sql_repositories
+from wyshbone.storage.db import Database
 from wyshbone.tools import Provider, ToolRegistry, ToolSpec
 
 N_STEPS = 1000
@@ -62,21 +63,21 @@ async def _bare(shape: str) -> float:
 
 
 async def _executor(shape: str, db: Path) -> float:
-    store = await SqlStore.connect(f"sqlite:///{db}")
+    repos = sql_repositories(await Database.connect(f"sqlite:///{db}"))
     registry = ToolRegistry.of(
         [ToolSpec("NOOP", (Provider(ProviderInfo("noop", True, external=False), _noop),))]
     )
-    runtime = Runtime(registry=registry, store=store, max_concurrency=4)
+    runtime = Runtime(registry=registry, plans=repos.plans, max_concurrency=4)
     plan = _plan(shape, f"bench-{shape}")
     try:
         start = time.perf_counter()
         result = await execute_lead_generation_plan(plan, USER, runtime=runtime)
         elapsed = time.perf_counter() - start
         assert result.overall_status is OverallStatus.SUCCEEDED
-        stored = await store.list_events(plan.id)
+        stored = await repos.plans.events(plan.id)
         assert len(stored) == 2 * N_STEPS + 2, len(stored)
     finally:
-        await store.close()
+        await repos.close()
     return elapsed
 
 

@@ -275,9 +275,9 @@ def _cost(idle: Tally, load: Tally, completed: int) -> Row:
     )
 
 
-def _report(idle: Tally, load: Tally, rss: tuple[float, float, float], events: dict[str, float]) -> list[Row]:
+def _route_rows(idle: Tally, load: Tally) -> list[Row]:
+    """The baseline, then each route's p99 under load against it."""
     idle_api = _pct(_api(idle), 0.99)
-    api50, api99 = _pct(_api(load), 0.5), _pct(_api(load), 0.99)
     rows: list[Row] = [
         (
             "baseline: start → poll, nothing approved (no plan runs)",
@@ -296,6 +296,13 @@ def _report(idle: Tally, load: Tally, rss: tuple[float, float, float], events: d
         against = "the idle p99" if idle.latencies[route] else "the idle API p99: no idle approve"
         p99 = _pct(load.latencies[route], 0.99)
         rows.append((f"{what} under load", p99, f"{_route(load, route)} ({_ratio(p99, base)} {against})"))
+    return rows
+
+
+def _report(idle: Tally, load: Tally, rss: tuple[float, float, float], events: dict[str, float]) -> list[Row]:
+    idle_api = _pct(_api(idle), 0.99)
+    api50, api99 = _pct(_api(load), 0.5), _pct(_api(load), 0.99)
+    rows = _route_rows(idle, load)
     completed = sum(load.finished.values())
     mean_flight = sum(load.in_flight_samples) / max(len(load.in_flight_samples), 1)
     per_plan = sum(events.values())

@@ -20,10 +20,10 @@ from tests.fakes.smtp import running_smtp
 
 from wyshbone.config import Settings
 from wyshbone.domain.models import ContactEmail, Lead, LeadGenGoal, LeadGenPlan
-from wyshbone.domain.outreach import DEFAULT_STEPS, Sender, draft_sequence, template_fields
+from wyshbone.domain.outreach import DEFAULT_STEPS, Draft, Sender, draft_sequence, template_fields
 from wyshbone.providers.smtp import SmtpSender, build_message, parse_smtp_url
 from wyshbone.services import Outreach, Supervisor
-from wyshbone.storage.repository import SqlStore
+from wyshbone.storage import Repositories
 
 DRAFT_LEADS = 1000
 SEND_MESSAGES = 200
@@ -77,6 +77,28 @@ def _plain_jinja(leads: list[Lead]) -> float:
     return time.perf_counter() - started
 
 
+async def _drafted(repos: Repositories) -> tuple[int, list[Draft]]:
+    """A list of ``SEND_MESSAGES`` leads with one draft each, stored as a plan's outreach would store it."""
+    plan = LeadGenPlan(id="bench-outreach", user_id="bench", goal=LeadGenGoal(raw_goal="bench"), steps=[])
+    await repos.plans.save(plan)
+    leads = _leads(SEND_MESSAGES)
+    saved = await repos.leads.save(plan_id=plan.id, step_id="save", list_name="Bench", leads=leads)
+    drafts, _ = draft_sequence(
+        leads, DEFAULT_STEPS[:1], SENDER, suppressions={}, opt_out_url=lambda e: f"https://x/o/{e}"
+    )
+    await repos.outreach.create_sequence(
+        plan_id=plan.id,
+        step_id="outreach",
+        list_id=saved.list_id,
+        account_id="bench",
+        steps=DEFAULT_STEPS[:1],
+        sender=SENDER,
+        drafts=drafts,
+        skipped=[],
+    )
+    return saved.list_id, drafts
+
+
 async def _send(tmp: Path) -> tuple[float, float, int]:
     with running_smtp(tmp) as smtp:
         settings = Settings(
@@ -92,29 +114,9 @@ async def _send(tmp: Path) -> tuple[float, float, int]:
         )
         sup = await Supervisor.open(settings)
         try:
-            store = sup.store
-            assert isinstance(store, SqlStore)
-            plan = LeadGenPlan(
-                id="bench-outreach", user_id="bench", goal=LeadGenGoal(raw_goal="bench"), steps=[]
-            )
-            await store.save_plan(plan)
-            leads = _leads(SEND_MESSAGES)
-            saved = await store.save_leads(plan_id=plan.id, step_id="save", list_name="Bench", leads=leads)
-            drafts, _ = draft_sequence(
-                leads, DEFAULT_STEPS[:1], SENDER, suppressions={}, opt_out_url=lambda e: f"https://x/o/{e}"
-            )
-            await store.create_sequence(
-                plan_id=plan.id,
-                step_id="outreach",
-                list_id=saved.list_id,
-                account_id="bench",
-                steps=DEFAULT_STEPS[:1],
-                sender=SENDER,
-                drafts=drafts,
-                skipped=[],
-            )
+            list_id, drafts = await _drafted(sup.repos)
             started = time.perf_counter()
-            report = await Outreach(sup).send(saved.list_id)
+            report = await Outreach(sup).send(list_id)
             ours = time.perf_counter() - started
             assert report.sent == SEND_MESSAGES, report
 

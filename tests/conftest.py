@@ -93,13 +93,19 @@ STORE_BACKENDS = [
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
 ]
 """The SQL backends a store test runs on; parametrize ``store_url`` indirectly to add ``"memory"``."""
+EVERY_BACKEND = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    pytest.param("memory", id="memory"),  # the in-memory fakes, which must behave as the database does
+]
+"""Every backend a repository test runs on: parametrize ``store_url`` with it, indirectly."""
 
 
 @pytest.fixture(params=STORE_BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database per test: a SQLite file, or a new database on the session's Postgres server.
 
-    ``"memory"`` (given through indirect parametrization) yields ``memory://``, the in-memory store's URL.
+    ``"memory"`` (given through indirect parametrization) yields ``memory://``, the in-memory fakes' URL.
     """
     kind = request.param
     if kind == "memory":

@@ -449,7 +449,7 @@ async def _run_goal(
     if not yes and not typer.confirm("Approve this plan?", default=True, err=as_json):
         err.print("Not approved: nothing was run.")
         raise typer.Exit(code=1)
-    await sup.store.save_plan(the_plan)
+    await sup.repos.plans.save(the_plan)
     approved = await sup.approve_plan(the_plan.id)
     cancel = asyncio.Event()
     # Ctrl-C cancels the plan cleanly: running steps stop, the event log and the plan say "cancelled".

@@ -11,7 +11,7 @@ import inspect
 import json
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +31,7 @@ from wyshbone.domain.models import (
 )
 from wyshbone.domain.retry import next_delay
 from wyshbone.errors import ToolError
-from wyshbone.storage.repository import MemoryStore, PlanStore
+from wyshbone.storage.plans import MemoryPlanRepository, PlanRepository
 from wyshbone.tools.registry import RESULT_COUNT, Provider, ToolRegistry, run_lead_tool
 
 logger = logging.getLogger("wyshbone.plan")
@@ -50,7 +50,8 @@ class Runtime:
     """What a plan run needs from the outside world; tests pass a fake clock and sleep."""
 
     registry: ToolRegistry
-    store: PlanStore = field(default_factory=MemoryStore)
+    plans: PlanRepository = field(default_factory=MemoryPlanRepository)
+    """Where the run's events and step results are written (in memory unless given)."""
     clock: Callable[[], datetime] = _utcnow
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     max_concurrency: int = 4
@@ -60,7 +61,7 @@ class Runtime:
 async def emit_plan_event(
     event: PlanEvent,
     *,
-    store: PlanStore,
+    plans: PlanRepository,
     on_event: EventCallback | None = None,
     step_result: LeadGenStepResult | None = None,
 ) -> PlanEvent:
@@ -68,7 +69,7 @@ async def emit_plan_event(
 
     Written under ``asyncio.shield`` so that cancelling a run cannot lose a transition it already made.
     """
-    stored = await asyncio.shield(store.append_event(event, step_result=step_result))
+    stored = await asyncio.shield(plans.append_event(event, step_result=step_result))
     if logger.isEnabledFor(logging.INFO):
         line = stored.model_dump(
             mode="json", exclude_none=True, exclude={"data"} if not stored.data else set()
@@ -102,7 +103,7 @@ class _Run:
             step_tool=step.tool if step else None,
             **fields,
         )
-        await emit_plan_event(event, store=self.rt.store, on_event=self.on_event, step_result=result)
+        await emit_plan_event(event, plans=self.rt.plans, on_event=self.on_event, step_result=result)
 
     async def finish_step(
         self, step: LeadGenPlanStep, result: LeadGenStepResult, type_: PlanEventType
@@ -160,13 +161,7 @@ async def execute_lead_generation_plan(
     started_at = runtime.clock()
     if cancel is not None and cancel.is_set():  # cancelled while it waited for a slot: nothing ran
         await run.emit(E.PLAN_CANCELLED, status=OverallStatus.CANCELLED.value)
-        return LeadGenExecutionResult(
-            plan_id=plan.id,
-            overall_status=OverallStatus.CANCELLED,
-            started_at=started_at,
-            finished_at=started_at,
-            step_results=[],
-        )
+        return _result(run, OverallStatus.CANCELLED, started_at, finished_at=started_at)
     steps_meta = [{"stepId": s.id, "title": s.title, "tool": s.tool} for s in plan.steps]
     await run.emit(
         E.PLAN_STARTED, status="executing", data={"steps": steps_meta, "resumed": bool(run.results)}
@@ -177,12 +172,19 @@ async def execute_lead_generation_plan(
         await run.emit(E.PLAN_CANCELLED, status=status.value)
     else:
         await run.emit(E.PLAN_COMPLETED, status=status.value)
-    ordered = [run.results[s.id] for s in plan.steps if s.id in run.results]
+    return _result(run, status, started_at, finished_at=runtime.clock())
+
+
+def _result(
+    run: _Run, status: OverallStatus, started_at: datetime, *, finished_at: datetime
+) -> LeadGenExecutionResult:
+    """The run's result: its steps' results in the plan's order."""
+    ordered = [run.results[s.id] for s in run.plan.steps if s.id in run.results]
     return LeadGenExecutionResult(
-        plan_id=plan.id,
+        plan_id=run.plan.id,
         overall_status=status,
         started_at=started_at,
-        finished_at=runtime.clock(),
+        finished_at=finished_at,
         step_results=ordered,
     )
 
@@ -286,6 +288,15 @@ async def execute_step_with_retries(run: _Run, step: LeadGenPlanStep) -> None:
         )
         await run.finish_step(step, result, E.STEP_SKIPPED)
         return
+    await _through_providers(run, step, providers, started)
+
+
+async def _through_providers(
+    run: _Run, step: LeadGenPlanStep, providers: Sequence[Provider], started: datetime
+) -> None:
+    """Try each provider in turn (each with its retries), topping up a short search from the next; record the
+    step's result: the first final one, the merged searches, or every provider's failure."""
+    spec = run.rt.registry.spec(step.tool)
     await run.emit(E.STEP_STARTED, step, status="running", attempt=1, provider=providers[0].info.name)
     attempts, failures, found = 0, list[str](), list[tuple[str, LeadGenStepResult]]()
     for index, provider in enumerate(providers):
@@ -319,32 +330,34 @@ async def execute_step_with_retries(run: _Run, step: LeadGenPlanStep) -> None:
             outcome.failure if outcome.failure.startswith(f"{name}:") else f"{name}: {outcome.failure}"
         )
     if found:
-        data = (
-            spec.merge([r.data or {} for _, r in found])
-            if spec.merge and len(found) > 1
-            else found[0][1].data
-        )
-        merged = LeadGenStepResult(
-            step_id=step.id,
-            status=Status.SUCCEEDED,
-            started_at=started,
-            finished_at=run.rt.clock(),
-            attempts=attempts,
-            data=data,
-            provider="+".join(n for n, _ in found),
-        )
-        await run.finish_step(step, merged, E.STEP_SUCCEEDED)
+        await _finish_merged(run, step, found, started, attempts)
         return
-    result = LeadGenStepResult(
+    failed = _failed(step, attempts, providers[-1].info.name, "; ".join(failures))
+    await run.finish_step(
+        step, failed.model_copy(update={"started_at": started, "finished_at": run.rt.clock()}), E.STEP_FAILED
+    )
+
+
+async def _finish_merged(
+    run: _Run,
+    step: LeadGenPlanStep,
+    found: list[tuple[str, LeadGenStepResult]],
+    started: datetime,
+    attempts: int,
+) -> None:
+    """Record what the providers that served the step found, merged when more than one did."""
+    merge = run.rt.registry.spec(step.tool).merge
+    data = merge([r.data or {} for _, r in found]) if merge and len(found) > 1 else found[0][1].data
+    merged = LeadGenStepResult(
         step_id=step.id,
-        status=Status.FAILED,
+        status=Status.SUCCEEDED,
         started_at=started,
         finished_at=run.rt.clock(),
         attempts=attempts,
-        error_message="; ".join(failures),
-        provider=providers[-1].info.name,
+        data=data,
+        provider="+".join(n for n, _ in found),
     )
-    await run.finish_step(step, result, E.STEP_FAILED)
+    await run.finish_step(step, merged, E.STEP_SUCCEEDED)
 
 
 def _shortfall(result: LeadGenStepResult, step: LeadGenPlanStep) -> tuple[int, int] | None:

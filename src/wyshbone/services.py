@@ -45,6 +45,7 @@ from wyshbone.domain.models import (
 )
 from wyshbone.domain.monitors import Monitor, MonitorRun, new_leads, next_run_after, report
 from wyshbone.domain.outreach import (
+    SENDABLE,
     OutreachMessage,
     OutreachSequence,
     SendReport,
@@ -83,16 +84,12 @@ from wyshbone.providers.smtp import (
     parse_smtp_url,
 )
 from wyshbone.signing import OptOutLinks
-from wyshbone.storage.repository import (
-    LeadListRow,
-    Message,
-    PlanHead,
-    PlanRow,
-    PlanStore,
-    RunLease,
-    SqlStore,
-    open_store,
-)
+from wyshbone.storage import Repositories, open_repositories
+from wyshbone.storage.leads import LeadListRow
+from wyshbone.storage.monitors import ACTIVE, PAUSED, MonitorRepository
+from wyshbone.storage.outreach import SENDING, OutreachRepository
+from wyshbone.storage.plans import PlanHead, PlanRow, RunLease
+from wyshbone.storage.sessions import Message
 from wyshbone.tools.builtin import build_registry
 from wyshbone.tools.monitor import SearchOutcome, draft_new, enrich_new, run_search
 from wyshbone.tools.registry import ToolRegistry, count_providers
@@ -167,10 +164,10 @@ class _Memo:
 
 @dataclass
 class Supervisor:
-    """The application: settings, the plan store, the tool registry and the gazetteer, opened once."""
+    """The application: settings, the repositories, the tool registry and the gazetteer, opened once."""
 
     settings: Settings
-    store: PlanStore
+    repos: Repositories
     registry: ToolRegistry
     gazetteer: Gazetteer
     http: httpx.AsyncClient | None = None
@@ -184,10 +181,10 @@ class Supervisor:
     @classmethod
     async def open(cls, settings: Settings, *, store_url: str | None = None) -> Supervisor:
         gazetteer = await asyncio.to_thread(load_gazetteer, settings.open_data_dir)
-        store = open_store(store_url or settings.store_url)
+        repos = open_repositories(store_url or settings.store_url)
         http = make_client()
-        registry = build_registry(settings=settings, store=store, client=http)
-        return cls(settings, store, registry, gazetteer, http)
+        registry = build_registry(settings=settings, repos=repos, client=http)
+        return cls(settings, repos, registry, gazetteer, http)
 
     @functools.cached_property
     def opt_out_links(self) -> OptOutLinks:
@@ -204,7 +201,7 @@ class Supervisor:
     async def close(self) -> None:
         if self.http is not None:
             await self.http.aclose()
-        await self.store.close()
+        await self.repos.close()
 
     def context(self, user: SupervisorUserContext) -> LeadGenContext:
         return LeadGenContext(user_id=user.user_id, default_country=self.settings.default_country)
@@ -270,8 +267,8 @@ class Supervisor:
         # Planning counts the directory (a few ms of blocking reads): off the event loop.
         plan = await asyncio.to_thread(self.plan, text, user, overrides)
         if session_id is not None:
-            await self.store.ensure_session(session_id)
-        await self.store.save_plan(plan, session_id=session_id)
+            await self.repos.sessions.ensure(session_id)
+        await self.repos.plans.save(plan, session_id=session_id)
         return plan
 
     # --- one plan, as its session sees it ------------------------------------------------------------
@@ -281,7 +278,7 @@ class Supervisor:
 
         Another session's plan is "not found" too: saying "forbidden" would confirm it exists.
         """
-        plan = await self.store.get_plan(plan_id, session_id=session_id)
+        plan = await self.repos.plans.get(plan_id, session_id=session_id)
         if plan is None:
             raise NotFoundError(f"no plan {plan_id!r}")
         return plan
@@ -290,12 +287,28 @@ class Supervisor:
         """A fresh hold on a plan run for this process, for ``run_lease_seconds`` from now."""
         return RunLease(self.owner, self.clock() + timedelta(seconds=self.settings.run_lease_seconds))
 
+    async def finish(
+        self, plan_id: str, status: PlanStatus, *, result: LeadGenExecutionResult | None = None
+    ) -> bool:
+        """End this process's run of the plan with ``status`` (and its result); False when the plan is not
+        executing here (finished already, or held by another process now)."""
+        return await self.repos.plans.transition(
+            plan_id, from_=PlanStatus.EXECUTING, to=status, owner=self.owner, result=result
+        )
+
     async def approve_plan(self, plan_id: str, *, session_id: str | None = None) -> LeadGenPlan:
         """Mark a pending plan as executing, held by this process; the caller then runs it
         (``PlanRunner.start`` or ``PlanRunner.run``). Of any number of approvals at once, in any number of
         processes, exactly one wins; the others get ``PlanStateError``."""
         plan = await self.get_plan(plan_id, session_id=session_id)
-        if not await self.store.approve_plan(plan_id, lease=self.lease(), session_id=session_id):
+        approved = await self.repos.plans.transition(
+            plan_id,
+            from_=PlanStatus.PENDING_APPROVAL,
+            to=PlanStatus.EXECUTING,
+            lease=self.lease(),
+            session_id=session_id,
+        )
+        if not approved:
             raise _state_error(await self.get_plan(plan_id, session_id=session_id))
         return plan.model_copy(update={"status": PlanStatus.EXECUTING})
 
@@ -311,7 +324,7 @@ class Supervisor:
 
         If the task is cancelled (shutdown), the plan stays ``executing`` and a later run resumes it.
         """
-        prior = await self.store.step_results(plan.id)
+        prior = await self.repos.plans.step_results(plan.id)
         result = await execute_lead_generation_plan(
             plan,
             user,
@@ -322,7 +335,7 @@ class Supervisor:
         )
         result = result.model_copy(update={"delivery": plan_delivery(plan, result.step_results)})
         status = PlanStatus(result.overall_status.value)
-        if not await self.store.finish_plan(plan.id, owner=self.owner, status=status, result=result):
+        if not await self.finish(plan.id, status, result=result):
             logger.warning("plan %s finished here, but another process holds it now", plan.id)
         return result
 
@@ -342,7 +355,7 @@ class Supervisor:
     def _runtime(self) -> Runtime:
         return Runtime(
             registry=self.registry,
-            store=self.store,
+            plans=self.repos.plans,
             clock=self.clock,
             max_concurrency=self.settings.max_concurrent_steps,
         )
@@ -363,7 +376,10 @@ class Supervisor:
         """Cancel a plan that was never approved: its status and its event log say so.
 
         ``PlanStateError`` when it is no longer pending (approved or cancelled by someone else meanwhile)."""
-        if not await self.store.cancel_pending(plan.id):
+        cancelled = await self.repos.plans.transition(
+            plan.id, from_=PlanStatus.PENDING_APPROVAL, to=PlanStatus.CANCELLED
+        )
+        if not cancelled:
             raise _state_error(await self.get_plan(plan.id))
         event = PlanEvent(
             timestamp=datetime.now(UTC),
@@ -373,16 +389,16 @@ class Supervisor:
             status="cancelled",
             data={"reason": "cancelled before approval"},
         )
-        await emit_plan_event(event, store=self.store, on_event=self.bus.publish)
+        await emit_plan_event(event, plans=self.repos.plans, on_event=self.bus.publish)
 
     async def progress(self, plan_id: str, *, session_id: str | None = None) -> PlanProgress:
-        head = await self.store.plan_head(plan_id, session_id=session_id)
+        head = await self.repos.plans.head(plan_id, session_id=session_id)
         if head is None:
             raise NotFoundError(f"no plan {plan_id!r}")
         return await self._project(head, session_id)
 
     async def latest_progress(self, *, session_id: str) -> PlanProgress | None:
-        head = await self.store.latest_plan_head(session_id=session_id)
+        head = await self.repos.plans.latest_head(session_id=session_id)
         return None if head is None else await self._project(head, session_id)
 
     async def _project(self, head: PlanHead, session_id: str | None) -> PlanProgress:
@@ -395,11 +411,11 @@ class Supervisor:
         if memo is not None and memo.head == head and memo.progress.session_id == session_id:
             self._memo.move_to_end(head.plan_id)
             return memo.progress
-        plan = await self.store.get_plan(head.plan_id)
+        plan = await self.repos.plans.get(head.plan_id)
         assert plan is not None  # the head was just read
         known = memo.events if memo is not None and memo.head.last_seq <= head.last_seq else []
         after = known[-1].seq or 0 if known else 0
-        events = [*known, *await self.store.list_events(head.plan_id, after=after)]
+        events = [*known, *await self.repos.plans.events(head.plan_id, after=after)]
         progress = project(events, plan=plan, session_id=session_id)
         self._memo[head.plan_id] = _Memo(head, events, progress)
         while len(self._memo) > PROGRESS_MEMO_SIZE:
@@ -408,24 +424,24 @@ class Supervisor:
 
     async def events(self, plan_id: str, *, session_id: str | None = None, after: int = 0) -> list[PlanEvent]:
         await self.get_plan(plan_id, session_id=session_id)
-        return await self.store.list_events(plan_id, after=after)
+        return await self.repos.plans.events(plan_id, after=after)
 
     async def result(self, plan_id: str, *, session_id: str | None = None) -> LeadGenExecutionResult:
         plan = await self.get_plan(plan_id, session_id=session_id)
-        found = await self.store.get_result(plan_id)
+        found = await self.repos.plans.result(plan_id)
         if found is None:
             raise PlanStateError(f"plan {plan_id} is {plan.status.value}: it has no result yet")
         return found
 
     async def leads(self, plan_id: str, *, session_id: str | None = None) -> Sequence[Lead]:
         await self.get_plan(plan_id, session_id=session_id)
-        return await self.store.list_leads(plan_id=plan_id)
+        return await self.repos.leads.for_plan(plan_id=plan_id)
 
     async def plans(self, *, session_id: str) -> list[PlanRow]:
-        return await self.store.list_plans(session_id=session_id)
+        return await self.repos.plans.for_session(session_id=session_id)
 
     async def messages(self, *, session_id: str) -> list[Message]:
-        return await self.store.list_messages(session_id=session_id)
+        return await self.repos.sessions.messages(session_id=session_id)
 
 
 def summarize(plan: LeadGenPlan, result: LeadGenExecutionResult) -> str:
@@ -509,7 +525,7 @@ class PlanRunner:
                 result = await sup.run_plan(plan, user, cancel=cancel, on_event=on_event)
             self._held.discard(plan.id)
             if session_id is not None:
-                await sup.store.add_message(
+                await sup.repos.sessions.add_message(
                     session_id=session_id, plan_id=plan.id, role="assistant", text=summarize(plan, result)
                 )
             return result
@@ -574,7 +590,7 @@ class PlanRunner:
     async def _record_crash(self, plan: LeadGenPlan, exc: Exception) -> None:
         sup = self.supervisor
         try:
-            if not await sup.store.finish_plan(plan.id, owner=sup.owner, status=PlanStatus.FAILED):
+            if not await sup.finish(plan.id, PlanStatus.FAILED):
                 return  # already finished, or held elsewhere: not ours to end
             event = PlanEvent(
                 timestamp=sup.clock(),
@@ -584,7 +600,7 @@ class PlanRunner:
                 status="failed",
                 error_message=f"internal error ({type(exc).__name__}); the details are in the server log",
             )
-            await emit_plan_event(event, store=sup.store, on_event=sup.bus.publish)
+            await emit_plan_event(event, plans=sup.repos.plans, on_event=sup.bus.publish)
         except Exception:  # the store itself is failing: the log above is all we can leave
             logger.exception("could not record the crash of plan %s", plan.id)
 
@@ -608,7 +624,7 @@ class PlanRunner:
 
     async def renew(self) -> None:
         """Renew the leases of the plans this process holds; stop any that another process took over."""
-        lost = await self.supervisor.store.renew_leases(set(self._held), self.supervisor.lease())
+        lost = await self.supervisor.repos.plans.renew_leases(set(self._held), self.supervisor.lease())
         for plan_id in lost & self._held:
             self._lost.add(plan_id)
             if (task := self._tasks.get(plan_id)) is not None:
@@ -634,8 +650,8 @@ class PlanRunner:
         it shut down cleanly); return their ids. Plans another live process holds are left alone."""
         sup = self.supervisor
         resumed = []
-        for row in await sup.store.claim_orphans(sup.lease(), now=sup.clock()):
-            plan = await sup.store.get_plan(row.plan_id)
+        for row in await sup.repos.plans.claim_orphans(sup.lease(), now=sup.clock()):
+            plan = await sup.repos.plans.get(row.plan_id)
             if plan is not None and row.plan_id not in self._tasks:
                 self.start(plan, session_id=row.session_id)
                 resumed.append(row.plan_id)
@@ -652,7 +668,7 @@ class PlanRunner:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         try:
-            await self.supervisor.store.release_plans(held, owner=self.supervisor.owner)
+            await self.supervisor.repos.plans.release(held, owner=self.supervisor.owner)
         except Exception:  # the leases then simply run out
             logger.exception("could not release plan leases on shutdown")
         if self._heartbeat is not None:
@@ -664,14 +680,6 @@ class PlanRunner:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
 
 
-def _durable(store: PlanStore) -> SqlStore:
-    if not isinstance(store, SqlStore):
-        raise SetupError(
-            "outreach and monitors keep their state in a database: use a sqlite or postgresql store"
-        )
-    return store
-
-
 @dataclass
 class Outreach:
     """Outreach use cases: show a list's sequence, send what is due, stop a lead, honour opt-outs."""
@@ -681,8 +689,8 @@ class Outreach:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     @property
-    def _store(self) -> SqlStore:
-        return _durable(self.supervisor.store)
+    def _repo(self) -> OutreachRepository:
+        return self.supervisor.repos.outreach
 
     async def sequence(
         self, list_id: int, *, session_id: str | None = None, items: bool = True
@@ -690,7 +698,7 @@ class Outreach:
         """The list's sequence with its leads and messages (``items=False``: the sequence alone);
         ``NotFoundError`` for another session's list."""
         await self._list(list_id, session_id)
-        sequence = await self._store.sequence(list_id=list_id, items=items)
+        sequence = await self._repo.sequence(list_id=list_id, items=items)
         if sequence is None:
             raise NotFoundError(
                 f"list {list_id} has no outreach sequence: plan a goal that says to email them"
@@ -700,10 +708,10 @@ class Outreach:
     async def due(self, list_id: int, *, session_id: str | None = None) -> int:
         """How many of the list's messages are due now (before the daily cap)."""
         sequence = await self.sequence(list_id, session_id=session_id, items=False)
-        return len(due_messages(await self._store.queued_messages(sequence.id), self.clock()))
+        return len(due_messages(await self._repo.queued_messages(sequence.id), self.clock()))
 
     async def _list(self, list_id: int, session_id: str | None) -> LeadListRow:
-        found = await self._store.lead_list(list_id)
+        found = await self.supervisor.repos.leads.list_info(list_id)
         if found is None or (session_id is not None and found.session_id != session_id):
             raise NotFoundError(f"no lead list {list_id}")
         return found
@@ -736,11 +744,11 @@ class Outreach:
         settings = self.supervisor.settings
         sequence = await self.sequence(list_id, session_id=session_id, items=False)
         smtp = self.check_smtp()
-        store = self._store
+        repo = self._repo
         now = self.clock()
-        due = due_messages(await store.queued_messages(sequence.id), now)
+        due = due_messages(await repo.queued_messages(sequence.id), now)
         budget = max(
-            0, settings.outreach_daily_cap - await store.sent_since(sequence.account_id, start_of_day(now))
+            0, settings.outreach_daily_cap - await repo.sent_since(sequence.account_id, start_of_day(now))
         )
         if limit is not None:
             budget = min(budget, limit)
@@ -760,41 +768,31 @@ class Outreach:
     ) -> OutreachMessage | None:
         """One due message: suppressions checked, built, claimed, sent, its outcome kept and counted in
         ``report``. None when it was not attempted (suppressed, or another sender has it)."""
-        store = self._store
-        message, html = await store.outgoing(message_id)
-        entries = await store.suppressions(sequence.account_id, email=message.email)
+        repo = self._repo
+        message, html = await repo.outgoing(message_id)
+        entries = await repo.suppressions(sequence.account_id, email=message.email)
         if reason := suppressed_by(message.email, entries):
-            await store.mark_lead(sequence.id, message.email, status="suppressed", reason=reason)
+            await repo.stop_lead(sequence.id, message.email, status="suppressed", reason=reason)
             report.suppressed += 1
             return None
         # Built before it is claimed: a message that cannot be built is never left "sending".
-        try:
-            mail: EmailMessage | Delivery = build_message(
-                sender_name=sequence.sender.name,
-                sender_email=sequence.sender.email or "",
-                to=message.email,
-                subject=message.subject,
-                text=message.body_text,
-                html=html,
-                message_key=message.idempotency_key,
-                opt_out_url=self.supervisor.opt_out_links.url(sequence.account_id, message.email),
-            )
-        except UnsendableMessageError as exc:
-            mail = Delivery("failed", f"not sent: {exc.message}")
-        if not await store.claim_message(message_id):
+        mail = self._build(message, html, sequence)
+        if not await repo.transition(message_id, from_=SENDABLE, to=SENDING):
             return None  # another sender took it
         try:
             delivery = mail if isinstance(mail, Delivery) else await smtp.send(mail)
         except SmtpUnavailableError as exc:
-            await store.finish_message(message_id, status="failed", reply=exc.message, sent_at=None)
+            await repo.transition(message_id, from_=SENDING, to="failed", reply=exc.message)
             raise
         except UnsendableMessageError as exc:  # refused before any connection: it cannot have gone out
             delivery = Delivery("failed", f"not sent: {exc.message}")
         sent_at = self.clock() if delivery.outcome == "sent" else None
-        await store.finish_message(message_id, status=delivery.outcome, reply=delivery.reply, sent_at=sent_at)
+        await repo.transition(
+            message_id, from_=SENDING, to=delivery.outcome, reply=delivery.reply, sent_at=sent_at
+        )
         if delivery.outcome == "bounced":
             entry = suppression_entry(message.email, SuppressionReason.HARD_BOUNCE)
-            await store.add_suppressions(sequence.account_id, [entry], lead_status="bounced")
+            await repo.add_suppressions(sequence.account_id, [entry], lead_status="bounced")
         if delivery.outcome == "sent":
             report.sent += 1
         else:
@@ -808,18 +806,36 @@ class Outreach:
             }
         )
 
+    def _build(
+        self, message: OutreachMessage, html: str, sequence: OutreachSequence
+    ) -> EmailMessage | Delivery:
+        """The mail to send, or (when its address or a header would not hold) the failure to record instead."""
+        try:
+            return build_message(
+                sender_name=sequence.sender.name,
+                sender_email=sequence.sender.email or "",
+                to=message.email,
+                subject=message.subject,
+                text=message.body_text,
+                html=html,
+                message_key=message.idempotency_key,
+                opt_out_url=self.supervisor.opt_out_links.url(sequence.account_id, message.email),
+            )
+        except UnsendableMessageError as exc:
+            return Delivery("failed", f"not sent: {exc.message}")
+
     async def mark_replied(self, list_id: int, email: str, *, session_id: str | None = None) -> int:
         """The lead at ``email`` replied: stop their sequence. Returns how many messages were stopped."""
         sequence = await self.sequence(list_id, session_id=session_id)
         address = email.strip().lower()
         if not any(lead.email == address for lead in sequence.leads):
             raise NotFoundError(f"no lead of list {list_id} is written to at {email!r}")
-        return await self._store.mark_lead(sequence.id, address, status="replied", reason="replied")
+        return await self._repo.stop_lead(sequence.id, address, status="replied", reason="replied")
 
     async def opt_out(self, token: str) -> str:
         """Honour an opt-out link: the address goes on its account's suppression list. Returns the address."""
         account, email = self.supervisor.opt_out_links.read(token)
-        await self._store.add_suppressions(
+        await self._repo.add_suppressions(
             account, [suppression_entry(email, SuppressionReason.OPTED_OUT)], lead_status="opted_out"
         )
         return email
@@ -827,10 +843,10 @@ class Outreach:
     async def suppress(self, account: str, values: Sequence[str], reason: SuppressionReason) -> int:
         """Add addresses or domains to the account's suppression list; returns how many messages it stopped."""
         entries = [suppression_entry(value, reason) for value in values]
-        return await self._store.add_suppressions(account, entries, lead_status="suppressed")
+        return await self._repo.add_suppressions(account, entries, lead_status="suppressed")
 
     async def suppressions(self, account: str) -> list[Suppression]:
-        return await self._store.list_suppressions(account)
+        return await self._repo.list_suppressions(account)
 
 
 MONITOR_LEASE = timedelta(seconds=60)
@@ -847,36 +863,36 @@ class Monitors:
     clock: Callable[[], datetime] = _utcnow
 
     @property
-    def _store(self) -> SqlStore:
-        return _durable(self.supervisor.store)
+    def _repo(self) -> MonitorRepository:
+        return self.supervisor.repos.monitors
 
     async def all(self, *, session_id: str | None = None) -> list[Monitor]:
-        return await self._store.list_monitors(session_id=session_id)
+        return await self._repo.find(session_id=session_id)
 
     async def get(self, monitor_id: int, *, session_id: str | None = None) -> Monitor:
-        found = await self._store.list_monitors(monitor_id=monitor_id)
+        found = await self._repo.find(monitor_id=monitor_id)
         if not found or (session_id is not None and found[0].session_id != session_id):
             raise NotFoundError(f"no monitor {monitor_id}")
         return found[0]
 
     async def runs(self, monitor_id: int, *, session_id: str | None = None) -> list[MonitorRun]:
         await self.get(monitor_id, session_id=session_id)
-        return await self._store.monitor_runs(monitor_id)
+        return await self._repo.runs(monitor_id)
 
     async def pause(self, monitor_id: int, *, session_id: str | None = None) -> Monitor:
         await self.get(monitor_id, session_id=session_id)
-        await self._store.update_monitor(monitor_id, status="paused")
+        await self._repo.transition(monitor_id, from_=ACTIVE, to=PAUSED)  # already paused: nothing to do
         return await self.get(monitor_id)
 
     async def resume(self, monitor_id: int, *, session_id: str | None = None) -> Monitor:
         """Active again; a run missed while paused is due at once."""
         await self.get(monitor_id, session_id=session_id)
-        await self._store.update_monitor(monitor_id, status="active")
+        await self._repo.transition(monitor_id, from_=PAUSED, to=ACTIVE)
         return await self.get(monitor_id)
 
     async def delete(self, monitor_id: int, *, session_id: str | None = None) -> None:
         await self.get(monitor_id, session_id=session_id)
-        await self._store.delete_monitor(monitor_id)
+        await self._repo.delete(monitor_id)
 
     async def run(
         self, monitor_id: int, *, session_id: str | None = None, kind: str = "manual"
@@ -887,11 +903,11 @@ class Monitors:
         as it was, so the next tick tries again; known leads are never added twice.
         """
         monitor = await self.get(monitor_id, session_id=session_id)
-        store = self._store
+        repo = self._repo
         started = self.clock()
         owner = self.supervisor.owner
         scheduled = kind == "scheduled"
-        if not await store.lease_monitor(
+        if not await repo.lease(
             monitor_id, owner=owner, now=started, until=started + MONITOR_LEASE, due=scheduled
         ):
             if scheduled:
@@ -909,19 +925,16 @@ class Monitors:
         while True:
             await asyncio.sleep(MONITOR_HEARTBEAT.total_seconds())
             try:
-                await self._store.renew_monitor_lease(
-                    monitor_id, owner=owner, until=self.clock() + MONITOR_LEASE
-                )
+                await self._repo.renew_lease(monitor_id, owner=owner, until=self.clock() + MONITOR_LEASE)
             except Exception:  # the store is down: the lease lapses, and the run's own writes will fail too
                 logger.exception("renewing monitor %s's lease failed", monitor_id)
 
     async def _run_held(
         self, monitor: Monitor, *, session_id: str | None, kind: str, started: datetime
     ) -> MonitorRun:
-        monitor_id, store = monitor.id, self._store
-        plan = await store.get_plan(monitor.plan_id)
+        plan = await self.supervisor.repos.plans.get(monitor.plan_id)
         if plan is None:  # cannot happen while plans are never deleted; say so rather than crash
-            raise NotFoundError(f"monitor {monitor_id}'s plan {monitor.plan_id} is gone")
+            raise NotFoundError(f"monitor {monitor.id}'s plan {monitor.plan_id} is gone")
         user = SupervisorUserContext(user_id=monitor.user_id)
         try:
             outcome = await run_search(
@@ -930,12 +943,12 @@ class Monitors:
         except (
             Exception
         ) as exc:  # a bug in a provider must not stop the scheduler: record it, retry next tick
-            logger.exception("monitor %s search crashed", monitor_id)
+            logger.exception("monitor %s search crashed", monitor.id)
             outcome = SearchOutcome(False, [], f"internal error ({type(exc).__name__})")
         finished = self.clock()
         if not outcome.ok:
             failed = MonitorRun(
-                monitor_id=monitor_id,
+                monitor_id=monitor.id,
                 kind=kind,
                 status="failed",
                 started_at=started,
@@ -943,10 +956,30 @@ class Monitors:
                 error=outcome.error,
                 message=f"The search failed ({outcome.error}); it will be tried again at the next check.",
             )
-            return await store.record_monitor_run(failed, list_id=monitor.list_id)
+            return await self._repo.record_run(failed, list_id=monitor.list_id)
         baseline = monitor.last_success_at is None  # the set-up search failed: this run takes the baseline
-        fresh = [] if baseline else new_leads(outcome.leads, await store.monitor_known(monitor_id))
-        registry = self.supervisor.registry
+        done = MonitorRun(
+            monitor_id=monitor.id,
+            kind="baseline" if baseline else kind,
+            status="succeeded",
+            started_at=started,
+            finished_at=finished,
+            found=len(outcome.leads),
+        )
+        return await self._record_found(monitor, plan, user, done, outcome.leads)
+
+    async def _record_found(
+        self,
+        monitor: Monitor,
+        plan: LeadGenPlan,
+        user: SupervisorUserContext,
+        run: MonitorRun,
+        found: list[Lead],
+    ) -> MonitorRun:
+        """Record a successful run: the businesses it found that are new (none for a baseline), enriched and
+        saved, then drafted for outreach when the plan emails its leads; the session is told what it found."""
+        repo, registry = self._repo, self.supervisor.registry
+        fresh = [] if run.kind == "baseline" else new_leads(found, await repo.known(monitor.id))
         # New businesses get what the plan gave its leads: domains and emails, then outreach drafts.
         fresh = await enrich_new(monitor.search, fresh, plan=plan, user=user, registry=registry)
         goal = plan.goal
@@ -955,25 +988,14 @@ class Monitors:
             persona=goal.target_persona,
             region=goal.target_region or goal.country,
             since=monitor.last_success_at or monitor.created_at,
-            now=finished,
+            now=run.finished_at,
         )
-        done = MonitorRun(
-            monitor_id=monitor_id,
-            kind="baseline" if baseline else kind,
-            status="succeeded",
-            started_at=started,
-            finished_at=finished,
-            found=len(outcome.leads),
-            new=len(fresh),
-            new_leads=[lead.name for lead in fresh],
-            message=text,
+        run = run.model_copy(
+            update={"new": len(fresh), "new_leads": [lead.name for lead in fresh], "message": text}
         )
-        recorded = await store.record_monitor_run(
-            done,
-            list_id=monitor.list_id,
-            fresh=fresh,
-            seen=outcome.leads,
-            next_run_at=next_run_after(monitor.cadence, finished),
+        next_run_at = next_run_after(monitor.cadence, run.finished_at)
+        recorded = await repo.record_run(
+            run, list_id=monitor.list_id, fresh=fresh, seen=found, next_run_at=next_run_at
         )
         if fresh and (
             drafted := await draft_new(
@@ -982,9 +1004,9 @@ class Monitors:
         ):
             text = f"{text} {drafted} of them drafted for outreach."
             recorded = recorded.model_copy(update={"drafted": drafted, "message": text})
-            await store.update_monitor_run(recorded)
+            await repo.update_run(recorded)
         if monitor.session_id is not None:  # every successful check says what it found, "no new ..." included
-            await store.add_message(
+            await self.supervisor.repos.sessions.add_message(
                 session_id=monitor.session_id, plan_id=plan.id, role="assistant", text=text
             )
         return recorded
@@ -992,7 +1014,7 @@ class Monitors:
     async def run_due(self) -> list[MonitorRun]:
         """Run every active monitor whose time has come (one after another); skip any another runner holds."""
         runs = []
-        for monitor_id in await self._store.due_monitors(self.clock()):
+        for monitor_id in await self._repo.due(self.clock()):
             try:
                 runs.append(await self.run(monitor_id, kind="scheduled"))
             except (ConflictError, NotFoundError) as exc:

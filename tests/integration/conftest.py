@@ -13,6 +13,7 @@ from tests.fakes.postgres import create_database, drop_database
 from tests.processes import REPO, Servers
 from wyshbone.config import Settings
 from wyshbone.services import Supervisor
+from wyshbone.storage import Repositories, open_repositories
 
 RUN_LEASE_SECONDS = 3
 """Short leases, so a killed server's plans are taken over within seconds (renewed every second)."""
@@ -71,3 +72,13 @@ async def sup(world: World) -> AsyncIterator[Supervisor]:
         yield supervisor
     finally:
         await supervisor.close()
+
+
+@pytest.fixture
+async def repos(store_url: str) -> AsyncIterator[Repositories]:
+    """The repositories at ``store_url`` (a test module parametrizes it with ``EVERY_BACKEND``)."""
+    opened = open_repositories(store_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()

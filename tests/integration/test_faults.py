@@ -54,7 +54,7 @@ from wyshbone.executor import Runtime, execute_lead_generation_plan
 from wyshbone.providers.http import make_client, retry_after_seconds
 from wyshbone.providers.hunter import HunterClient, WindowLimiter
 from wyshbone.providers.smtp import SmtpSender, SmtpUnavailableError, parse_smtp_url
-from wyshbone.storage import MemoryStore
+from wyshbone.storage import memory_repositories
 from wyshbone.tools.builtin import build_registry
 from wyshbone.tools.outreach import verify_contacts
 
@@ -123,8 +123,8 @@ def settings_for(
 async def run_plan(settings: Settings, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> Ran:
     """Plan "5 coffee shops in Manchester" with the app's registry, run it on a fake clock, and check that no
     key reached an event, a result, the progress or the log."""
-    store = MemoryStore()
-    registry = build_registry(settings=settings, store=store, client=client)
+    repos = memory_repositories()
+    registry = build_registry(settings=settings, repos=repos, client=client)
     goal = LeadGenGoal(
         raw_goal="Find 5 coffee shops in Manchester",
         target_persona="coffee shop",
@@ -136,14 +136,14 @@ async def run_plan(settings: Settings, client: httpx.AsyncClient, caplog: pytest
     plan = plan_lead_generation(goal, LeadGenContext(user_id=USER.user_id), catalog=registry.catalog())
     clock = FakeClock()
     events: list[PlanEvent] = []
-    runtime = Runtime(registry=registry, store=store, clock=clock.now, sleep=clock.sleep)
+    runtime = Runtime(registry=registry, plans=repos.plans, clock=clock.now, sleep=clock.sleep)
     caplog.set_level(logging.INFO, logger="wyshbone.plan")
     result = await execute_lead_generation_plan(plan, USER, on_event=events.append, runtime=runtime)
     ran = Ran(
         plan,
         result,
         events,
-        await store.list_leads(plan_id=plan.id),
+        await repos.leads.for_plan(plan_id=plan.id),
         clock.sleeps,
         project(events, plan=plan),
     )

@@ -19,8 +19,8 @@ from tests.fakes.google_places import (
 )
 from tests.fakes.places import MANCHESTER_10KM as MANCHESTER
 from wyshbone.config import Settings
+from wyshbone.domain.catalog import ProviderInfo
 from wyshbone.domain.models import Lead, LeadMatch, RegionKind, RegionMatch
-from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import PermanentToolError, RetryableToolError, ToolError
 from wyshbone.providers.google_places import (
     FIELD_MASK,

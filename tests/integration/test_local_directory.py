@@ -21,22 +21,24 @@ import pytest
 
 from tests.fakes.directory import LAT, LON, row, write_csv
 from wyshbone.config import Settings
+from wyshbone.domain.coverage import CouncilGap
 from wyshbone.domain.gazetteer import Gazetteer
 from wyshbone.domain.models import Lead, LeadMatch, RegionKind, RegionMatch, SupervisorUserContext
 from wyshbone.domain.personas import categories_for, search_terms
-from wyshbone.domain.planner import CouncilGap
 from wyshbone.errors import DirectoryNotImportedError, InputError
-from wyshbone.providers.local_directory import (
+from wyshbone.providers.directory_import import (
     DISTRICTS_FILE,
     PHASE_DISTRICTS,
     PHASE_INDEXING,
     PHASE_READING,
-    DirectoryCount,
     ImportReport,
-    LocalDirectory,
     default_import_paths,
-    directory_info,
     import_directory,
+)
+from wyshbone.providers.local_directory import (
+    DirectoryCount,
+    LocalDirectory,
+    directory_info,
     search_directory,
 )
 from wyshbone.services import Supervisor

@@ -1,4 +1,4 @@
-"""Migrations: run when a store opens, idempotent, build exactly ``tables.py``, safe when processes race."""
+"""Migrations: run when a database opens, idempotent, build exactly ``tables.py``, safe when processes race."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect
 
-from wyshbone.storage import SqlStore, migrate
-from wyshbone.storage.repository import sync_url
+from wyshbone.storage import migrate
+from wyshbone.storage.db import Database, sync_url
 from wyshbone.storage.tables import metadata
 
 SCRIPTS = ScriptDirectory.from_config(migrate.alembic_config())
@@ -46,12 +46,12 @@ def test_migrations_form_one_line_from_the_initial_schema() -> None:
     assert [script.revision for script in SCRIPTS.walk_revisions()][-1] == "0001"
 
 
-async def test_migrate_runs_when_a_store_opens_and_again_changes_nothing(
+async def test_migrate_runs_when_a_database_opens_and_again_changes_nothing(
     store_url: str, engine: Engine
 ) -> None:
     for _ in range(2):  # a second start finds the database at the newest revision
-        store = await SqlStore.connect(store_url)
-        await store.close()
+        database = await Database.connect(store_url)
+        await database.close()
     migrate.upgrade(engine)
     assert revision_and_tables(engine) == ((HEAD,), {*metadata.tables, "alembic_version"})
 
@@ -80,11 +80,11 @@ def test_migrate_upgrade_on_a_connection_in_a_transaction_leaves_the_commit_to_t
     assert revision_and_tables(engine)[0] == (HEAD,)
 
 
-async def test_migrate_stores_opening_at_once_in_one_process(store_url: str, engine: Engine) -> None:
-    # Each store migrates on its own thread; Alembic's module-level proxies must not be shared between them.
-    stores = await asyncio.gather(*(SqlStore.connect(store_url) for _ in range(3)))
-    for store in stores:
-        await store.close()
+async def test_migrate_databases_opening_at_once_in_one_process(store_url: str, engine: Engine) -> None:
+    # Each database migrates on its own thread; Alembic's module-level proxies must not be shared between them.
+    databases = await asyncio.gather(*(Database.connect(store_url) for _ in range(3)))
+    for database in databases:
+        await database.close()
     assert schema_drift(engine) == []
 
 
@@ -93,7 +93,7 @@ RACER = """
 import sys
 from sqlalchemy import create_engine
 from wyshbone.storage import migrate
-from wyshbone.storage.repository import sync_url
+from wyshbone.storage.db import sync_url
 
 engine = create_engine(sync_url(sys.argv[1]))
 engine.connect().close()

@@ -18,8 +18,9 @@ from tests.fakes.cafes import GOAL, World
 from tests.processes import REPO
 from wyshbone.domain.models import SupervisorUserContext
 from wyshbone.services import MONITOR_HEARTBEAT, MONITOR_LEASE, Supervisor
-from wyshbone.storage import SqlStore, tables
-from wyshbone.storage.repository import iso, sync_url
+from wyshbone.storage import tables
+from wyshbone.storage._sql import iso
+from wyshbone.storage.db import sync_url
 
 pytestmark = [pytest.mark.data, pytest.mark.timeout(240)]
 
@@ -61,12 +62,11 @@ async def test_two_schedulers_at_once_run_each_due_monitor_once(
     (code_a, out_a), (code_b, out_b) = await asyncio.gather(_run_due_process(), _run_due_process())
     assert (code_a, code_b) == (0, 0), out_a + out_b
 
-    store = sup.store
-    assert isinstance(store, SqlStore)
-    monitors = await store.list_monitors()
+    repo = sup.repos.monitors
+    monitors = await repo.find()
     assert len(monitors) == MONITORS
     for monitor in monitors:
-        kinds = [run.kind for run in await store.monitor_runs(monitor.id)]
+        kinds = [run.kind for run in await repo.runs(monitor.id)]
         # the baseline at set-up, then exactly one scheduled run, by whichever process leased it first
         assert sorted(kinds) == ["baseline", "scheduled"], (monitor.id, kinds, out_a, out_b)
         assert monitor.next_run_at > datetime.now(UTC) + timedelta(days=6)
@@ -75,20 +75,19 @@ async def test_two_schedulers_at_once_run_each_due_monitor_once(
 async def test_a_crashed_runs_monitor_lease_lapses_within_a_minute(world: World, sup: Supervisor) -> None:
     plan = await sup.start_plan(GOAL, USER, session_id="session-cafes-0001")
     await sup.run_plan(await sup.approve_plan(plan.id), USER)
-    store = sup.store
-    assert isinstance(store, SqlStore)
-    (monitor,) = await store.list_monitors()
+    repo = sup.repos.monitors
+    (monitor,) = await repo.find()
     t0 = monitor.next_run_at + timedelta(minutes=1)  # due
     assert MONITOR_HEARTBEAT * 2 < MONITOR_LEASE <= timedelta(minutes=1)
 
     async def lease(owner: str, at: datetime) -> bool:
-        return await store.lease_monitor(monitor.id, owner=owner, now=at, until=at + MONITOR_LEASE, due=True)
+        return await repo.lease(monitor.id, owner=owner, now=at, until=at + MONITOR_LEASE, due=True)
 
     assert await lease("crashed", t0)
     # while its heartbeat renews the hold, nobody else runs the monitor
     renewed = t0 + MONITOR_HEARTBEAT
-    assert await store.renew_monitor_lease(monitor.id, owner="crashed", until=renewed + MONITOR_LEASE)
-    assert not await store.renew_monitor_lease(monitor.id, owner="someone-else", until=renewed)
+    assert await repo.renew_lease(monitor.id, owner="crashed", until=renewed + MONITOR_LEASE)
+    assert not await repo.renew_lease(monitor.id, owner="someone-else", until=renewed)
     assert not await lease("other", renewed + MONITOR_LEASE - timedelta(seconds=1))
     # then it crashes: the last heartbeat's hold lapses, and another scheduler takes the monitor
     assert await lease("other", renewed + MONITOR_LEASE + timedelta(seconds=1))

@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, update
+from sqlalchemy import Update, create_engine, update
 
+from tests.conftest import EVERY_BACKEND
 from tests.fakes.cafes import GOAL, NEW_CAFES, WRITTEN_TO, World, list_id_of
 from tests.fakes.hunter import Company
 from tests.fakes.smtp import raw_header
@@ -22,7 +23,7 @@ from wyshbone.domain.outreach import SuppressionReason
 from wyshbone.errors import ConflictError, NotFoundError
 from wyshbone.services import Monitors, Outreach, Supervisor
 from wyshbone.storage import tables
-from wyshbone.storage.repository import sync_url
+from wyshbone.storage.db import sync_url
 from wyshbone.web import create_app
 from wyshbone.web.routes.sales import send_in_background
 
@@ -33,6 +34,7 @@ SESSION = "session-cafes-0001"
 EVERYONE = {*WRITTEN_TO, "hello@quietplease.co.uk", "sales@blockedbrew.co.uk"}
 """Nothing is suppressed in these tests: five cafés have an address."""
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+EVERY_BACKEND_TOO = pytest.mark.parametrize("store_url", EVERY_BACKEND, indirect=True)
 
 
 @dataclass
@@ -56,6 +58,16 @@ async def run_goal(sup: Supervisor) -> tuple[str, int, LeadGenExecutionResult]:
     return plan.id, list_id_of(result.model_dump(mode="json", by_alias=True)), result
 
 
+def set_columns(store_url: str, statement: Update) -> None:
+    """Change stored rows behind the application's back (a state no use case leaves them in)."""
+    engine = create_engine(sync_url(store_url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(statement)
+    finally:
+        engine.dispose()
+
+
 def statuses(sequence: object) -> dict[tuple[str, str], str]:
     return {(m.email, m.step_key): m.status for m in sequence.messages}  # type: ignore[attr-defined]
 
@@ -63,6 +75,7 @@ def statuses(sequence: object) -> dict[tuple[str, str], str]:
 # --- outreach -----------------------------------------------------------------------------------------------
 
 
+@EVERY_BACKEND_TOO  # outreach and monitors keep their state in the in-memory repositories as well
 async def test_follow_ups_wait_for_their_day_keep_the_gap_and_stop_for_a_reply(
     world: World, sup: Supervisor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -221,14 +234,9 @@ async def test_a_message_that_cannot_be_built_fails_with_its_reason_and_the_run_
         "hello@beanthere.co.uk": f"hello@beanthere.co.uk, {PROBE}",
         "info@teaandcake.co.uk": f"info@teaandcake.co.uk\r\nbcc: {PROBE}",
     }
-    engine = create_engine(sync_url(store_url))
     messages = tables.outreach_messages
-    try:
-        with engine.begin() as conn:
-            for address, value in stored.items():
-                conn.execute(update(messages).where(messages.c.email == address).values(email=value))
-    finally:
-        engine.dispose()
+    for address, value in stored.items():
+        set_columns(store_url, update(messages).where(messages.c.email == address).values(email=value))
 
     report = await Outreach(sup, clock=Clock()).send(list_id)
 
@@ -334,6 +342,7 @@ def entries_emails(entries: set[tuple[str, str]]) -> set[str]:
     return {value for value, _ in entries}
 
 
+@EVERY_BACKEND_TOO  # outreach and monitors keep their state in the in-memory repositories as well
 async def test_the_outreach_api_shows_sends_and_stops_for_its_own_session_only(
     web: httpx.AsyncClient, world: World
 ) -> None:
@@ -382,6 +391,7 @@ async def test_the_outreach_api_shows_sends_and_stops_for_its_own_session_only(
 # --- monitors ----------------------------------------------------------------------------------------------
 
 
+@EVERY_BACKEND_TOO  # outreach and monitors keep their state in the in-memory repositories as well
 async def test_a_failed_monitor_run_is_recorded_and_retried_at_the_next_tick(
     world: World, sup: Supervisor
 ) -> None:
@@ -411,6 +421,7 @@ async def test_a_failed_monitor_run_is_recorded_and_retried_at_the_next_tick(
     assert kinds == [("scheduled", "succeeded", 3), ("scheduled", "failed", 0), ("baseline", "succeeded", 0)]
 
 
+@EVERY_BACKEND_TOO  # outreach and monitors keep their state in the in-memory repositories as well
 async def test_paused_monitors_wait_held_ones_are_not_run_twice_and_deleted_ones_are_gone(
     world: World, sup: Supervisor
 ) -> None:
@@ -425,8 +436,7 @@ async def test_paused_monitors_wait_held_ones_are_not_run_twice_and_deleted_ones
     assert await monitors.run_due() == []
     await monitors.resume(monitor.id)
     # Another process holds the monitor (its lease has not run out): this one leaves it alone.
-    store = sup.store
-    assert await store.lease_monitor(  # type: ignore[attr-defined]
+    assert await sup.repos.monitors.lease(
         monitor.id, owner="another-process", now=clock.now, until=clock.now + timedelta(minutes=5)
     )
     with pytest.raises(ConflictError):
@@ -467,12 +477,13 @@ async def test_the_monitor_api(web: httpx.AsyncClient, world: World, sup: Superv
 
 
 async def test_when_the_baseline_failed_the_next_run_takes_it_and_reports_nothing_new(
-    world: World, sup: Supervisor
+    world: World, sup: Supervisor, store_url: str
 ) -> None:
     await run_goal(sup)
     monitors = Monitors(sup, clock=Clock(now=datetime.now(UTC)))
     (monitor,) = await monitors.all()
-    await sup.store.update_monitor(monitor.id, last_success_at=None)  # type: ignore[attr-defined]
+    m = tables.monitors
+    set_columns(store_url, update(m).where(m.c.id == monitor.id).values(last_success_at=None))
     world.add_to_directory(NEW_CAFES[:2])
     first = await monitors.run(monitor.id)
     # Without a baseline it cannot tell new from unseen-before: it learns everything and reports nothing.

@@ -671,7 +671,7 @@ async def test_keys_appear_in_no_output(
             *(r.model_dump_json() for r in result.step_results),
             result.model_dump_json(),
             (await sup.result(plan.id)).model_dump_json(),
-            *(r.model_dump_json() for r in (await sup.store.step_results(plan.id)).values()),
+            *(r.model_dump_json() for r in (await sup.repos.plans.step_results(plan.id)).values()),
             *(lead.model_dump_json() for lead in await sup.leads(plan.id)),
             plan.model_dump_json(),
             (await sup.get_plan(plan.id)).model_dump_json(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,8 @@ from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import InputError, PlanStateError, UnplannableGoalError
 from wyshbone.geodata import load_gazetteer
 from wyshbone.services import PlanRunner, Supervisor
-from wyshbone.storage import MemoryStore
+from wyshbone.storage import Repositories, memory_repositories
+from wyshbone.storage.plans import MemoryPlanRepository
 from wyshbone.tools import Provider, ToolRegistry, ToolSpec
 
 USER = SupervisorUserContext(user_id="u1")
@@ -42,7 +44,7 @@ async def sup(real_db: tuple[Path, object], tmp_path: Path, data_dir: Path) -> A
 
 async def test_supervisor_start_approve_run_reports_progress_and_leads(sup: Supervisor) -> None:
     plan = await sup.start_plan("Find 50 pubs in Leeds and email them", USER, session_id="s1")
-    assert (await sup.store.get_plan(plan.id)).status is PlanStatus.PENDING_APPROVAL  # type: ignore[union-attr]
+    assert (await sup.repos.plans.get(plan.id)).status is PlanStatus.PENDING_APPROVAL  # type: ignore[union-attr]
     assert (await sup.progress(plan.id)).overall_status.value == "pending"
 
     approved = await sup.approve_plan(plan.id)
@@ -59,7 +61,7 @@ async def test_supervisor_start_approve_run_reports_progress_and_leads(sup: Supe
         "succeeded",
         "skipped",  # Prepare Outreach: no provider configured yet
     ]
-    assert (await sup.store.get_plan(plan.id)).status is PlanStatus.PARTIAL  # type: ignore[union-attr]
+    assert (await sup.repos.plans.get(plan.id)).status is PlanStatus.PARTIAL  # type: ignore[union-attr]
     progress = await sup.progress(plan.id)
     assert (progress.overall_status.value, progress.detail) == ("completed", "partial")
     assert [s.status.value for s in progress.steps] == [
@@ -69,7 +71,7 @@ async def test_supervisor_start_approve_run_reports_progress_and_leads(sup: Supe
         "completed",
         "skipped",
     ]
-    assert await sup.store.list_events(plan.id) == seen
+    assert await sup.repos.plans.events(plan.id) == seen
     leads = await sup.leads(plan.id)
     assert len(leads) == 50
     assert all(lead.postcode and lead.postcode.startswith("LS") for lead in leads)
@@ -86,7 +88,7 @@ async def test_supervisor_cancel_event_marks_plan_cancelled(sup: Supervisor) -> 
     cancel.set()
     result = await sup.run_plan(plan, USER, cancel=cancel)
     assert result.overall_status.value == "cancelled"
-    assert (await sup.store.get_plan(plan.id)).status is PlanStatus.CANCELLED  # type: ignore[union-attr]
+    assert (await sup.repos.plans.get(plan.id)).status is PlanStatus.CANCELLED  # type: ignore[union-attr]
     assert (await sup.progress(plan.id)).overall_status.value == "cancelled"
 
 
@@ -100,7 +102,7 @@ async def test_supervisor_interrupted_run_stays_executing_and_resumes(sup: Super
     task = asyncio.create_task(sup.run_plan(plan, USER, on_event=interrupt))
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert (await sup.store.get_plan(plan.id)).status is PlanStatus.EXECUTING  # type: ignore[union-attr]
+    assert (await sup.repos.plans.get(plan.id)).status is PlanStatus.EXECUTING  # type: ignore[union-attr]
     result = await sup.run_plan(plan, USER)
     assert result.overall_status.value == "partial"
     assert len(await sup.leads(plan.id)) == 20
@@ -127,27 +129,29 @@ async def test_supervisor_unknown_plan_is_an_input_error(sup: Supervisor) -> Non
         await sup.approve_plan("nope")
 
 
-class BrokenResultStore(MemoryStore):
-    """A store whose write of the finished run fails, as a full disk or a lost database connection would."""
+class BrokenResultPlans(MemoryPlanRepository):
+    """Plans whose write of the finished run fails, as a full disk or a lost database connection would."""
 
-    async def finish_plan(
-        self, plan_id: str, *, owner: str, status: PlanStatus, result: object | None = None
-    ) -> bool:
-        if result is not None:
+    async def transition(self, plan_id: str, **move: Any) -> bool:
+        if move.get("result") is not None:
             raise RuntimeError("disk full")
-        return await super().finish_plan(plan_id, owner=owner, status=status)
+        return await super().transition(plan_id, **move)
+
+
+def with_plans(plans: MemoryPlanRepository) -> Repositories:
+    return dataclasses.replace(memory_repositories(), plans=plans)
 
 
 async def test_runner_records_a_crashed_run_as_failed(data_dir: Path, tmp_path: Path) -> None:
-    store = BrokenResultStore()
+    plans = BrokenResultPlans()
     settings = Settings(home=tmp_path / "home", open_data_dir=data_dir)
-    sup = Supervisor(settings, store, ToolRegistry.of([]), load_gazetteer(data_dir))
+    sup = Supervisor(settings, with_plans(plans), ToolRegistry.of([]), load_gazetteer(data_dir))
     runner = PlanRunner(sup)
     plan = LeadGenPlan(id="p1", user_id="u1", goal=LeadGenGoal(raw_goal="x"), steps=[])
-    await store.save_plan(plan, session_id="s1")
+    await plans.save(plan, session_id="s1")
     runner.start(await sup.approve_plan("p1"), session_id="s1")
     await runner.wait_idle()
-    events = await store.list_events("p1")
+    events = await plans.events("p1")
     # the run itself finished; storing its result failed, and the plan ends failed, visibly
     assert [(e.type.value, e.status) for e in events] == [
         ("PLAN_STARTED", "executing"),
@@ -155,7 +159,7 @@ async def test_runner_records_a_crashed_run_as_failed(data_dir: Path, tmp_path: 
         ("PLAN_COMPLETED", "failed"),
     ]
     assert "internal error (RuntimeError)" in (events[-1].error_message or "")
-    assert (await store.get_plan("p1")).status is PlanStatus.FAILED  # type: ignore[union-attr]
+    assert (await plans.get("p1")).status is PlanStatus.FAILED  # type: ignore[union-attr]
     assert (await sup.progress("p1")).overall_status.value == "failed"
 
 
@@ -183,12 +187,12 @@ async def test_runner_runs_at_most_its_slots_and_the_rest_wait_visibly_queued(
     gate = Gate()
     registry = ToolRegistry.of([ToolSpec("WAIT", (Provider(ProviderInfo("gate", True), gate),))])
     settings = Settings(home=tmp_path / "home", open_data_dir=data_dir, max_concurrent_plans=2)
-    sup = Supervisor(settings, MemoryStore(), registry, load_gazetteer(data_dir))
+    sup = Supervisor(settings, memory_repositories(), registry, load_gazetteer(data_dir))
     runner = PlanRunner(sup)
     step = LeadGenPlanStep(id="wait", title="Wait", tool="WAIT")
     for n in range(5):
         plan = LeadGenPlan(id=f"p{n}", user_id="u1", goal=LeadGenGoal(raw_goal="x"), steps=[step])
-        await sup.store.save_plan(plan, session_id="s1")
+        await sup.repos.plans.save(plan, session_id="s1")
         runner.start(await sup.approve_plan(plan.id), session_id="s1")
     for _ in range(50):
         await asyncio.sleep(0.01)
@@ -196,11 +200,11 @@ async def test_runner_runs_at_most_its_slots_and_the_rest_wait_visibly_queued(
     assert gate.running == 2
     details = [(await sup.progress(f"p{n}")).detail for n in range(5)]
     assert details == [None, None, "queued", "queued", "queued"]
-    queued = (await sup.store.list_events("p4"))[0]
+    queued = (await sup.repos.plans.events("p4"))[0]
     assert (queued.type.value, queued.data) == ("PLAN_QUEUED", {"ahead": 2})
     # one is cancelled while it waits: nothing of it runs
     assert await runner.cancel("p3", session_id="s1") is PlanStatus.CANCELLED
-    assert [e.type.value for e in await sup.store.list_events("p3")] == ["PLAN_QUEUED", "PLAN_CANCELLED"]
+    assert [e.type.value for e in await sup.repos.plans.events("p3")] == ["PLAN_QUEUED", "PLAN_CANCELLED"]
     gate.opened.set()
     await runner.wait_idle()
     assert gate.most == 2

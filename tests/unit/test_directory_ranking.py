@@ -10,10 +10,12 @@ import math
 
 import pytest
 
-from wyshbone.domain.matching import area_for, wanted
+from wyshbone.domain.areas import area_for
+from wyshbone.domain.matching import wanted
 from wyshbone.domain.models import Lead, RegionKind, RegionMatch
 from wyshbone.providers import _directory_sql as sql
-from wyshbone.providers.local_directory import build_query, dedupe, haversine_km, score
+from wyshbone.providers.directory_query import build_query
+from wyshbone.providers.local_directory import dedupe, haversine_km, score
 
 
 def test_tiers_rank_combinations_of_signals_within_what_is_asked() -> None:

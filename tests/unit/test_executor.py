@@ -1,4 +1,4 @@
-"""The executor against scripted tools, a fake clock and the in-memory store."""
+"""The executor against scripted tools, a fake clock and the in-memory plans repository."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from wyshbone.domain.progress import project
 from wyshbone.domain.retry import RetryPolicy
 from wyshbone.errors import PermanentToolError, RetryableToolError
 from wyshbone.executor import Runtime, execute_lead_generation_plan
-from wyshbone.storage import MemoryStore
+from wyshbone.storage.plans import MemoryPlanRepository
 from wyshbone.tools import ToolRegistry, ToolSpec
 
 USER = SupervisorUserContext(user_id="u1")
@@ -41,17 +41,17 @@ def make_plan(*steps: tuple[str, str, list[str], bool]) -> LeadGenPlan:
 
 async def run(plan: LeadGenPlan, *specs: ToolSpec, concurrency: int = 4):
     clock = FakeClock()
-    store = MemoryStore()
+    plans = MemoryPlanRepository()
     events: list[PlanEvent] = []
     runtime = Runtime(
         registry=ToolRegistry.of(specs),
-        store=store,
+        plans=plans,
         clock=clock.now,
         sleep=clock.sleep,
         max_concurrency=concurrency,
     )
     result = await execute_lead_generation_plan(plan, USER, on_event=events.append, runtime=runtime)
-    return result, events, clock, store
+    return result, events, clock, plans
 
 
 def kinds(events: list[PlanEvent]) -> list[tuple[str, str | None]]:
@@ -66,7 +66,7 @@ THREE = (
 
 
 async def test_executor_runs_chain_in_order_and_succeeds() -> None:
-    result, events, clock, store = await run(
+    result, events, clock, plans = await run(
         make_plan(*THREE),
         ToolSpec("SEARCH", (ScriptedProvider("p").provider(),)),
         ToolSpec("ENRICH", (ScriptedProvider("p").provider(),)),
@@ -84,8 +84,8 @@ async def test_executor_runs_chain_in_order_and_succeeds() -> None:
         ("STEP_SUCCEEDED", "outreach"),
         ("PLAN_COMPLETED", None),
     ]
-    # persisted before published: the store holds exactly what listeners saw, in order
-    assert await store.list_events("plan-1") == events
+    # persisted before published: the log holds exactly what listeners saw, in order
+    assert await plans.events("plan-1") == events
     assert clock.sleeps == []
 
 
@@ -233,12 +233,12 @@ async def test_executor_cancel_stops_new_steps_and_marks_running_cancelled() -> 
 
 async def test_executor_resume_does_not_rerun_succeeded_steps() -> None:
     search = ScriptedProvider("p")
-    first, _, _, store = await run(make_plan(*THREE[:1]), ToolSpec("SEARCH", (search.provider(),)))
+    first, _, _, plans = await run(make_plan(*THREE[:1]), ToolSpec("SEARCH", (search.provider(),)))
     resumed = await execute_lead_generation_plan(
         make_plan(*THREE[:1]),
         USER,
         runtime=Runtime(registry=ToolRegistry.of([ToolSpec("SEARCH", (search.provider(),))])),
-        resume=await store.step_results("plan-1"),
+        resume=await plans.step_results("plan-1"),
     )
     assert len(search.calls) == 1
     assert resumed.step_results == first.step_results

@@ -10,17 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.places import MANCHESTER_MATCH, SW1_MATCH, SW1A, SW1P, YORKSHIRE
+from wyshbone.domain.curated_places import CEREMONIAL_COUNTIES, EXTRA_COUNCIL_SPELLINGS, council_keys
 from wyshbone.domain.gazetteer import Gazetteer, Place, WorldCity, place_key, town_radius_km
 from wyshbone.domain.models import RegionKind, RegionMatch
-from wyshbone.geodata import (
-    CEREMONIAL_COUNTIES,
-    EXTRA_COUNCIL_SPELLINGS,
-    GAZETTEER_FILES,
-    MissingOpenDataError,
-    OpenDataFormatError,
-    council_keys,
-    load_gazetteer,
-)
+from wyshbone.geodata import GAZETTEER_FILES, MissingOpenDataError, OpenDataFormatError, load_gazetteer
 
 K = RegionKind
 

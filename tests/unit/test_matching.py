@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from wyshbone.domain.matching import (
-    Area,
-    Business,
-    Where,
-    area_for,
-    circle_area,
-    find_term,
-    match_business,
-    match_place,
-    match_tagged,
-    match_typed,
-    qualifier_reach,
-    wanted,
-)
+from wyshbone.domain.areas import Area, Where, area_for, circle_area, match_place
+from wyshbone.domain.curated_places import council_keys
+from wyshbone.domain.matching import Business, match_business, match_tagged, match_typed, wanted
 from wyshbone.domain.models import LeadMatch, RegionKind, RegionMatch
+from wyshbone.domain.names import find_term
 from wyshbone.domain.personas import categories_for
+from wyshbone.domain.qualifier_evidence import qualifier_reach
 from wyshbone.domain.qualifiers import QUALIFIERS
-from wyshbone.geodata import council_keys
 
 RCC, PUB, MAKER, RETAIL, HOTEL = (
     "Restaurant/Cafe/Canteen",

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from wyshbone.domain.personas import DIRECTORY_CATEGORIES, categories_for, is_known, search_terms, singularize
+from wyshbone.domain.personas import (
+    DIRECTORY_CATEGORIES,
+    categories_for,
+    is_known,
+    pluralize,
+    search_terms,
+    singularize,
+)
 
 
 @pytest.mark.parametrize(
@@ -22,12 +29,54 @@ from wyshbone.domain.personas import DIRECTORY_CATEGORIES, categories_for, is_kn
         ("fish and chip shops", "fish and chip shop"),  # a known phrase with "and" in it
         ("pub", "pub"),  # already singular
         ("coffee", "coffee"),  # not a plural at all
-        ("bus", "bus"),  # inflect would say "bu"
+        ("bus", "bus"),  # -us is no plural (a general-purpose inflector said "bu")
         ("premises", "premises"),  # a plural-looking singular
+        ("pharmacies", "pharmacy"),
+        ("churches", "church"),  # -ches
+        ("bakeries", "bakery"),
+        ("takeaways", "takeaway"),  # vowel + y: no -ies
+        ("delis", "deli"),  # -is that is a plural
+        ("taxis", "taxi"),
+        ("butchers", "butcher"),
+        ("beauty salons", "beauty salon"),
+        ("estate agents", "estate agent"),
+        ("brasseries", "brasserie"),  # French -erie, not "brassery"
+        ("patisseries", "patisserie"),
+        ("bookies", "bookie"),  # -ie, not "booky"
+        ("smoothie bars", "smoothie bar"),
+        ("chippies", "chippy"),
+        ("offies", "offie"),
+        ("crèches", "crèche"),  # -che, not "crèch"
+        ("steakhouses", "steakhouse"),  # -ouses
+        ("buses", "bus"),  # -uses
+        ("fishermen", "fisherman"),  # an irregular at the end of a longer word
+        ("fish and chips", "fish and chips"),  # "chips" is the dish here
+        ("glass", "glass"),  # -ss
     ],
 )
 def test_singularize_reads_plurals(written: str, expected: str) -> None:
     assert singularize(written) == expected
+
+
+@pytest.mark.parametrize(
+    ("persona", "count", "expected"),
+    [
+        ("coffee shop", 2, "coffee shops"),  # the last word only
+        ("coffee shop", 1, "coffee shop"),  # one
+        ("brewery", 0, "breweries"),  # none
+        ("fish and chip shop", 20, "fish and chip shops"),
+        ("off-licence", 3, "off-licences"),
+        ("pharmacy", 2, "pharmacies"),
+        ("church", 2, "churches"),
+        ("taxi", 2, "taxis"),
+        ("bistro", 2, "bistros"),  # not "bistroes"
+        ("business", 2, "businesses"),
+        ("fish", 2, "fish"),  # the same in both numbers
+        ("salesperson", 2, "salespeople"),
+    ],
+)
+def test_pluralize_the_last_word(persona: str, count: int, expected: str) -> None:
+    assert pluralize(persona, count) == expected
 
 
 @pytest.mark.parametrize(

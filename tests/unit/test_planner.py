@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from wyshbone.domain.catalog import ProviderInfo
+from wyshbone.domain.coverage import (
+    CouncilGap,
+    SearchCoverage,
+    coverage_warnings,
+    shortfall_clause,
+    with_coverage,
+)
 from wyshbone.domain.models import (
     LeadGenContext,
     LeadGenGoal,
@@ -15,16 +23,7 @@ from wyshbone.domain.models import (
 from wyshbone.domain.models import (
     LeadToolIdentifier as T,
 )
-from wyshbone.domain.planner import (
-    CouncilGap,
-    ProviderInfo,
-    SearchCoverage,
-    coverage_warnings,
-    plan_lead_generation,
-    shortfall_clause,
-    validate_plan,
-    with_coverage,
-)
+from wyshbone.domain.planner import plan_lead_generation, validate_plan
 from wyshbone.errors import InvalidPlanError
 
 CTX = LeadGenContext(user_id="u1")

@@ -20,7 +20,7 @@ from wyshbone.domain.models import (
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import NotConfiguredError, RegistryError
 from wyshbone.executor import execute_lead_generation_plan
-from wyshbone.storage import MemoryStore
+from wyshbone.storage import memory_repositories
 from wyshbone.tools import Provider, ToolRegistry, ToolSpec, run_lead_tool
 from wyshbone.tools.builtin import build_registry
 from wyshbone.tools.registry import unavailable
@@ -74,7 +74,7 @@ async def test_new_tool_is_one_registration_and_runs_in_a_plan() -> None:
 async def test_build_registry_puts_plugin_providers_first(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, plugins="tests.fakes.slow_tools:providers")
     async with httpx.AsyncClient() as client:
-        registry = build_registry(settings=settings, store=MemoryStore(), client=client)
+        registry = build_registry(settings=settings, repos=memory_repositories(), client=client)
     chain = [p.info.name for p in registry.spec("HUNTER_DOMAIN_LOOKUP").providers]
     assert chain == ["slow_test_fake", "hunter"]
 
@@ -91,5 +91,5 @@ async def test_build_registry_bad_plugin_fails_loudly(tmp_path: Path, entry: str
     async with httpx.AsyncClient() as client:
         with pytest.raises(RegistryError, match="WYSHBONE_PLUGINS entry"):
             build_registry(
-                settings=Settings(home=tmp_path, plugins=entry), store=MemoryStore(), client=client
+                settings=Settings(home=tmp_path, plugins=entry), repos=memory_repositories(), client=client
             )

@@ -10,11 +10,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from email_validator import EmailNotValidError, ValidatedEmail, validate_email
+from typing import TYPE_CHECKING, Any
 
 from wyshbone.errors import InputError
+
+if TYPE_CHECKING:
+    from email_validator import ValidatedEmail
 
 __all__ = [
     "ParsedAddresses",
@@ -92,6 +93,9 @@ def normalise_domain(value: str) -> str:
 
 def _validated(value: str, *, display_name: bool) -> ValidatedEmail:
     """email-validator's syntax check (no DNS) with the options every address here is held to."""
+    # Imported here, not at the top: it costs 20 ms, and every import of the domain models would pay it.
+    from email_validator import EmailNotValidError, validate_email
+
     if has_control_characters(value):
         raise InputError("it holds a line break or another control character")
     try:

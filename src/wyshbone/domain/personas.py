@@ -10,13 +10,14 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-import inflect
+from wyshbone.domain.plurals import plural_noun, singular_noun
 
 __all__ = [
     "DIRECTORY_CATEGORIES",
     "categories_for",
     "is_known",
     "persona_key",
+    "pluralize",
     "search_terms",
     "singularize",
 ]
@@ -169,11 +170,8 @@ _PERSONAS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "university": (("institution",), ("university",)),
 }
 
-# Words inflect gets wrong as plurals ("bus" → "bu") or that are not plurals at all.
-_NOT_PLURAL = re.compile(r"(?:ss|[^n]us|premises|chips|news|tapas|gas|canvas)$")
 _SPLIT_PARTS = re.compile(r"\s*(?:,|&|\band\b|\bor\b|/)\s*")
 _WORD = re.compile(r"[a-z0-9]+")
-_engine = inflect.engine()
 
 
 def persona_key(text: str) -> str:
@@ -201,16 +199,14 @@ def pluralize(persona: str, count: int = 2) -> str:
     if count == 1:
         return persona
     head, _, last = persona.rpartition(" ")
-    plural = _engine.plural_noun(last) or last
+    plural = plural_noun(last)
     return f"{head} {plural}" if head else plural
 
 
 def _singular_word(match: re.Match[str]) -> str:
-    head, hyphen, word = match.group(0).rpartition("-")  # "micro-breweries": only the last piece changes
-    if word in ("and", "or") or _NOT_PLURAL.search(word) or not word.isalpha():
-        return match.group(0)
-    singular = _engine.singular_noun(word)
-    return f"{head}{hyphen}{singular}" if isinstance(singular, str) and singular else match.group(0)
+    """One word made singular ("micro-breweries": only the last piece changes); as written when no plural."""
+    word = match.group(0)
+    return word if word in ("and", "or") else singular_noun(word) or word
 
 
 # Personas written with accents or other spellings that persona_key keeps distinct.

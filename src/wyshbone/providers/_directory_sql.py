@@ -15,7 +15,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from wyshbone.domain.matching import KM_PER_DEGREE, plain
+from wyshbone.domain.areas import KM_PER_DEGREE
+from wyshbone.domain.names import plain
 
 SCHEMA_VERSION = "2"
 """Bumped whenever the tables change: a directory of another version is rebuilt by the next import."""

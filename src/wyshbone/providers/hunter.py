@@ -20,9 +20,9 @@ from typing import Any, Protocol
 import httpx
 
 from wyshbone.config import Settings
+from wyshbone.domain.catalog import ProviderInfo
 from wyshbone.domain.emails import parse_addresses
 from wyshbone.domain.models import ContactEmail
-from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import PermanentToolError, RetryableToolError
 from wyshbone.providers.http import StatusMeaning, raise_for_status, transport_error
 

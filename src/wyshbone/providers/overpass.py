@@ -19,11 +19,12 @@ from typing import Any
 import httpx
 
 from wyshbone.config import Settings
+from wyshbone.domain.areas import Where, circle_area
+from wyshbone.domain.catalog import ProviderInfo
 from wyshbone.domain.gazetteer import distance_km
-from wyshbone.domain.matching import Wanted, Where, circle_area, match_tagged, wanted
+from wyshbone.domain.matching import Wanted, match_tagged, wanted
 from wyshbone.domain.models import Lead, RegionMatch
 from wyshbone.domain.personas import categories_for, persona_key, search_terms, singularize
-from wyshbone.domain.planner import ProviderInfo
 from wyshbone.domain.qualifiers import Qualifier
 from wyshbone.errors import PermanentToolError, RetryableToolError
 from wyshbone.providers.http import StatusMeaning, raise_for_status, transport_error

@@ -1,5 +1,12 @@
-"""Persistence: the tables, and the one repository module that issues queries."""
+"""Persistence: ``db`` runs SQL; one repository module per aggregate (plans, leads, sessions, outreach,
+monitors), each a Protocol with a SQL implementation and an in-memory fake; ``tables`` and the migrations."""
 
-from wyshbone.storage.repository import MemoryStore, PlanStore, SqlStore, open_store
+from wyshbone.storage.repositories import (
+    MEMORY_URL,
+    Repositories,
+    memory_repositories,
+    open_repositories,
+    sql_repositories,
+)
 
-__all__ = ["MemoryStore", "PlanStore", "SqlStore", "open_store"]
+__all__ = ["MEMORY_URL", "Repositories", "memory_repositories", "open_repositories", "sql_repositories"]

@@ -109,7 +109,7 @@ leads = Table(
 )
 
 # --- outreach ------------------------------------------------------------------------------------------------
-# Times below are ISO 8601 UTC with microseconds (``repository.iso``), so they compare as strings.
+# Times below are ISO 8601 UTC with microseconds (``storage._sql.iso``), so they compare as strings.
 
 outreach_sequences = Table(
     "outreach_sequences",

@@ -17,7 +17,7 @@ from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import RegistryError
 from wyshbone.providers.hunter import HunterClient, hunter_provider_info
 from wyshbone.signing import OptOutLinks
-from wyshbone.storage.repository import PlanStore, SqlStore
+from wyshbone.storage import Repositories
 from wyshbone.tools.contacts import domain_lookup_provider, enrich_provider
 from wyshbone.tools.lead_list import lead_store_provider
 from wyshbone.tools.lead_search import (
@@ -31,9 +31,10 @@ from wyshbone.tools.outreach import outreach_provider
 from wyshbone.tools.registry import Provider, ToolRegistry, ToolSpec
 
 
-def build_registry(*, settings: Settings, store: PlanStore, client: httpx.AsyncClient) -> ToolRegistry:
-    """The built-in tools over ``client`` (the one shared HTTP client), then any plugins' providers."""
-    registry = _builtin(settings, store, client)
+def build_registry(*, settings: Settings, repos: Repositories, client: httpx.AsyncClient) -> ToolRegistry:
+    """The built-in tools over ``client`` (the one shared HTTP client) and ``repos`` (each tool takes the
+    repositories it writes), then any plugins' providers."""
+    registry = _builtin(settings, repos, client)
     for entry in filter(None, (e.strip() for e in settings.plugins.split(","))):
         for tool, provider in load_plugin(entry)(settings):
             registry.add_provider(tool, provider)
@@ -52,15 +53,20 @@ def load_plugin(entry: str) -> Callable[[Settings], Iterable[tuple[str, Provider
     return plugin  # type: ignore[no-any-return]
 
 
-def _builtin(settings: Settings, store: PlanStore, client: httpx.AsyncClient) -> ToolRegistry:
-    # Outreach and monitors keep durable state (drafts, suppressions, known leads): they need a database.
-    durable = store if isinstance(store, SqlStore) else None
+def _builtin(settings: Settings, repos: Repositories, client: httpx.AsyncClient) -> ToolRegistry:
     links = OptOutLinks.for_settings(settings)
     key = settings.hunter_api_key.get_secret_value() if settings.hunter_api_key else ""
     hunter = HunterClient(api_key=key, base_url=settings.hunter_base_url, client=client) if key else None
     online = (overpass_provider(settings, client), google_places_provider(settings, client))
     configured = [p.info.spoken for p in online if p.info.configured]
     search_chain = (local_directory_provider(settings.directory_file, online=configured), *online)
+    outreach = outreach_provider(
+        settings, outreach=repos.outreach, leads=repos.leads, links=links, hunter=hunter
+    )
+    # The monitor re-runs the search through this same registry (plugins included).
+    monitor = monitor_provider(
+        settings, monitors=repos.monitors, leads=repos.leads, plans=repos.plans, registry=lambda: registry
+    )
     registry = ToolRegistry.of(
         [
             ToolSpec(T.GLOBAL_DB_SEARCH, search_chain, merge=merge_search_results),
@@ -68,19 +74,16 @@ def _builtin(settings: Settings, store: PlanStore, client: httpx.AsyncClient) ->
             ToolSpec(
                 T.HUNTER_DOMAIN_LOOKUP, (domain_lookup_provider(hunter_provider_info(settings), hunter),)
             ),
-            ToolSpec(T.HUNTER_ENRICH, (_enrich(settings, hunter, client, durable),)),
-            ToolSpec(T.LEAD_LIST_SAVE, (lead_store_provider(store),)),
-            ToolSpec(T.EMAIL_SEQUENCE_SETUP, (outreach_provider(settings, durable, links, hunter),)),
-            # The monitor re-runs the search through this same registry (plugins included).
-            ToolSpec(T.MONITOR_SETUP, (monitor_provider(settings, durable, lambda: registry),)),
+            ToolSpec(T.HUNTER_ENRICH, (_enrich(settings, hunter, client),)),
+            ToolSpec(T.LEAD_LIST_SAVE, (lead_store_provider(repos.leads),)),
+            ToolSpec(T.EMAIL_SEQUENCE_SETUP, (outreach,)),
+            ToolSpec(T.MONITOR_SETUP, (monitor,)),
         ]
     )
     return registry
 
 
-def _enrich(
-    settings: Settings, hunter: HunterClient | None, client: httpx.AsyncClient, store: SqlStore | None
-) -> Provider:
+def _enrich(settings: Settings, hunter: HunterClient | None, client: httpx.AsyncClient) -> Provider:
     """Emails from the business's own website (when crawling is on), then Hunter (when it has a key)."""
     hunter_info = hunter_provider_info(settings)
     sources = [

@@ -9,7 +9,7 @@ from wyshbone.domain.leads import merge_enrichment, select_best
 from wyshbone.domain.models import Lead, LeadGenStepStatus, LeadToolExecutionEnv, LeadToolExecutionResult
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import PermanentToolError
-from wyshbone.storage.repository import PlanStore
+from wyshbone.storage.leads import LeadRepository
 from wyshbone.tools.registry import RESULT_COUNT, Provider
 
 LEAD_STORE = "wyshbone_store"
@@ -33,18 +33,18 @@ def with_enrichment(env: LeadToolExecutionEnv, leads: list[Lead], step_ids: Iter
     return leads
 
 
-def lead_store_provider(store: PlanStore) -> Provider:
-    """Saves into the plan store; saving the same step's leads again adds nothing."""
+def lead_store_provider(leads: LeadRepository) -> Provider:
+    """Saves into the plan step's lead list; saving the same step's leads again adds nothing."""
 
     async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         source = str(params.get("sourceStepId") or "")
-        leads = step_leads(env, source)
-        if not leads:
+        found = step_leads(env, source)
+        if not found:
             raise PermanentToolError(f"no leads to save: step {source!r} found none")
-        leads = with_enrichment(env, leads, params.get("enrichmentStepIds") or [])
-        volume = int(params.get("volume") or len(leads))
-        best = select_best(leads, volume)
-        saved = await store.save_leads(
+        found = with_enrichment(env, found, params.get("enrichmentStepIds") or [])
+        volume = int(params.get("volume") or len(found))
+        best = select_best(found, volume)
+        saved = await leads.save(
             plan_id=env.plan.id,
             step_id=env.step_id,
             list_name=str(params.get("listName") or "Leads"),
@@ -59,7 +59,7 @@ def lead_store_provider(store: PlanStore) -> Provider:
                 "saved": saved.total,
                 "added": saved.added,
                 "requested": volume,
-                "candidates": len(leads),
+                "candidates": len(found),
             },
         )
 

@@ -10,6 +10,7 @@ inside and nearby, and, when too few, why (``shortfall``).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,30 +131,32 @@ def local_directory_provider(db_path: Path, *, online: Sequence[str] = ()) -> Pr
             raise PermanentToolError(str(exc)) from exc
         return _found(leads, LOCAL_DIRECTORY, ask, online=bool(online))
 
-    def count(params: dict[str, Any]) -> SearchCoverage:
-        ask = SearchAsk.of(params)
-        want = ask.want()
-        found = count_directory(
-            db_path,
-            categories=ask.categories,
-            terms=search_terms(ask.persona) if ask.persona else [],
-            region=ask.british(),
-            persona=ask.persona,
-            qualifiers=ask.qualifiers,
-            wanted=ask.wanted,
-        )
-        name_only, never = qualifier_reach(want.qualifiers)
-        return SearchCoverage(
-            available=found.inside,
-            nearby=found.nearby,
-            kind_held=bool(want.categories),
-            name_only=name_only,
-            unshowable=never,
-            gaps=found.gaps,
-            dates=found.dates,
-        )
+    return Provider(info, run, functools.partial(_directory_coverage, db_path))
 
-    return Provider(info, run, count)
+
+def _directory_coverage(db_path: Path, params: dict[str, Any]) -> SearchCoverage:
+    """What the embedded directory holds for a search step, counted before approval."""
+    ask = SearchAsk.of(params)
+    want = ask.want()
+    found = count_directory(
+        db_path,
+        categories=ask.categories,
+        terms=search_terms(ask.persona) if ask.persona else [],
+        region=ask.british(),
+        persona=ask.persona,
+        qualifiers=ask.qualifiers,
+        wanted=ask.wanted,
+    )
+    name_only, never = qualifier_reach(want.qualifiers)
+    return SearchCoverage(
+        available=found.inside,
+        nearby=found.nearby,
+        kind_held=bool(want.categories),
+        name_only=name_only,
+        unshowable=never,
+        gaps=found.gaps,
+        dates=found.dates,
+    )
 
 
 def _found(leads: list[Lead], provider: str, ask: SearchAsk, *, online: bool) -> LeadToolExecutionResult:

@@ -24,10 +24,12 @@ from wyshbone.domain.monitors import MonitorRun, cadence_of, identities, next_ru
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import PermanentToolError
 from wyshbone.executor import run_single_step
-from wyshbone.storage.repository import SqlStore
+from wyshbone.storage.leads import LeadRepository
+from wyshbone.storage.monitors import MonitorRepository
+from wyshbone.storage.plans import PlanRepository
 from wyshbone.tools.lead_list import step_leads, with_enrichment
 from wyshbone.tools.outreach import saved_list_id
-from wyshbone.tools.registry import Provider, ToolRegistry, unavailable
+from wyshbone.tools.registry import Provider, ToolRegistry
 
 MONITOR = "monitor"
 Clock = Callable[[], datetime]
@@ -143,50 +145,55 @@ async def run_search(
     return SearchOutcome(True, [Lead.model_validate(item) for item in (result.data or {}).get("leads", [])])
 
 
-def monitor_provider(
-    settings: Settings,
-    store: SqlStore | None,
-    registry: Callable[[], ToolRegistry],
-    *,
-    clock: Clock = _utcnow,
-) -> Provider:
-    if store is None:
-        return unavailable(MONITOR, "monitors need a database store (WYSHBONE_DATABASE_URL), not memory://")
+def _baseline(
+    outcome: SearchOutcome, *, businesses: int, started: datetime, finished: datetime
+) -> MonitorRun:
+    """The set-up search, as the monitor's first run."""
+    return MonitorRun(
+        monitor_id=0,
+        kind="baseline",
+        status="succeeded" if outcome.ok else "failed",
+        started_at=started,
+        finished_at=finished,
+        found=len(outcome.leads),
+        error=outcome.error,
+        message=f"Watching for new businesses beyond the {businesses} known now."
+        if outcome.ok
+        else f"The baseline search failed ({outcome.error}); the next run takes the baseline instead.",
+    )
 
-    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+
+@dataclass(frozen=True, slots=True)
+class _Setup:
+    """The monitor step: the plan's search kept, run once now as the baseline, and recorded with all it knows."""
+
+    settings: Settings
+    monitors: MonitorRepository
+    leads: LeadRepository
+    plans: PlanRepository
+    registry: Callable[[], ToolRegistry]
+    clock: Clock
+
+    async def __call__(self, params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         list_id = saved_list_id(env, str(params.get("sourceStepId") or ""))
         search_step = str(params.get("searchStepId") or "")
         try:
-            wanted = int(params.get("maxResults") or settings.monitor_max_results)
+            wanted = int(params.get("maxResults") or self.settings.monitor_max_results)
             search = monitor_search(env.plan, search_step, str(params.get("sourceStepId") or ""), wanted)
         except KeyError:
             raise PermanentToolError(f"the plan has no search step {search_step!r} to watch") from None
         cadence = cadence_of(params.get("cadence"))
-        started = clock()
-        outcome = await run_search(search, plan=env.plan, user=env.user, registry=registry())
-        listed = await store.list_leads_of(list_id)
+        started = self.clock()
+        outcome = await run_search(search, plan=env.plan, user=env.user, registry=self.registry())
         # Known: what the list holds, what the plan's search saw, and what the baseline search sees now.
-        known = (*listed, *step_leads(env, search_step), *outcome.leads)
+        known = (*await self.leads.of_list(list_id), *step_leads(env, search_step), *outcome.leads)
         businesses = len({identities(lead)[0] for lead in known})
-        finished = clock()
-        baseline = MonitorRun(
-            monitor_id=0,
-            kind="baseline",
-            status="succeeded" if outcome.ok else "failed",
-            started_at=started,
-            finished_at=finished,
-            found=len(outcome.leads),
-            error=outcome.error,
-            message=f"Watching for new businesses beyond the {businesses} known now."
-            if outcome.ok
-            else f"The baseline search failed ({outcome.error}); the next run takes the baseline instead.",
-        )
-        goal = env.plan.goal
-        next_run = next_run_after(cadence, started)
-        monitor_id, _ = await store.create_monitor(
+        baseline = _baseline(outcome, businesses=businesses, started=started, finished=self.clock())
+        goal, next_run = env.plan.goal, next_run_after(cadence, started)
+        monitor_id, _ = await self.monitors.create(
             plan_id=env.plan.id,
             step_id=env.step_id,
-            session_id=await store.plan_session(env.plan.id),
+            session_id=await self.plans.session_of(env.plan.id),
             user_id=env.user.user_id,
             list_id=list_id,
             name=f"New {goal.target_persona or 'business'} leads in {goal.target_region or goal.country}",
@@ -196,15 +203,21 @@ def monitor_provider(
             known=known,
             next_run_at=next_run,
         )
-        return LeadToolExecutionResult(
-            success=True,
-            data={
-                "monitorId": monitor_id,
-                "cadence": cadence.value,
-                "nextRunAt": next_run.isoformat(),
-                "known": businesses,
-                "baseline": baseline.status,
-            },
-        )
+        data = {"monitorId": monitor_id, "cadence": cadence.value, "nextRunAt": next_run.isoformat()}
+        data |= {"known": businesses, "baseline": baseline.status}
+        return LeadToolExecutionResult(success=True, data=data)
 
-    return Provider(ProviderInfo(MONITOR, configured=True, external=False), run)
+
+def monitor_provider(
+    settings: Settings,
+    *,
+    monitors: MonitorRepository,
+    leads: LeadRepository,
+    plans: PlanRepository,
+    registry: Callable[[], ToolRegistry],
+    clock: Clock = _utcnow,
+) -> Provider:
+    """Records the monitor in ``monitors`` with what the saved list (in ``leads``) and the search know, for the
+    session of its plan (read from ``plans``)."""
+    setup = _Setup(settings, monitors, leads, plans, registry, clock)
+    return Provider(ProviderInfo(MONITOR, configured=True, external=False), setup)

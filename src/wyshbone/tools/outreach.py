@@ -4,6 +4,7 @@ usable, unsuppressed address. Nothing is sent here: ``wyshbone outreach send`` d
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,6 +13,7 @@ from wyshbone.config import Settings
 from wyshbone.domain.models import Lead, LeadGenStepStatus, LeadToolExecutionEnv, LeadToolExecutionResult
 from wyshbone.domain.outreach import (
     DEFAULT_STEPS,
+    OutreachSequence,
     Sender,
     SequenceStep,
     Suppression,
@@ -27,7 +29,8 @@ from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import InputError, PermanentToolError, ToolError
 from wyshbone.providers.hunter import VERIFICATION_UNIT_PRICE_USD, ClaimedEmailError, HunterClient
 from wyshbone.signing import OptOutLinks
-from wyshbone.storage.repository import SqlStore
+from wyshbone.storage.leads import LeadRepository
+from wyshbone.storage.outreach import OutreachRepository
 from wyshbone.tools.contacts import bounded_map
 from wyshbone.tools.registry import Provider, unavailable
 
@@ -107,70 +110,96 @@ async def verify_contacts(
 _UNCHECKED = {"unverified", "unknown"}
 
 
-def outreach_provider(
-    settings: Settings, store: SqlStore | None, links: OptOutLinks, hunter: HunterClient | None = None
-) -> Provider:
-    """Drafts into ``store``; with ``hunter``, each unverified address is verified first (claimed ones are
-    suppressed, invalid ones skipped)."""
-    sender = sender_of(settings)
-    if store is None:
-        return unavailable(OUTREACH, "drafts need a database store (WYSHBONE_DATABASE_URL), not memory://")
-    if missing := sender.missing():
-        return unavailable(
-            OUTREACH, f"set {', '.join(missing)}: every message must say who sends it and from where"
-        )
+@dataclass(frozen=True, slots=True)
+class _Drafting:
+    """The outreach step: the saved list's new leads, checked, drafted into the plan step's sequence."""
 
-    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+    outreach: OutreachRepository
+    leads: LeadRepository
+    links: OptOutLinks
+    hunter: HunterClient | None
+    sender: Sender
+
+    async def __call__(self, params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         list_id = saved_list_id(env, str(params.get("sourceStepId") or ""))
         steps = sequence_steps(params)
         account = account_of(env.user)
-        suppressions = await store.suppressions(account)
-        # Run again (a monitor found new businesses), only the leads the sequence does not have yet are drafted.
-        have = await store.sequence_lead_keys(plan_id=env.plan.id, step_id=env.step_id)
-        new = [lead for lead in await store.list_leads_of(list_id) if lead_key(lead) not in have]
-        leads, claimed, verified = await verify_contacts(new, hunter, suppressions)
-        await store.add_suppressions(account, claimed)
-        suppressions |= {(entry.kind.value, entry.value): entry.reason.value for entry in claimed}
+        checked, suppressions, verified = await self._new_leads(env, list_id, account)
         try:
             drafts, skipped = draft_sequence(
-                leads,
+                checked,
                 steps,
-                sender,
+                self.sender,
                 suppressions=suppressions,
-                opt_out_url=lambda email: links.url(account, email),
+                opt_out_url=lambda email: self.links.url(account, email),
                 persona=params.get("persona") or env.plan.goal.target_persona,
             )
         except InputError as exc:  # a template that fails for these leads' fields
             raise PermanentToolError(exc.message) from None
-        sequence_id, _ = await store.create_sequence(
+        sequence_id, _ = await self.outreach.create_sequence(
             plan_id=env.plan.id,
             step_id=env.step_id,
             list_id=list_id,
             account_id=account,
             steps=steps,
-            sender=sender,
+            sender=self.sender,
             drafts=drafts,
             skipped=skipped,
         )
-        sequence = await store.sequence(sequence_id=sequence_id)
+        sequence = await self.outreach.sequence(sequence_id=sequence_id)
         assert sequence is not None
-        drafted = [lead for lead in sequence.leads if lead.status == "active"]
-        not_drafted = [lead for lead in sequence.leads if lead.status != "active"]
-        return LeadToolExecutionResult(
-            success=True,
-            data={
-                "sequenceId": sequence.id,
-                "listId": list_id,
-                "drafted": len(drafted),
-                "newlyDrafted": len({d.lead_key for d in drafts}),
-                "messages": len(sequence.messages),
-                "steps": [s.key for s in steps],
-                "verified": verified,
-                "suppressed": sum(1 for lead in not_drafted if lead.status == "suppressed"),
-                "notDrafted": [{"leadName": lead.lead_name, "reason": lead.reason} for lead in not_drafted],
-            },
-        )
+        data = _report(sequence, steps, newly_drafted=len({d.lead_key for d in drafts}), verified=verified)
+        return LeadToolExecutionResult(success=True, data=data)
 
+    async def _new_leads(
+        self, env: LeadToolExecutionEnv, list_id: int, account: str
+    ) -> tuple[list[Lead], dict[tuple[str, str], str], int]:
+        """The list's leads the sequence does not have yet (run again when a monitor found new businesses),
+        their addresses verified; the account's suppressions, with the addresses found claimed; how many
+        addresses were verified."""
+        suppressions = await self.outreach.suppressions(account)
+        have = await self.outreach.sequence_lead_keys(plan_id=env.plan.id, step_id=env.step_id)
+        new = [lead for lead in await self.leads.of_list(list_id) if lead_key(lead) not in have]
+        checked, claimed, verified = await verify_contacts(new, self.hunter, suppressions)
+        await self.outreach.add_suppressions(account, claimed)
+        suppressions |= {(entry.kind.value, entry.value): entry.reason.value for entry in claimed}
+        return checked, suppressions, verified
+
+
+def _report(
+    sequence: OutreachSequence, steps: list[SequenceStep], *, newly_drafted: int, verified: int
+) -> dict[str, Any]:
+    """What the step says it did: whom it drafted, and why not the others."""
+    drafted = [lead for lead in sequence.leads if lead.status == "active"]
+    not_drafted = [lead for lead in sequence.leads if lead.status != "active"]
+    return {
+        "sequenceId": sequence.id,
+        "listId": sequence.list_id,
+        "drafted": len(drafted),
+        "newlyDrafted": newly_drafted,
+        "messages": len(sequence.messages),
+        "steps": [s.key for s in steps],
+        "verified": verified,
+        "suppressed": sum(1 for lead in not_drafted if lead.status == "suppressed"),
+        "notDrafted": [{"leadName": lead.lead_name, "reason": lead.reason} for lead in not_drafted],
+    }
+
+
+def outreach_provider(
+    settings: Settings,
+    *,
+    outreach: OutreachRepository,
+    leads: LeadRepository,
+    links: OptOutLinks,
+    hunter: HunterClient | None = None,
+) -> Provider:
+    """Drafts the saved list's leads into ``outreach``; with ``hunter``, each unverified address is verified
+    first (claimed ones are suppressed, invalid ones skipped)."""
+    sender = sender_of(settings)
+    if missing := sender.missing():
+        return unavailable(
+            OUTREACH, f"set {', '.join(missing)}: every message must say who sends it and from where"
+        )
     # With Hunter, the one address per lead to be written to is verified first: that is a paid call per lead.
     info = ProviderInfo(
         f"{OUTREACH}+hunter_verifier" if hunter else OUTREACH,
@@ -178,4 +207,4 @@ def outreach_provider(
         external=hunter is not None,
         unit_price_usd=VERIFICATION_UNIT_PRICE_USD if hunter else None,
     )
-    return Provider(info, run)
+    return Provider(info, _Drafting(outreach, leads, links, hunter, sender))

@@ -1,11 +1,11 @@
-"""The FastAPI application factory: lifespan (open the store, resume interrupted plans), errors, routes."""
+"""The FastAPI application factory: lifespan (open storage, resume interrupted plans), errors, routes."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -18,7 +18,6 @@ from wyshbone.config import Settings
 from wyshbone.errors import ConflictError, InputError, NotFoundError, UnplannableGoalError, WyshboneError
 from wyshbone.services import PlanRunner, Supervisor
 from wyshbone.signing import load_or_create_secret
-from wyshbone.storage.repository import SqlStore
 from wyshbone.web.guard import BodyGuard
 from wyshbone.web.routes import api, pages, sales
 from wyshbone.web.sessions import SessionIssuer
@@ -26,9 +25,9 @@ from wyshbone.web.sessions import SessionIssuer
 logger = logging.getLogger("wyshbone.web")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A new app; the store is opened and interrupted plans resumed when it starts serving."""
-    settings = settings or Settings()
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Open the supervisor, resume interrupted plans and start the monitor scheduler; undo it all on the way
+    out."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(
                 supervisor.monitors.run_forever(settings.monitor_tick_seconds), name="monitors"
             )
-            if settings.monitor_tick_seconds > 0 and isinstance(supervisor.store, SqlStore)
+            if settings.monitor_tick_seconds > 0
             else None
         )
         try:
@@ -58,11 +57,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runner.shutdown()
             await supervisor.close()
 
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new app; the repositories are opened and interrupted plans resumed when it starts serving."""
+    settings = settings or Settings()
     app = FastAPI(
         title="Wyshbone Supervisor",
         version=__version__,
         description="A sales goal in plain words → an approved plan → live execution → a lead list.",
-        lifespan=lifespan,
+        lifespan=_lifespan(settings),
     )
     app.state.sessions = SessionIssuer(settings.secret_key or load_or_create_secret(settings.home))
     _install_error_handlers(app)

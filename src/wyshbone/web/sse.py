@@ -17,7 +17,7 @@ _DONE = frozenset({PlanStatus.SUCCEEDED, PlanStatus.PARTIAL, PlanStatus.FAILED, 
 
 
 async def _finished(sup: Supervisor, plan_id: str) -> bool:
-    head = await sup.store.plan_head(plan_id)
+    head = await sup.repos.plans.head(plan_id)
     return head is None or head.status in _DONE
 
 
@@ -32,7 +32,7 @@ async def event_stream(
     yield "retry: 2000\n\n"
     # Subscribe before catching up, so nothing published in between is missed (duplicates are skipped by seq).
     with sup.bus.subscribe(plan_id) as live:
-        pending = await sup.store.list_events(plan_id, after=after)
+        pending = await sup.repos.plans.events(plan_id, after=after)
         idle = 0.0
         while True:
             for event in pending:
@@ -48,7 +48,7 @@ async def event_stream(
                 pending = [await asyncio.wait_for(live.get(), POLL_SECONDS)]
                 idle = 0.0
             except TimeoutError:
-                pending = await sup.store.list_events(plan_id, after=after)
+                pending = await sup.repos.plans.events(plan_id, after=after)
                 if not pending and await _finished(sup, plan_id):
                     return  # e.g. a reconnect after the final event: nothing more will come
                 idle += POLL_SECONDS

@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine, text
 
-from wyshbone.storage.repository import sync_url
+from wyshbone.storage.db import sync_url
 from wyshbone.storage.tables import metadata
 
 MIGRATION_LOCK_ID = 0x7779_7368_6D69_6772
