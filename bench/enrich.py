@@ -22,6 +22,7 @@ from wyshbone.domain.models import (
     SupervisorUserContext,
 )
 from wyshbone.domain.planner import ProviderInfo
+from wyshbone.domain.steps import EnrichParams
 from wyshbone.providers.hunter import DOMAIN_SEARCH_PATH, HunterClient, WindowLimiter, smoothed
 from wyshbone.tools.contacts import enrich_provider
 
@@ -60,7 +61,7 @@ async def _enrich(fake: FakeHunter, n: int, *, at_once: bool) -> float:
         env = _env(n)
         start = time.perf_counter()
         if at_once:
-            result = await provider.run({"sourceStepId": "domains", "limit": n}, env)
+            result = await provider.run(EnrichParams(source_step_id="domains", limit=n), env)
             assert result.data is not None and len(result.data["outcomes"]) == n
         else:
             for lead in env.prior_results["domains"].data["leads"]:  # type: ignore[index]

@@ -8,7 +8,6 @@ import asyncio
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from wyshbone.domain.models import (
     LeadGenGoal,
@@ -20,6 +19,7 @@ from wyshbone.domain.models import (
     SupervisorUserContext,
 )
 from wyshbone.domain.planner import ProviderInfo
+from wyshbone.domain.steps import StepParams
 from wyshbone.executor import Runtime, execute_lead_generation_plan
 from wyshbone.storage import sql_repositories
 from wyshbone.storage.db import Database
@@ -31,7 +31,7 @@ USER = SupervisorUserContext(user_id="bench")
 _RESULT = LeadToolExecutionResult(success=True, data={"ok": True})
 
 
-async def _noop(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+async def _noop(params: StepParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
     await asyncio.sleep(0)
     return _RESULT
 

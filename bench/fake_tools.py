@@ -8,32 +8,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any
 
 from wyshbone.config import Settings
-from wyshbone.domain.models import LeadToolExecutionEnv, LeadToolExecutionResult, LeadToolIdentifier
+from wyshbone.domain.models import Lead, LeadToolExecutionEnv, LeadToolExecutionResult, LeadToolIdentifier
 from wyshbone.domain.planner import ProviderInfo
-from wyshbone.tools import RESULT_COUNT, Provider
+from wyshbone.domain.steps import OpenParams, SearchOutput, SearchParams
+from wyshbone.tools import Provider
 
 STEP_SECONDS = 0.020
 
 
-async def _search(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+async def _search(params: SearchParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
     await asyncio.sleep(STEP_SECONDS)
-    n = int(params.get("maxResults") or 20)
+    n = params.max_results or 20
     leads = [
-        {
-            "name": f"Bench Lead {i}",
-            "source": "bench",
-            "sourceId": f"bench:{env.plan.id}:{i}",
-            "score": 1.0 - i / n,
-        }
+        Lead(name=f"Bench Lead {i}", source="bench", source_id=f"bench:{env.plan.id}:{i}", score=1.0 - i / n)
         for i in range(n)
     ]
-    return LeadToolExecutionResult(success=True, data={RESULT_COUNT: n, "leads": leads})
+    return LeadToolExecutionResult(success=True, output=SearchOutput(result_count=n, leads=leads))
 
 
-async def _step(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+async def _step(params: OpenParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
     await asyncio.sleep(STEP_SECONDS)
     return LeadToolExecutionResult(success=True, data={"bench": True})
 

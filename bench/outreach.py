@@ -18,11 +18,11 @@ from pathlib import Path
 from jinja2 import Environment
 from tests.fakes.smtp import running_smtp
 
+from wyshbone.bootstrap import open_context
 from wyshbone.config import Settings
 from wyshbone.domain.models import ContactEmail, Lead, LeadGenGoal, LeadGenPlan
 from wyshbone.domain.outreach import DEFAULT_STEPS, Draft, Sender, draft_sequence, template_fields
 from wyshbone.providers.smtp import SmtpSender, build_message, parse_smtp_url
-from wyshbone.services import Outreach, Supervisor
 from wyshbone.storage import Repositories
 
 DRAFT_LEADS = 1000
@@ -112,11 +112,11 @@ async def _send(tmp: Path) -> tuple[float, float, int]:
             sender_email=SENDER.email,
             sender_address=SENDER.address,
         )
-        sup = await Supervisor.open(settings)
+        sup = await open_context(settings)
         try:
             list_id, drafts = await _drafted(sup.repos)
             started = time.perf_counter()
-            report = await Outreach(sup).send(list_id)
+            report = await sup.outreach.send(list_id)
             ours = time.perf_counter() - started
             assert report.sent == SEND_MESSAGES, report
 

@@ -26,9 +26,10 @@ from tests.relevance import (
 )
 
 from bench.directory import _p95
+from wyshbone.bootstrap import AppContext, open_context
 from wyshbone.config import Settings
 from wyshbone.domain.models import LeadToolExecutionEnv, LeadToolIdentifier
-from wyshbone.services import Supervisor
+from wyshbone.domain.steps import SearchParams
 from wyshbone.tools.registry import count_providers
 
 KIND_GOAL = 0.95
@@ -51,7 +52,7 @@ def run(directory: Path, open_data: Path) -> list[Row]:
 async def _run(directory: Path, open_data: Path) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = embedded_settings(home=Path(tmp), directory=directory, open_data=open_data)
-        sup = await Supervisor.open(settings)
+        sup = await open_context(settings)
         try:
             outcomes = [await pursue(sup, goal, directory=directory) for goal in GOALS]
             counts, searches = await _timings(sup, outcomes)
@@ -117,8 +118,8 @@ def _shares(outcomes: Sequence[Outcome]) -> list[Row]:
     return rows
 
 
-async def _timings(sup: Supervisor, outcomes: Sequence[Outcome]) -> tuple[list[float], list[float]]:
-    """Milliseconds of each planned goal's directory count (``count_providers``, as ``Supervisor.plan`` runs it)
+async def _timings(sup: AppContext, outcomes: Sequence[Outcome]) -> tuple[list[float], list[float]]:
+    """Milliseconds of each planned goal's directory count (``count_providers``, as ``Plans.plan`` runs it)
     and of the directory search it foretells (the provider the search step runs), ``REPEATS`` times each."""
     spec = sup.registry.spec(LeadToolIdentifier.GLOBAL_DB_SEARCH)
     directory = next(p for p in spec.usable() if p.info.name == DIRECTORY)
@@ -135,7 +136,7 @@ async def _timings(sup: Supervisor, outcomes: Sequence[Outcome]) -> tuple[list[f
             count_providers(plan, sup.registry)
             counted = (time.perf_counter() - started) * 1000
             started = time.perf_counter()
-            await directory.run(step.params, env)
+            await directory.run(step.params_as(SearchParams), env)
             searched = (time.perf_counter() - started) * 1000
             if repeat:
                 counts.append(counted)

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from wyshbone.bootstrap import AppContext
 from wyshbone.config import Settings
 from wyshbone.domain.gazetteer import distance_km
 from wyshbone.domain.models import Lead, LeadGenExecutionResult, LeadGenPlan, SupervisorUserContext
 from wyshbone.errors import InputError, UnplannableGoalError
-from wyshbone.services import Supervisor
 from wyshbone.tools.registry import ToolRegistry, count_providers
 
 Row = Mapping[str, Any]
@@ -625,18 +625,18 @@ def directory_count(plan: LeadGenPlan, registry: ToolRegistry) -> tuple[int, int
     return None
 
 
-async def pursue(sup: Supervisor, goal: Goal, *, directory: Path) -> Outcome:
+async def pursue(sup: AppContext, goal: Goal, *, directory: Path) -> Outcome:
     """Plan ``goal`` as a person would (start, approve, run), then read its leads and their rows."""
     outcome = Outcome(goal)
     try:
-        outcome.plan = await sup.start_plan(goal.text, USER, session_id="relevance")
+        outcome.plan = await sup.plans.start_plan(goal.text, USER, session_id="relevance")
     except (InputError, UnplannableGoalError) as exc:
         outcome.error = f"not planned: {exc}"
         return outcome
     outcome.counted = await asyncio.to_thread(directory_count, outcome.plan, sup.registry)
-    approved = await sup.approve_plan(outcome.plan.id)
-    outcome.result = await sup.run_plan(approved, USER)
-    outcome.leads = await sup.leads(outcome.plan.id)
+    approved = await sup.plans.approve_plan(outcome.plan.id)
+    outcome.result = await sup.plans.run_plan(approved, USER)
+    outcome.leads = await sup.plans.leads(outcome.plan.id)
     outcome.rows = directory_rows(directory, [lead.source_id for lead in outcome.leads])
     return outcome
 

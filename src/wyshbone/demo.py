@@ -10,7 +10,6 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from wyshbone.domain.models import (
     LeadGenGoal,
@@ -22,6 +21,7 @@ from wyshbone.domain.models import (
 from wyshbone.domain.models import LeadToolIdentifier as T
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.domain.retry import RetryPolicy
+from wyshbone.domain.steps import StepParams
 from wyshbone.errors import RetryableToolError
 from wyshbone.executor import logger as event_logger
 from wyshbone.tools.registry import Provider, ToolRegistry, ToolSpec
@@ -47,8 +47,8 @@ def demo_plan(plan_id: str) -> LeadGenPlan:
     return LeadGenPlan(id=plan_id, user_id="demo", goal=goal, steps=steps)
 
 
-def _scripted(step_seconds: float, *, fail: bool = False) -> Provider:
-    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+def _scripted(step_seconds: float, *, fail: bool = False) -> Provider[StepParams]:
+    async def run(params: StepParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         await asyncio.sleep(step_seconds)
         if fail:
             raise RetryableToolError("scripted failure: the enrichment provider answered 503")

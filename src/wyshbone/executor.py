@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from wyshbone.domain.execution import Blocked, Frontier, overall_status
 from wyshbone.domain.models import (
     LeadGenExecutionResult,
@@ -24,15 +26,17 @@ from wyshbone.domain.models import (
     LeadGenStepResult,
     LeadGenStepStatus,
     LeadToolExecutionEnv,
+    LeadToolExecutionResult,
     OverallStatus,
     PlanEvent,
     PlanEventType,
     SupervisorUserContext,
 )
 from wyshbone.domain.retry import next_delay
+from wyshbone.domain.steps import StepOutput, StepParams
 from wyshbone.errors import ToolError
 from wyshbone.storage.plans import MemoryPlanRepository, PlanRepository
-from wyshbone.tools.registry import RESULT_COUNT, Provider, ToolRegistry, run_lead_tool
+from wyshbone.tools.registry import Provider, ToolRegistry, ToolSpec, run_lead_tool
 
 logger = logging.getLogger("wyshbone.plan")
 
@@ -288,17 +292,42 @@ async def execute_step_with_retries(run: _Run, step: LeadGenPlanStep) -> None:
         )
         await run.finish_step(step, result, E.STEP_SKIPPED)
         return
-    await _through_providers(run, step, providers, started)
+    try:
+        params = step.params_as(spec.params)
+    except ValidationError as exc:
+        # The planner checks built-in tools' params; this is a stored plan from elsewhere, or a custom tool's.
+        failed = _failed(step, 0, providers[0].info.name, f"the step's params do not fit {step.tool}: {exc}")
+        await run.finish_step(
+            step, failed.model_copy(update={"started_at": started, "finished_at": started}), E.STEP_FAILED
+        )
+        return
+    await _through_providers(run, step, _Ask(spec, params, providers), started)
 
 
-async def _through_providers(
-    run: _Run, step: LeadGenPlanStep, providers: Sequence[Provider], started: datetime
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """A step's tool, its params read as the tool's model (once), and the providers to try in turn."""
+
+    spec: ToolSpec
+    params: StepParams
+    providers: Sequence[Provider[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Served:
+    """A provider that found something for the step: its name, its typed output and the result recorded."""
+
+    name: str
+    output: StepOutput
+    result: LeadGenStepResult
+
+
+async def _through_providers(run: _Run, step: LeadGenPlanStep, ask: _Ask, started: datetime) -> None:
     """Try each provider in turn (each with its retries), topping up a short search from the next; record the
     step's result: the first final one, the merged searches, or every provider's failure."""
-    spec = run.rt.registry.spec(step.tool)
+    providers = ask.providers
     await run.emit(E.STEP_STARTED, step, status="running", attempt=1, provider=providers[0].info.name)
-    attempts, failures, found = 0, list[str](), list[tuple[str, LeadGenStepResult]]()
+    attempts, failures, found = 0, list[str](), list[_Served]()
     for index, provider in enumerate(providers):
         name = provider.info.name
         if index:
@@ -311,12 +340,12 @@ async def _through_providers(
                 error_message=failures[-1],
                 data={"from": providers[index - 1].info.name, "to": name},
             )
-        outcome = await _try_provider(run, step, provider, attempts)
+        outcome = await _try_provider(run, step, ask, provider, attempts)
         attempts = outcome.attempts
         served = outcome.result
-        if served is not None and served.status is Status.SUCCEEDED and spec.merge is not None:
-            found.append((name, served))
-            short = _shortfall(served, step)
+        if served is not None and outcome.output is not None and ask.spec.merge is not None:
+            found.append(_Served(name, outcome.output, served))
+            short = _shortfall(outcome.output, ask.params)
             if short is None or index == len(providers) - 1:
                 break
             failures.append(f"{name}: found {short[0]} of {short[1]}; topping up")
@@ -339,15 +368,13 @@ async def _through_providers(
 
 
 async def _finish_merged(
-    run: _Run,
-    step: LeadGenPlanStep,
-    found: list[tuple[str, LeadGenStepResult]],
-    started: datetime,
-    attempts: int,
+    run: _Run, step: LeadGenPlanStep, found: list[_Served], started: datetime, attempts: int
 ) -> None:
     """Record what the providers that served the step found, merged when more than one did."""
     merge = run.rt.registry.spec(step.tool).merge
-    data = merge([r.data or {} for _, r in found]) if merge and len(found) > 1 else found[0][1].data
+    data = (
+        merge([s.output for s in found]).to_json_dict() if merge and len(found) > 1 else found[0].result.data
+    )
     merged = LeadGenStepResult(
         step_id=step.id,
         status=Status.SUCCEEDED,
@@ -355,18 +382,29 @@ async def _finish_merged(
         finished_at=run.rt.clock(),
         attempts=attempts,
         data=data,
-        provider="+".join(n for n, _ in found),
+        provider="+".join(s.name for s in found),
     )
     await run.finish_step(step, merged, E.STEP_SUCCEEDED)
 
 
-def _shortfall(result: LeadGenStepResult, step: LeadGenPlanStep) -> tuple[int, int] | None:
+def _shortfall(output: StepOutput, params: StepParams) -> tuple[int, int] | None:
     """(found, wanted) when a provider found fewer than the step asked for; None when it found enough."""
-    wanted = step.params.get("maxResults")
-    count = (result.data or {}).get(RESULT_COUNT)
-    if isinstance(wanted, int) and isinstance(count, int) and count < wanted:
+    wanted = params.wanted_items()
+    count = output.result_count
+    if wanted is not None and count is not None and count < wanted:
         return count, wanted
     return None
+
+
+def _typed_output(spec: ToolSpec, result: LeadToolExecutionResult) -> StepOutput:
+    """The tool's typed output; a provider that gave only JSON (a plugin's) has it read as the tool's model, or,
+    when it does not fit, for its ``resultCount`` alone."""
+    if result.output is not None:
+        return result.output
+    try:
+        return spec.output.model_validate(result.data or {})
+    except ValidationError:
+        return StepOutput.model_validate(result.data or {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,10 +413,14 @@ class _Outcome:
     result: LeadGenStepResult | None = None
     """Final for the step (success, or a bug); None → fall back to the next provider."""
     failure: str = ""
+    output: StepOutput | None = None
+    """The typed output, when the provider succeeded."""
 
 
-async def _try_provider(run: _Run, step: LeadGenPlanStep, provider: Provider, attempts: int) -> _Outcome:
-    policy = run.rt.registry.spec(step.tool).retry_policy
+async def _try_provider(
+    run: _Run, step: LeadGenPlanStep, ask: _Ask, provider: Provider[Any], attempts: int
+) -> _Outcome:
+    policy = ask.spec.retry_policy
     name = provider.info.name
     attempt = 0
     while True:
@@ -386,7 +428,7 @@ async def _try_provider(run: _Run, step: LeadGenPlanStep, provider: Provider, at
         attempts += 1
         try:
             res = await run_lead_tool(
-                step.tool, step.params, run.env(step), registry=run.rt.registry, provider=name
+                step.tool, ask.params, run.env(step), registry=run.rt.registry, provider=name
             )
         except ToolError as exc:
             delay = next_delay(policy, attempt, exc)
@@ -408,13 +450,13 @@ async def _try_provider(run: _Run, step: LeadGenPlanStep, provider: Provider, at
             return _Outcome(attempts, result=_failed(step, attempts, name, message))
         if not res.success:
             return _Outcome(attempts, failure=res.error_message or "the provider reported failure")
-        found = (res.data or {}).get(RESULT_COUNT)
-        if found == 0:
+        output = _typed_output(ask.spec, res)
+        if output.result_count == 0:
             return _Outcome(attempts, failure="found nothing")
         ok = LeadGenStepResult(
             step_id=step.id, status=Status.SUCCEEDED, attempts=attempts, data=res.data, provider=name
         )
-        return _Outcome(attempts, result=ok)
+        return _Outcome(attempts, result=ok, output=output)
 
 
 def _failed(step: LeadGenPlanStep, attempts: int, provider: str, message: str) -> LeadGenStepResult:

@@ -9,6 +9,7 @@ from typing import Any
 
 from wyshbone.domain.models import LeadToolExecutionEnv, LeadToolExecutionResult
 from wyshbone.domain.planner import ProviderInfo
+from wyshbone.domain.steps import StepParams
 from wyshbone.tools import Provider
 
 Outcome = LeadToolExecutionResult | BaseException
@@ -24,7 +25,7 @@ class ScriptedProvider:
     calls: list[dict[str, Any]] = field(default_factory=list)
     configured: bool = True
 
-    async def __call__(self, params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+    async def __call__(self, params: StepParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         self.calls.append({"params": params, "step": env.step_id, "prior": sorted(env.prior_results)})
         if self.delay:
             await asyncio.sleep(self.delay)

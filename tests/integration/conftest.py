@@ -11,8 +11,8 @@ import pytest
 from tests.fakes.cafes import World, cafe_world
 from tests.fakes.postgres import create_database, drop_database
 from tests.processes import REPO, Servers
+from wyshbone.bootstrap import AppContext, open_context
 from wyshbone.config import Settings
-from wyshbone.services import Supervisor
 from wyshbone.storage import Repositories, open_repositories
 
 RUN_LEASE_SECONDS = 3
@@ -65,13 +65,13 @@ def world(tmp_path: Path, data_dir: Path, store_url: str, monkeypatch: pytest.Mo
 
 
 @pytest.fixture
-async def sup(world: World) -> AsyncIterator[Supervisor]:
-    """The supervisor on the cafés' settings (a test module may define its own ``sup``)."""
-    supervisor = await Supervisor.open(Settings())
+async def sup(world: World) -> AsyncIterator[AppContext]:
+    """The application context on the cafés' settings (a test module may define its own ``sup``)."""
+    context = await open_context(Settings())
     try:
-        yield supervisor
+        yield context
     finally:
-        await supervisor.close()
+        await context.close()
 
 
 @pytest.fixture

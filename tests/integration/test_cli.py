@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from wyshbone.cli import app
 from wyshbone.domain.models import LeadGenPlan
-from wyshbone.services import Supervisor
+from wyshbone.services import Plans
 
 runner = CliRunner()
 
@@ -126,12 +126,12 @@ def test_cli_run_prints_the_plans_warnings_before_asking_for_approval(
 ) -> None:
     # The warning's wording is the planner's; here the plan carries one whatever the directory holds.
     warning = "The directory holds 1 business like 'gym' in Manchester; 10 were asked for."
-    planned = Supervisor.plan
+    planned = Plans.plan
 
-    def plan_with_warning(self: Supervisor, *args: Any, **kwargs: Any) -> LeadGenPlan:
+    def plan_with_warning(self: Plans, *args: Any, **kwargs: Any) -> LeadGenPlan:
         return planned(self, *args, **kwargs).model_copy(update={"warnings": [warning]})
 
-    monkeypatch.setattr(Supervisor, "plan", plan_with_warning)
+    monkeypatch.setattr(Plans, "plan", plan_with_warning)
     result = runner.invoke(app, ["run", "10 gyms in Manchester"], input="n\n")
     assert result.exit_code == 1, result.output
     out = result.stdout

@@ -851,7 +851,7 @@ async def test_hunter_202_verification_in_progress_is_polled(
 
     leads, suppressions, asked = await verify_contacts([unverified("Northern Roast", email)], verifier, {})
 
-    assert [e["verification"] for e in leads[0].emails] == [verification]
+    assert [e.verification for e in leads[0].emails] == [verification]
     assert (suppressions, asked, clock.sleeps) == ([], 1, sleeps)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.directory import LAT, LON, row, write_csv
+from wyshbone.bootstrap import open_context
 from wyshbone.config import Settings
 from wyshbone.domain.coverage import CouncilGap
 from wyshbone.domain.gazetteer import Gazetteer
@@ -41,7 +42,6 @@ from wyshbone.providers.local_directory import (
     directory_info,
     search_directory,
 )
-from wyshbone.services import Supervisor
 
 ROWS = [
     row("1", "Test Cafe 1", "cafe", postcode="TF1 1AA", lat=LAT, lon=LON),
@@ -892,9 +892,9 @@ async def test_real_ten_gyms_in_manchester_are_warned_about_before_approval(
     real_db: tuple[Path, ImportReport], data_dir: Path, tmp_path: Path
 ) -> None:
     settings = Settings(home=tmp_path / "home", directory_path=real_db[0], open_data_dir=data_dir)
-    sup = await Supervisor.open(settings)
+    sup = await open_context(settings)
     try:
-        plan = await sup.start_plan("Find 10 gyms in Manchester", SupervisorUserContext(user_id="u1"))
+        plan = await sup.plans.start_plan("Find 10 gyms in Manchester", SupervisorUserContext(user_id="u1"))
     finally:
         await sup.close()
 

@@ -16,8 +16,9 @@ from sqlalchemy import create_engine, update
 
 from tests.fakes.cafes import GOAL, World
 from tests.processes import REPO
+from wyshbone.bootstrap import AppContext
 from wyshbone.domain.models import SupervisorUserContext
-from wyshbone.services import MONITOR_HEARTBEAT, MONITOR_LEASE, Supervisor
+from wyshbone.services import MONITOR_HEARTBEAT, MONITOR_LEASE
 from wyshbone.storage import tables
 from wyshbone.storage._sql import iso
 from wyshbone.storage.db import sync_url
@@ -49,11 +50,11 @@ async def _run_due_process() -> tuple[int, str]:
 
 
 async def test_two_schedulers_at_once_run_each_due_monitor_once(
-    world: World, sup: Supervisor, store_url: str
+    world: World, sup: AppContext, store_url: str
 ) -> None:
     for _ in range(MONITORS):
-        plan = await sup.start_plan(GOAL, USER, session_id="session-cafes-0001")
-        await sup.run_plan(await sup.approve_plan(plan.id), USER)
+        plan = await sup.plans.start_plan(GOAL, USER, session_id="session-cafes-0001")
+        await sup.plans.run_plan(await sup.plans.approve_plan(plan.id), USER)
     engine = create_engine(sync_url(store_url))
     with engine.begin() as conn:  # a week and a day on: every monitor is due
         conn.execute(update(tables.monitors).values(next_run_at=iso(datetime.now(UTC) - timedelta(days=1))))
@@ -72,9 +73,9 @@ async def test_two_schedulers_at_once_run_each_due_monitor_once(
         assert monitor.next_run_at > datetime.now(UTC) + timedelta(days=6)
 
 
-async def test_a_crashed_runs_monitor_lease_lapses_within_a_minute(world: World, sup: Supervisor) -> None:
-    plan = await sup.start_plan(GOAL, USER, session_id="session-cafes-0001")
-    await sup.run_plan(await sup.approve_plan(plan.id), USER)
+async def test_a_crashed_runs_monitor_lease_lapses_within_a_minute(world: World, sup: AppContext) -> None:
+    plan = await sup.plans.start_plan(GOAL, USER, session_id="session-cafes-0001")
+    await sup.plans.run_plan(await sup.plans.approve_plan(plan.id), USER)
     repo = sup.repos.monitors
     (monitor,) = await repo.find()
     t0 = monitor.next_run_at + timedelta(minutes=1)  # due

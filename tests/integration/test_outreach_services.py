@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -17,11 +17,11 @@ from tests.conftest import EVERY_BACKEND
 from tests.fakes.cafes import GOAL, NEW_CAFES, WRITTEN_TO, World, list_id_of
 from tests.fakes.hunter import Company
 from tests.fakes.smtp import raw_header
+from wyshbone.bootstrap import AppContext
 from wyshbone.config import Settings
 from wyshbone.domain.models import LeadGenExecutionResult, SupervisorUserContext
 from wyshbone.domain.outreach import SuppressionReason
 from wyshbone.errors import ConflictError, NotFoundError
-from wyshbone.services import Monitors, Outreach, Supervisor
 from wyshbone.storage import tables
 from wyshbone.storage.db import sync_url
 from wyshbone.web import create_app
@@ -52,9 +52,9 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-async def run_goal(sup: Supervisor) -> tuple[str, int, LeadGenExecutionResult]:
-    plan = await sup.start_plan(GOAL, USER, session_id=SESSION)
-    result = await sup.run_plan(await sup.approve_plan(plan.id), USER)
+async def run_goal(sup: AppContext) -> tuple[str, int, LeadGenExecutionResult]:
+    plan = await sup.plans.start_plan(GOAL, USER, session_id=SESSION)
+    result = await sup.plans.run_plan(await sup.plans.approve_plan(plan.id), USER)
     return plan.id, list_id_of(result.model_dump(mode="json", by_alias=True)), result
 
 
@@ -77,12 +77,12 @@ def statuses(sequence: object) -> dict[tuple[str, str], str]:
 
 @EVERY_BACKEND_TOO  # outreach and monitors keep their state in the in-memory repositories as well
 async def test_follow_ups_wait_for_their_day_keep_the_gap_and_stop_for_a_reply(
-    world: World, sup: Supervisor, monkeypatch: pytest.MonkeyPatch
+    world: World, sup: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, list_id, _ = await run_goal(sup)
     clock = Clock()
-    monkeypatch.setattr(sup, "settings", sup.settings.model_copy(update={"outreach_gap_seconds": 30.0}))
-    outreach = Outreach(sup, clock=clock, sleep=clock.sleep)
+    settings = sup.settings.model_copy(update={"outreach_gap_seconds": 30.0})
+    outreach = replace(sup.outreach, settings=settings, clock=clock, sleep=clock.sleep)
 
     first = await outreach.send(list_id)
     assert (first.due, first.sent) == (5, 5)
@@ -113,12 +113,12 @@ async def test_follow_ups_wait_for_their_day_keep_the_gap_and_stop_for_a_reply(
 
 
 async def test_the_daily_cap_leaves_the_rest_for_the_next_day(
-    world: World, sup: Supervisor, monkeypatch: pytest.MonkeyPatch
+    world: World, sup: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, list_id, _ = await run_goal(sup)
-    monkeypatch.setattr(sup, "settings", sup.settings.model_copy(update={"outreach_daily_cap": 2}))
+    settings = sup.settings.model_copy(update={"outreach_daily_cap": 2})
     clock = Clock()
-    outreach = Outreach(sup, clock=clock, sleep=clock.sleep)
+    outreach = replace(sup.outreach, settings=settings, clock=clock, sleep=clock.sleep)
     today = await outreach.send(list_id)
     assert (today.due, today.sent, today.capped) == (5, 2, 3)
     later = await outreach.send(list_id)
@@ -130,11 +130,11 @@ async def test_the_daily_cap_leaves_the_rest_for_the_next_day(
 
 
 async def test_a_hard_bounce_suppresses_the_address_and_stops_its_sequence(
-    world: World, sup: Supervisor
+    world: World, sup: AppContext
 ) -> None:
     _, list_id, _ = await run_goal(sup)
     world.smtp.fake.bounce.add("hello@beanthere.co.uk")
-    report = await Outreach(sup, clock=Clock()).send(list_id)
+    report = await replace(sup.outreach, clock=Clock()).send(list_id)
     assert (report.sent, report.failed) == (4, 1)
     bounced = next(m for m in report.messages if m.email == "hello@beanthere.co.uk")
     assert bounced.status == "bounced" and bounced.reply is not None and bounced.reply.startswith("550 5.1.1")
@@ -145,11 +145,11 @@ async def test_a_hard_bounce_suppresses_the_address_and_stops_its_sequence(
 
 
 async def test_a_deferred_message_fails_and_is_retried_by_the_next_send(
-    world: World, sup: Supervisor
+    world: World, sup: AppContext
 ) -> None:
     _, list_id, _ = await run_goal(sup)
     world.smtp.fake.defer.add("info@teaandcake.co.uk")
-    outreach = Outreach(sup, clock=Clock())
+    outreach = replace(sup.outreach, clock=Clock())
     first = await outreach.send(list_id)
     deferred = next(m for m in first.messages if m.email == "info@teaandcake.co.uk")
     assert (deferred.status, deferred.attempts) == ("failed", 1)
@@ -163,7 +163,7 @@ async def test_a_deferred_message_fails_and_is_retried_by_the_next_send(
 
 
 async def test_an_address_claimed_at_hunter_is_suppressed_when_drafting(
-    world: World, sup: Supervisor
+    world: World, sup: AppContext
 ) -> None:
     # Hunter has not verified Bean There's address; its verifier answers 451: the owner opted out at Hunter.
     unverified = dict(world.hunter.companies["beanthere.co.uk"].emails[0], verification={"status": None})
@@ -192,7 +192,7 @@ def opt_out_url(body: str) -> str:
 
 
 async def test_provider_values_with_two_addresses_or_a_line_break_reach_one_recipient_and_no_header(
-    world: World, sup: Supervisor
+    world: World, sup: AppContext
 ) -> None:
     world.hunter.answer_with("beanthere.co.uk", f"hello@beanthere.co.uk, {PROBE}")
     world.hunter.answer_with("teaandcake.co.uk", f"info@teaandcake.co.uk\r\nBcc: {PROBE}")
@@ -204,7 +204,7 @@ async def test_provider_values_with_two_addresses_or_a_line_break_reach_one_reci
     assert leads["Bean There"] == ("hello@beanthere.co.uk", "active")
     assert leads["Tea & <Cake>"] == (None, "skipped")
 
-    report = await Outreach(sup, clock=Clock()).send(list_id)
+    report = await replace(sup.outreach, clock=Clock()).send(list_id)
 
     assert (report.due, report.sent, report.failed) == (4, 4, 0)
     fake = world.smtp.fake
@@ -226,7 +226,7 @@ async def test_provider_values_with_two_addresses_or_a_line_break_reach_one_reci
 
 
 async def test_a_message_that_cannot_be_built_fails_with_its_reason_and_the_run_goes_on(
-    world: World, sup: Supervisor, store_url: str
+    world: World, sup: AppContext, store_url: str
 ) -> None:
     _, list_id, _ = await run_goal(sup)
     # Drafts made before addresses were checked hold what the provider said as the address written to.
@@ -238,7 +238,7 @@ async def test_a_message_that_cannot_be_built_fails_with_its_reason_and_the_run_
     for address, value in stored.items():
         set_columns(store_url, update(messages).where(messages.c.email == address).values(email=value))
 
-    report = await Outreach(sup, clock=Clock()).send(list_id)
+    report = await replace(sup.outreach, clock=Clock()).send(list_id)
 
     assert (report.due, report.sent, report.failed) == (5, 3, 2)
     failed = {m.email: (m.status, m.attempts) for m in report.messages if m.status != "sent"}
@@ -252,7 +252,7 @@ async def test_a_message_that_cannot_be_built_fails_with_its_reason_and_the_run_
     assert sorted(fake.rcpts) == sorted(EVERYONE - set(stored))
     assert all(PROBE.encode() not in r.raw for r in fake.received)
     # Nothing is left "sending": the two wait, failed, for the next run, which refuses them again.
-    again = await Outreach(sup, clock=Clock()).send(list_id)
+    again = await replace(sup.outreach, clock=Clock()).send(list_id)
     assert [(m.email, m.status, m.attempts) for m in again.messages] == [
         (value, "failed", 2) for value in stored.values()
     ]
@@ -312,7 +312,7 @@ def opt_out_path(body: str) -> str:
 
 
 async def test_an_opt_out_link_suppresses_the_address_and_stops_its_messages(
-    web: httpx.AsyncClient, sup: Supervisor
+    web: httpx.AsyncClient, sup: AppContext
 ) -> None:
     _, list_id, _ = await run_goal(sup)
     sequence = await sup.outreach.sequence(list_id)
@@ -393,11 +393,11 @@ async def test_the_outreach_api_shows_sends_and_stops_for_its_own_session_only(
 
 @EVERY_BACKEND_TOO  # outreach and monitors keep their state in the in-memory repositories as well
 async def test_a_failed_monitor_run_is_recorded_and_retried_at_the_next_tick(
-    world: World, sup: Supervisor
+    world: World, sup: AppContext
 ) -> None:
     await run_goal(sup)
     clock = Clock(now=datetime.now(UTC) + timedelta(days=8))  # a week on: the monitor is due
-    monitors = Monitors(sup, clock=clock)
+    monitors = replace(sup.monitors, clock=clock)
     (monitor,) = await monitors.all()
     hidden = world.directory.rename(world.directory.with_suffix(".away"))  # the directory is gone
     (failed,) = await monitors.run_due()
@@ -415,7 +415,7 @@ async def test_a_failed_monitor_run_is_recorded_and_retried_at_the_next_tick(
     )
     assert (await monitors.get(monitor.id)).next_run_at == clock.now + timedelta(weeks=1)
     assert await monitors.run_due() == []  # not due again until next week
-    messages = await sup.messages(session_id=SESSION)
+    messages = await sup.plans.messages(session_id=SESSION)
     assert messages[-1].text.startswith("3 new coffee shops in Manchester since ")
     kinds = [(r.kind, r.status, r.new) for r in await monitors.runs(monitor.id)]
     assert kinds == [("scheduled", "succeeded", 3), ("scheduled", "failed", 0), ("baseline", "succeeded", 0)]
@@ -423,11 +423,11 @@ async def test_a_failed_monitor_run_is_recorded_and_retried_at_the_next_tick(
 
 @EVERY_BACKEND_TOO  # outreach and monitors keep their state in the in-memory repositories as well
 async def test_paused_monitors_wait_held_ones_are_not_run_twice_and_deleted_ones_are_gone(
-    world: World, sup: Supervisor
+    world: World, sup: AppContext
 ) -> None:
     await run_goal(sup)
     clock = Clock(now=datetime.now(UTC) + timedelta(days=8))
-    monitors = Monitors(sup, clock=clock)
+    monitors = replace(sup.monitors, clock=clock)
     (monitor,) = await monitors.all(session_id=SESSION)
     assert await monitors.all(session_id="session-someone-else") == []
     with pytest.raises(NotFoundError):
@@ -451,7 +451,7 @@ async def test_paused_monitors_wait_held_ones_are_not_run_twice_and_deleted_ones
         await monitors.run(monitor.id)
 
 
-async def test_the_monitor_api(web: httpx.AsyncClient, world: World, sup: Supervisor) -> None:
+async def test_the_monitor_api(web: httpx.AsyncClient, world: World, sup: AppContext) -> None:
     me, other = {"X-Session-Id": SESSION}, {"X-Session-Id": "session-someone-else"}
     await run_goal(sup)
     (monitor,) = (await web.get("/api/monitors", headers=me)).json()
@@ -477,10 +477,10 @@ async def test_the_monitor_api(web: httpx.AsyncClient, world: World, sup: Superv
 
 
 async def test_when_the_baseline_failed_the_next_run_takes_it_and_reports_nothing_new(
-    world: World, sup: Supervisor, store_url: str
+    world: World, sup: AppContext, store_url: str
 ) -> None:
     await run_goal(sup)
-    monitors = Monitors(sup, clock=Clock(now=datetime.now(UTC)))
+    monitors = replace(sup.monitors, clock=Clock(now=datetime.now(UTC)))
     (monitor,) = await monitors.all()
     m = tables.monitors
     set_columns(store_url, update(m).where(m.c.id == monitor.id).values(last_success_at=None))
@@ -494,7 +494,7 @@ async def test_when_the_baseline_failed_the_next_run_takes_it_and_reports_nothin
 
 
 async def test_a_domain_entry_stops_the_messages_of_the_domains_below_it_too(
-    world: World, sup: Supervisor
+    world: World, sup: AppContext
 ) -> None:
     _, list_id, _ = await run_goal(sup)
     # Every café writes from a domain under co.uk: suppressing co.uk stops all fifteen drafts at once,
@@ -502,4 +502,4 @@ async def test_a_domain_entry_stops_the_messages_of_the_domains_below_it_too(
     stopped = await sup.outreach.suppress(USER.user_id, ["co.uk"], SuppressionReason.MANUAL)
     assert stopped == 15
     assert {m.status for m in (await sup.outreach.sequence(list_id)).messages} == {"stopped"}
-    assert (await Outreach(sup, clock=Clock()).send(list_id)).due == 0
+    assert (await replace(sup.outreach, clock=Clock()).send(list_id)).due == 0

@@ -87,7 +87,7 @@ async def test_search_overpass_maps_named_cafes_in_the_circle(
         ),
     )
     # A way has its centre; contact:* tags stand in for the plain ones; the first of several phones is kept.
-    assert (federal.lat, federal.lon, federal.website, federal.phone, federal.emails[0]["value"]) == (
+    assert (federal.lat, federal.lon, federal.website, federal.phone, federal.emails[0].value) == (
         53.479,
         -2.245,
         "https://federalcafe.example/",

@@ -1,4 +1,4 @@
-"""Whole plans through ``Supervisor`` against the fake providers: search → domains → emails → saved leads.
+"""Whole plans through ``AppContext`` against the fake providers: search → domains → emails → saved leads.
 
 Google Places, Hunter, Overpass and the business websites are the local fakes; a fake resolver stands in for
 DNS so that no test sends a query to the outside world (the named sites resolve to the fake sites on 127.0.0.1).
@@ -25,6 +25,7 @@ from tests.fakes.hunter import DOMAIN_SEARCH_PATH, FakeHunter
 from tests.fakes.hunter import Fault as HunterFault
 from tests.fakes.overpass import FakeOverpass, manchester_elements
 from tests.fakes.websites import FakeWebsites, running_websites
+from wyshbone.bootstrap import open_context
 from wyshbone.cli import app
 from wyshbone.config import Settings
 from wyshbone.domain.models import (
@@ -35,7 +36,6 @@ from wyshbone.domain.models import (
     PlanEvent,
     SupervisorUserContext,
 )
-from wyshbone.services import Supervisor
 
 pytestmark = pytest.mark.data
 
@@ -190,13 +190,13 @@ class Run:
 
 
 async def run_goal(settings: Settings) -> Run:
-    sup = await Supervisor.open(settings)
+    sup = await open_context(settings)
     try:
-        plan = await sup.start_plan(GOAL, USER)
-        approved = await sup.approve_plan(plan.id)
+        plan = await sup.plans.start_plan(GOAL, USER)
+        approved = await sup.plans.approve_plan(plan.id)
         events: list[PlanEvent] = []
-        result = await sup.run_plan(approved, USER, on_event=events.append)
-        leads = list(await sup.leads(plan.id))
+        result = await sup.plans.run_plan(approved, USER, on_event=events.append)
+        leads = list(await sup.plans.leads(plan.id))
         return Run(plan, result, events, leads)
     finally:
         await sup.close()
@@ -659,23 +659,23 @@ async def test_keys_appear_in_no_output(
     settings = make_settings(tmp_path, data_dir, fakes)
     caplog.set_level(logging.INFO)
 
-    sup = await Supervisor.open(settings)
+    sup = await open_context(settings)
     try:
-        plan = await sup.start_plan(GOAL, USER, session_id="s1")
-        approved = await sup.approve_plan(plan.id, session_id="s1")
+        plan = await sup.plans.start_plan(GOAL, USER, session_id="s1")
+        approved = await sup.plans.approve_plan(plan.id, session_id="s1")
         events: list[PlanEvent] = []
-        result = await sup.run_plan(approved, USER, on_event=events.append)
+        result = await sup.plans.run_plan(approved, USER, on_event=events.append)
         outputs = [
             *(e.model_dump_json() for e in events),
-            *(e.model_dump_json() for e in await sup.events(plan.id)),
+            *(e.model_dump_json() for e in await sup.plans.events(plan.id)),
             *(r.model_dump_json() for r in result.step_results),
             result.model_dump_json(),
-            (await sup.result(plan.id)).model_dump_json(),
+            (await sup.plans.result(plan.id)).model_dump_json(),
             *(r.model_dump_json() for r in (await sup.repos.plans.step_results(plan.id)).values()),
-            *(lead.model_dump_json() for lead in await sup.leads(plan.id)),
+            *(lead.model_dump_json() for lead in await sup.plans.leads(plan.id)),
             plan.model_dump_json(),
-            (await sup.get_plan(plan.id)).model_dump_json(),
-            (await sup.progress(plan.id)).model_dump_json(),
+            (await sup.plans.get_plan(plan.id)).model_dump_json(),
+            (await sup.plans.progress(plan.id)).model_dump_json(),
             caplog.text,
             *(repr(vars(record)) for record in caplog.records),
         ]

@@ -1,6 +1,6 @@
 """The public relevance set on the real open data (issue 11): every lead the asked kind, inside the asked place
 or labelled nearby, every shortfall warned before approval and stated after. The goals and their oracles live
-in ``tests/relevance.py`` (shared with ``bench/relevance.py``); each goal runs once, on one supervisor.
+in ``tests/relevance.py`` (shared with ``bench/relevance.py``); each goal runs once, on one application context.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tests.relevance import (
     pursue,
     shortfall_misses,
 )
-from wyshbone.services import Supervisor
+from wyshbone.bootstrap import open_context
 
 pytestmark = pytest.mark.data
 
@@ -33,14 +33,14 @@ BY_TEXT = pytest.mark.parametrize("goal", GOALS, ids=[goal.text for goal in GOAL
 def outcome_of(
     real_db: tuple[Path, object], data_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[Goal], Outcome]]:
-    """Each goal planned, approved and run once, on one supervisor on the embedded default; its outcome kept."""
+    """Each goal planned, approved and run once, on one application context on the embedded default; its outcome kept."""
     directory = real_db[0]
     settings = embedded_settings(
         home=tmp_path_factory.mktemp("relevance"), directory=directory, open_data=data_dir
     )
     outcomes: dict[str, Outcome] = {}
     with asyncio.Runner() as runner:
-        sup = runner.run(Supervisor.open(settings))
+        sup = runner.run(open_context(settings))
 
         def outcome(goal: Goal) -> Outcome:
             if goal.text not in outcomes:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from wyshbone.bootstrap import AppContext, assemble, open_context
 from wyshbone.config import Settings
 from wyshbone.domain.models import (
     LeadGenGoal,
@@ -25,7 +26,6 @@ from wyshbone.domain.models import (
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import InputError, PlanStateError, UnplannableGoalError
 from wyshbone.geodata import load_gazetteer
-from wyshbone.services import PlanRunner, Supervisor
 from wyshbone.storage import Repositories, memory_repositories
 from wyshbone.storage.plans import MemoryPlanRepository
 from wyshbone.tools import Provider, ToolRegistry, ToolSpec
@@ -35,24 +35,24 @@ pytestmark = pytest.mark.data
 
 
 @pytest.fixture
-async def sup(real_db: tuple[Path, object], tmp_path: Path, data_dir: Path) -> AsyncIterator[Supervisor]:
+async def sup(real_db: tuple[Path, object], tmp_path: Path, data_dir: Path) -> AsyncIterator[AppContext]:
     settings = Settings(home=tmp_path / "home", directory_path=real_db[0], open_data_dir=data_dir)
-    supervisor = await Supervisor.open(settings)
+    supervisor = await open_context(settings)
     yield supervisor
     await supervisor.close()
 
 
-async def test_supervisor_start_approve_run_reports_progress_and_leads(sup: Supervisor) -> None:
-    plan = await sup.start_plan("Find 50 pubs in Leeds and email them", USER, session_id="s1")
+async def test_supervisor_start_approve_run_reports_progress_and_leads(sup: AppContext) -> None:
+    plan = await sup.plans.start_plan("Find 50 pubs in Leeds and email them", USER, session_id="s1")
     assert (await sup.repos.plans.get(plan.id)).status is PlanStatus.PENDING_APPROVAL  # type: ignore[union-attr]
-    assert (await sup.progress(plan.id)).overall_status.value == "pending"
+    assert (await sup.plans.progress(plan.id)).overall_status.value == "pending"
 
-    approved = await sup.approve_plan(plan.id)
+    approved = await sup.plans.approve_plan(plan.id)
     with pytest.raises(PlanStateError, match="this plan has already been approved and is running"):
-        await sup.approve_plan(plan.id)  # approving twice
+        await sup.plans.approve_plan(plan.id)  # approving twice
 
     seen: list[PlanEvent] = []
-    result = await sup.run_plan(approved, USER, on_event=seen.append)
+    result = await sup.plans.run_plan(approved, USER, on_event=seen.append)
     assert result.overall_status.value == "partial"
     assert [r.status.value for r in result.step_results] == [
         "succeeded",
@@ -62,7 +62,7 @@ async def test_supervisor_start_approve_run_reports_progress_and_leads(sup: Supe
         "skipped",  # Prepare Outreach: no provider configured yet
     ]
     assert (await sup.repos.plans.get(plan.id)).status is PlanStatus.PARTIAL  # type: ignore[union-attr]
-    progress = await sup.progress(plan.id)
+    progress = await sup.plans.progress(plan.id)
     assert (progress.overall_status.value, progress.detail) == ("completed", "partial")
     assert [s.status.value for s in progress.steps] == [
         "completed",
@@ -72,40 +72,40 @@ async def test_supervisor_start_approve_run_reports_progress_and_leads(sup: Supe
         "skipped",
     ]
     assert await sup.repos.plans.events(plan.id) == seen
-    leads = await sup.leads(plan.id)
+    leads = await sup.plans.leads(plan.id)
     assert len(leads) == 50
     assert all(lead.postcode and lead.postcode.startswith("LS") for lead in leads)
 
     # running the same plan again (e.g. after a crash) re-runs nothing that succeeded and adds no leads
-    again = await sup.run_plan(approved, USER)
+    again = await sup.plans.run_plan(approved, USER)
     assert [r.attempts for r in again.step_results if r.status.value == "succeeded"] == [1, 1]
-    assert len(await sup.leads(plan.id)) == 50
+    assert len(await sup.plans.leads(plan.id)) == 50
 
 
-async def test_supervisor_cancel_event_marks_plan_cancelled(sup: Supervisor) -> None:
-    plan = await sup.approve_plan((await sup.start_plan("Find 20 cafes in Manchester", USER)).id)
+async def test_supervisor_cancel_event_marks_plan_cancelled(sup: AppContext) -> None:
+    plan = await sup.plans.approve_plan((await sup.plans.start_plan("Find 20 cafes in Manchester", USER)).id)
     cancel = asyncio.Event()
     cancel.set()
-    result = await sup.run_plan(plan, USER, cancel=cancel)
+    result = await sup.plans.run_plan(plan, USER, cancel=cancel)
     assert result.overall_status.value == "cancelled"
     assert (await sup.repos.plans.get(plan.id)).status is PlanStatus.CANCELLED  # type: ignore[union-attr]
-    assert (await sup.progress(plan.id)).overall_status.value == "cancelled"
+    assert (await sup.plans.progress(plan.id)).overall_status.value == "cancelled"
 
 
-async def test_supervisor_interrupted_run_stays_executing_and_resumes(sup: Supervisor) -> None:
-    plan = await sup.approve_plan((await sup.start_plan("Find 20 cafes in Manchester", USER)).id)
+async def test_supervisor_interrupted_run_stays_executing_and_resumes(sup: AppContext) -> None:
+    plan = await sup.plans.approve_plan((await sup.plans.start_plan("Find 20 cafes in Manchester", USER)).id)
 
     def interrupt(event: PlanEvent) -> None:
         if event.type.value == "STEP_STARTED":
             task.cancel()  # a shutdown mid-step, not a decision to cancel
 
-    task = asyncio.create_task(sup.run_plan(plan, USER, on_event=interrupt))
+    task = asyncio.create_task(sup.plans.run_plan(plan, USER, on_event=interrupt))
     with pytest.raises(asyncio.CancelledError):
         await task
     assert (await sup.repos.plans.get(plan.id)).status is PlanStatus.EXECUTING  # type: ignore[union-attr]
-    result = await sup.run_plan(plan, USER)
+    result = await sup.plans.run_plan(plan, USER)
     assert result.overall_status.value == "partial"
-    assert len(await sup.leads(plan.id)) == 20
+    assert len(await sup.plans.leads(plan.id)) == 20
 
 
 @pytest.mark.parametrize(
@@ -117,16 +117,16 @@ async def test_supervisor_interrupted_run_stays_executing_and_resumes(sup: Super
     ],
 )
 async def test_supervisor_rejects_bad_goals_and_stores_nothing(
-    sup: Supervisor, goal: str, error: type
+    sup: AppContext, goal: str, error: type
 ) -> None:
     with pytest.raises(error):
-        await sup.start_plan(goal, USER)
+        await sup.plans.start_plan(goal, USER)
     assert not (sup.settings.home / "wyshbone.sqlite").exists()
 
 
-async def test_supervisor_unknown_plan_is_an_input_error(sup: Supervisor) -> None:
+async def test_supervisor_unknown_plan_is_an_input_error(sup: AppContext) -> None:
     with pytest.raises(InputError, match="no plan 'nope'"):
-        await sup.approve_plan("nope")
+        await sup.plans.approve_plan("nope")
 
 
 class BrokenResultPlans(MemoryPlanRepository):
@@ -145,11 +145,13 @@ def with_plans(plans: MemoryPlanRepository) -> Repositories:
 async def test_runner_records_a_crashed_run_as_failed(data_dir: Path, tmp_path: Path) -> None:
     plans = BrokenResultPlans()
     settings = Settings(home=tmp_path / "home", open_data_dir=data_dir)
-    sup = Supervisor(settings, with_plans(plans), ToolRegistry.of([]), load_gazetteer(data_dir))
-    runner = PlanRunner(sup)
+    sup = assemble(
+        settings, repos=with_plans(plans), registry=ToolRegistry.of([]), gazetteer=load_gazetteer(data_dir)
+    )
+    runner = sup.runs
     plan = LeadGenPlan(id="p1", user_id="u1", goal=LeadGenGoal(raw_goal="x"), steps=[])
     await plans.save(plan, session_id="s1")
-    runner.start(await sup.approve_plan("p1"), session_id="s1")
+    runner.submit(await sup.plans.approve_plan("p1"), session_id="s1")
     await runner.wait_idle()
     events = await plans.events("p1")
     # the run itself finished; storing its result failed, and the plan ends failed, visibly
@@ -160,7 +162,7 @@ async def test_runner_records_a_crashed_run_as_failed(data_dir: Path, tmp_path: 
     ]
     assert "internal error (RuntimeError)" in (events[-1].error_message or "")
     assert (await plans.get("p1")).status is PlanStatus.FAILED  # type: ignore[union-attr]
-    assert (await sup.progress("p1")).overall_status.value == "failed"
+    assert (await sup.plans.progress("p1")).overall_status.value == "failed"
 
 
 @dataclass
@@ -187,18 +189,20 @@ async def test_runner_runs_at_most_its_slots_and_the_rest_wait_visibly_queued(
     gate = Gate()
     registry = ToolRegistry.of([ToolSpec("WAIT", (Provider(ProviderInfo("gate", True), gate),))])
     settings = Settings(home=tmp_path / "home", open_data_dir=data_dir, max_concurrent_plans=2)
-    sup = Supervisor(settings, memory_repositories(), registry, load_gazetteer(data_dir))
-    runner = PlanRunner(sup)
+    sup = assemble(
+        settings, repos=memory_repositories(), registry=registry, gazetteer=load_gazetteer(data_dir)
+    )
+    runner = sup.runs
     step = LeadGenPlanStep(id="wait", title="Wait", tool="WAIT")
     for n in range(5):
         plan = LeadGenPlan(id=f"p{n}", user_id="u1", goal=LeadGenGoal(raw_goal="x"), steps=[step])
         await sup.repos.plans.save(plan, session_id="s1")
-        runner.start(await sup.approve_plan(plan.id), session_id="s1")
+        runner.submit(await sup.plans.approve_plan(plan.id), session_id="s1")
     for _ in range(50):
         await asyncio.sleep(0.01)
     # two run; three wait, each saying so in its log and its progress
     assert gate.running == 2
-    details = [(await sup.progress(f"p{n}")).detail for n in range(5)]
+    details = [(await sup.plans.progress(f"p{n}")).detail for n in range(5)]
     assert details == [None, None, "queued", "queued", "queued"]
     queued = (await sup.repos.plans.events("p4"))[0]
     assert (queued.type.value, queued.data) == ("PLAN_QUEUED", {"ahead": 2})
@@ -208,5 +212,5 @@ async def test_runner_runs_at_most_its_slots_and_the_rest_wait_visibly_queued(
     gate.opened.set()
     await runner.wait_idle()
     assert gate.most == 2
-    statuses = [(await sup.progress(f"p{n}")).detail for n in range(5)]
+    statuses = [(await sup.plans.progress(f"p{n}")).detail for n in range(5)]
     assert statuses == ["succeeded", "succeeded", "succeeded", "cancelled", "succeeded"]

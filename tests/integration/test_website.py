@@ -25,6 +25,7 @@ from wyshbone.domain.models import (
     SupervisorUserContext,
 )
 from wyshbone.domain.planner import ProviderInfo
+from wyshbone.domain.steps import ContactsOutput, EnrichParams
 from wyshbone.providers.website import (
     WebsiteContacts,
     address_refusal,
@@ -383,13 +384,13 @@ async def test_enrich_notes_the_addresses_a_website_refused_on_the_lead(
             crawl_websites=True,
             allow_private=True,
         )
-        result = await enrich.run({"sourceStepId": "search"}, env)
+        result = await enrich.run(EnrichParams(source_step_id="search"), env)
 
-    assert result.data is not None
-    assert [Lead.model_validate(item) for item in result.data["leads"]] == [
+    assert isinstance(result.output, ContactsOutput)
+    assert result.output.leads == [
         lead.model_copy(
             update={
-                "emails": [web(value, home).to_json_dict() for value in found],
+                "emails": [web(value, home) for value in found],
                 "provenance": {"emails": "website"} if found else {},
                 "notes": [
                     "refused address 'jo.@crown.pub' from website: "

@@ -15,7 +15,7 @@ from wyshbone.domain.emails import (
     screen_emails,
 )
 from wyshbone.domain.leads import merge_enrichment
-from wyshbone.domain.models import Lead
+from wyshbone.domain.models import ContactEmail, Lead
 from wyshbone.domain.outreach import choose_contact
 from wyshbone.errors import InputError
 
@@ -182,9 +182,9 @@ def test_lead_keeps_only_checked_addresses_and_notes_the_refused_ones() -> None:
         {"value": "Info@Crown.pub; jo@crown.pub", "source": "osm", "verification": "unverified"},
         {"value": "jo@crown.pub\nBcc: victim@evil.example", "source": "hunter", "verification": "valid"},
     )
-    assert lead.to_json_dict()["emails"] == [
-        {"value": "info@crown.pub", "source": "osm", "verification": "unverified"},
-        {"value": "jo@crown.pub", "source": "osm", "verification": "unverified"},
+    assert lead.emails == [
+        ContactEmail(value="info@crown.pub", source="osm", verification="unverified"),
+        ContactEmail(value="jo@crown.pub", source="osm", verification="unverified"),
     ]
     assert lead.notes == [
         f"refused address 'jo@crown.pub\\nBcc: victim@evil.example' from hunter: {LINE_BREAK}"
@@ -220,8 +220,10 @@ def test_choose_contact_never_picks_a_value_that_is_not_one_address() -> None:
     lead = _lead().model_copy(
         update={
             "emails": [
-                {"value": "info@a.example, victim@evil.example", "source": "hunter", "verification": "valid"},
-                {"value": "Jo@Crown.pub", "source": "hunter", "verification": "unverified"},
+                ContactEmail(
+                    value="info@a.example, victim@evil.example", source="hunter", verification="valid"
+                ),
+                ContactEmail(value="Jo@Crown.pub", source="hunter", verification="unverified"),
             ]
         }
     )

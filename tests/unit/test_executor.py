@@ -9,6 +9,7 @@ import pytest
 from tests.fakes.clock import FakeClock
 from tests.fakes.tools import ScriptedProvider, ok
 from wyshbone.domain.models import (
+    Lead,
     LeadGenGoal,
     LeadGenPlan,
     LeadGenPlanStep,
@@ -19,6 +20,7 @@ from wyshbone.domain.models import (
 )
 from wyshbone.domain.progress import project
 from wyshbone.domain.retry import RetryPolicy
+from wyshbone.domain.steps import SearchOutput, SearchParams
 from wyshbone.errors import PermanentToolError, RetryableToolError
 from wyshbone.executor import Runtime, execute_lead_generation_plan
 from wyshbone.storage.plans import MemoryPlanRepository
@@ -278,3 +280,84 @@ async def test_executor_step_waits_for_optional_steps_but_runs_after_their_failu
     ]
     assert save.calls[0]["prior"] == ["enrich", "search"]  # it ran after the enrichment had finished
     assert result.overall_status is OverallStatus.PARTIAL  # an optional step failed
+
+
+def _searched(*names: str) -> LeadToolExecutionResult:
+    """A search provider's typed answer: one lead per name, counted."""
+    leads = [Lead(name=n, source="test", source_id=f"test:{n}") for n in names]
+    return LeadToolExecutionResult(success=True, output=SearchOutput(result_count=len(leads), leads=leads))
+
+
+def _search_plan(**params: object) -> LeadGenPlan:
+    step = LeadGenPlanStep(id="search", title="Search", tool="SEARCH", params=params, required=True)
+    return LeadGenPlan(id="plan-1", user_id="u1", goal=LeadGenGoal(raw_goal="test"), steps=[step])
+
+
+def _keep_all(outputs: list[SearchOutput]) -> SearchOutput:
+    leads = [lead for output in outputs for lead in output.leads]
+    return SearchOutput(result_count=len(leads), leads=leads)
+
+
+async def test_executor_hands_the_tool_its_params_typed_and_stores_its_typed_output_as_json() -> None:
+    directory = ScriptedProvider("directory", [_searched("A")])
+    result, _, _, _ = await run(
+        _search_plan(maxResults=1, persona="cafe"),
+        ToolSpec("SEARCH", (directory.provider(),), params=SearchParams, output=SearchOutput),
+    )
+    [params] = [call["params"] for call in directory.calls]
+    assert (type(params), params.max_results, params.persona) == (SearchParams, 1, "cafe")
+    assert result.step_results[0].data == _searched("A").data
+    assert result.step_results[0].data is not None and result.step_results[0].data["resultCount"] == 1
+
+
+async def test_executor_falls_back_when_the_typed_count_is_zero() -> None:
+    # The decision reads SearchOutput.result_count: a provider that counts 0 found nothing → the next one.
+    empty = ScriptedProvider("directory", [_searched()])
+    places = ScriptedProvider("places", [_searched("A", "B")])
+    result, events, _, _ = await run(
+        _search_plan(maxResults=2),
+        ToolSpec("SEARCH", (empty.provider(), places.provider()), params=SearchParams, output=SearchOutput),
+    )
+    step = result.step_results[0]
+    assert (step.status.value, step.provider, step.error_message) == ("succeeded", "places", None)
+    assert [e.error_message for e in events if e.type.value == "STEP_FALLBACK"] == [
+        "directory: found nothing"
+    ]
+
+
+async def test_executor_tops_up_when_the_typed_count_is_short_of_the_params_wanted_items() -> None:
+    # SearchParams.wanted_items() is maxResults (3); the directory counts 1, so the next provider tops it up.
+    directory = ScriptedProvider("directory", [_searched("A")])
+    places = ScriptedProvider("places", [_searched("B", "C")])
+    spec = ToolSpec(
+        "SEARCH",
+        (directory.provider(), places.provider()),
+        merge=_keep_all,
+        params=SearchParams,
+        output=SearchOutput,
+    )
+    result, events, _, _ = await run(_search_plan(maxResults=3), spec)
+    step = result.step_results[0]
+    assert (step.provider, step.data) == (
+        "directory+places",
+        _keep_all(
+            [
+                SearchOutput.model_validate(_searched("A").data),
+                SearchOutput.model_validate(_searched("B", "C").data),
+            ]
+        ).to_json_dict(),
+    )
+    assert [e.error_message for e in events if e.type.value == "STEP_FALLBACK"] == [
+        "directory: found 1 of 3; topping up"
+    ]
+
+
+async def test_executor_fails_a_step_whose_params_do_not_fit_its_tool_without_calling_it() -> None:
+    directory = ScriptedProvider("directory", [_searched("A")])
+    result, _, _, _ = await run(
+        _search_plan(maxResults="many"),
+        ToolSpec("SEARCH", (directory.provider(),), params=SearchParams, output=SearchOutput),
+    )
+    step = result.step_results[0]
+    assert step.status.value == "failed" and directory.calls == []
+    assert (step.error_message or "").startswith("the step's params do not fit SEARCH: ")

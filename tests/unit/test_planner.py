@@ -24,6 +24,7 @@ from wyshbone.domain.models import (
     LeadToolIdentifier as T,
 )
 from wyshbone.domain.planner import plan_lead_generation, validate_plan
+from wyshbone.domain.steps import PARAMS
 from wyshbone.errors import InvalidPlanError
 
 CTX = LeadGenContext(user_id="u1")
@@ -182,6 +183,48 @@ def test_validate_plan_rejects(steps: tuple[tuple[str, list[str]], ...], problem
 
 def test_validate_plan_accepts_diamond() -> None:
     validate_plan(_plan(("a", []), ("b", ["a"]), ("c", ["a"]), ("d", ["b", "c"])))
+
+
+@pytest.mark.parametrize(
+    ("tool", "params", "problem"),
+    [
+        # a required field missing
+        (T.LEAD_LIST_SAVE, {"listName": "x"}, "sourceStepId: Field required"),
+        # a key the tool does not know (a typo the tool would silently ignore)
+        (T.HUNTER_ENRICH, {"sourceStepId": "s", "limt": 5}, "limt: Extra inputs are not permitted"),
+        # a value of the wrong type
+        (T.GLOBAL_DB_SEARCH, {"maxResults": "many"}, "maxResults: Input should be a valid integer"),
+        # a cadence a monitor cannot keep
+        (T.MONITOR_SETUP, {"sourceStepId": "s", "searchStepId": "s", "cadence": "hourly"}, "cadence: Input"),
+    ],
+)
+def test_validate_plan_rejects_a_step_whose_params_do_not_fit_its_tool(
+    tool: T, params: dict[str, object], problem: str
+) -> None:
+    plan = _plan(("s", [])).model_copy(
+        update={"steps": [LeadGenPlanStep(id="s", title="s", tool=tool, params=params)]}
+    )
+    with pytest.raises(InvalidPlanError) as info:
+        validate_plan(plan)
+    [message] = info.value.problems
+    assert message.startswith(f"step 's' has params that do not fit {tool.value}: ") and problem in message
+
+
+def test_plan_lead_generation_makes_steps_whose_params_fit_their_tools() -> None:
+    plan = plan_lead_generation(
+        goal(preferred_channels=["email"], include_monitoring=True), CTX, catalog={}, plan_id="p1"
+    )
+    typed = {s.id: s.params_as(PARAMS[s.tool]) for s in plan.steps}
+    assert [type(p).__name__ for p in typed.values()] == [
+        "SearchParams",
+        "DomainLookupParams",
+        "EnrichParams",
+        "SaveListParams",
+        "SequenceParams",
+        "MonitorParams",
+    ]
+    # the JSON boundary: the typed params read back are the step's params, key for key
+    assert all(typed[s.id].to_json_dict() == s.params for s in plan.steps)
 
 
 def test_plan_lead_generation_warns_when_no_configured_provider_covers_the_country() -> None:

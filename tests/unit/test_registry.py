@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +17,7 @@ from wyshbone.domain.models import (
     SupervisorUserContext,
 )
 from wyshbone.domain.planner import ProviderInfo
+from wyshbone.domain.steps import StepOutput, StepParams
 from wyshbone.errors import NotConfiguredError, RegistryError
 from wyshbone.executor import execute_lead_generation_plan
 from wyshbone.storage import memory_repositories
@@ -28,13 +28,27 @@ from wyshbone.tools.registry import unavailable
 USER = SupervisorUserContext(user_id="u")
 
 
-async def shout(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+class ShoutParams(StepParams):
+    text: str
+
+
+class ShoutOutput(StepOutput):
+    text: str
+    step: str
+
+
+async def shout(params: ShoutParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
     return LeadToolExecutionResult(
-        success=True, data={"text": str(params["text"]).upper(), "step": env.step_id}
+        success=True, output=ShoutOutput(text=params.text.upper(), step=env.step_id)
     )
 
 
-SHOUT = ToolSpec("SHOUT", (Provider(ProviderInfo("loud", True, external=False), shout),))
+SHOUT = ToolSpec(
+    "SHOUT",
+    (Provider(ProviderInfo("loud", True, external=False), shout),),
+    params=ShoutParams,
+    output=ShoutOutput,
+)
 
 
 def test_registry_rejects_duplicate_registration() -> None:

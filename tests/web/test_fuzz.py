@@ -69,7 +69,7 @@ async def _run_one_plan(app_settings: Settings) -> str:
         plan_id: str = started.json()["planId"]
         approved = await client.post(f"/api/plan/{plan_id}/approve", json={}, headers=headers)
         assert approved.status_code == 200, approved.text
-        await app.state.runner.wait_idle()
+        await app.state.context.runs.wait_idle()
     return plan_id
 
 

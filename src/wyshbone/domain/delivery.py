@@ -7,12 +7,10 @@ The session's summary, the CLI's last lines and the page's result panel all say 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from wyshbone.domain.leads import select_best
 from wyshbone.domain.models import (
     Delivery,
-    Lead,
     LeadGenGoal,
     LeadGenPlan,
     LeadGenPlanStep,
@@ -22,6 +20,7 @@ from wyshbone.domain.models import (
 )
 from wyshbone.domain.personas import pluralize
 from wyshbone.domain.qualifiers import QUALIFIERS
+from wyshbone.domain.steps import SaveListOutput, SaveListParams, SearchOutput
 
 __all__ = [
     "delivery_line",
@@ -88,12 +87,12 @@ def saved_nearby(plan: LeadGenPlan, step_results: Iterable[LeadGenStepResult]) -
     distinct leads, in its order (``select_best``), so the same choice over the search's leads counts them."""
     save = next((s for s in plan.steps if s.tool == LeadToolIdentifier.LEAD_LIST_SAVE), None)
     results = {r.step_id: r for r in step_results}
-    search = results.get(str(save.params.get("sourceStepId") or "")) if save is not None else None
+    search = results.get(save.params_as(SaveListParams).source_step_id) if save is not None else None
     saved = results.get(save.id) if save is not None else None
-    if search is None or search.data is None or not _saved(saved):
+    output = search.output_as(SearchOutput) if search is not None else None
+    if output is None or not _saved(saved):
         return 0
-    found = [Lead.model_validate(item) for item in search.data.get("leads") or ()]
-    kept = select_best(found, _saved(saved))
+    kept = select_best(output.leads, _saved(saved))
     return sum(1 for lead in kept if lead.match is not None and lead.match.area == "nearby")
 
 
@@ -124,9 +123,8 @@ def step_note(result: LeadGenStepResult) -> str | None:
 
 
 def _saved(result: LeadGenStepResult | None) -> int:
-    if result is None or result.status is not Status.SUCCEEDED or not result.data:
-        return 0
-    return int(result.data.get("saved") or 0)
+    output = result.output_as(SaveListOutput) if result is not None and result.data else None
+    return output.saved if output is not None else 0
 
 
 def _why_fewer(
@@ -136,7 +134,7 @@ def _why_fewer(
     results: Mapping[str, LeadGenStepResult],
 ) -> str:
     """The first cause that explains the shortfall, in the order a person would look for it."""
-    search = results.get(str(save.params.get("sourceStepId") or ""))
+    search = results.get(save.params_as(SaveListParams).source_step_id)
     cancelled = any(r.status is Status.CANCELLED for r in results.values())
     if cancelled and (saved is None or saved.status is not Status.SUCCEEDED):
         return "the run was cancelled before the list was saved"
@@ -144,11 +142,11 @@ def _why_fewer(
         return f"the search found none in {_where(plan.goal)}{_no_online_search(plan, search.step_id)}"
     if search is not None and search.status is not Status.SUCCEEDED:
         return _search_stopped(search)
-    data: dict[str, Any] = (search.data or {}) if search is not None else {}
-    shortfall = str(data.get("shortfall") or "").strip().rstrip(".")
+    output = (search.output_as(SearchOutput) if search is not None else None) or SearchOutput()
+    shortfall = (output.shortfall or "").strip().rstrip(".")
     if shortfall:
         return shortfall
-    if search is not None and not data.get("leads"):
+    if search is not None and not output.leads:
         return f"the search found none in {_where(plan.goal)}{_no_online_search(plan, search.step_id)}"
     if saved is None:
         return "the list was not saved"
@@ -156,7 +154,7 @@ def _why_fewer(
         return f"saving the list failed ({_headline(saved.error_message)})"
     if saved.status is Status.SKIPPED:
         return f"the list was not saved ({_headline(saved.error_message)})"
-    return _found_too_few(plan, data, _saved(saved), search.step_id if search is not None else "")
+    return _found_too_few(plan, output, _saved(saved), search.step_id if search is not None else "")
 
 
 def _found_nothing(message: str | None) -> bool:
@@ -181,8 +179,8 @@ def _search_stopped(search: LeadGenStepResult) -> str:
     return f"the search failed ({why})"
 
 
-def _found_too_few(plan: LeadGenPlan, data: Mapping[str, Any], delivered: int, search_id: str) -> str:
-    found = len(data.get("leads") or ())
+def _found_too_few(plan: LeadGenPlan, output: SearchOutput, delivered: int, search_id: str) -> str:
+    found = len(output.leads)
     if found > delivered:
         return f"the search found {found}, and {found - delivered} of them were the same business twice"
     return f"the search found no more in {_where(plan.goal)}{_no_online_search(plan, search_id)}"

@@ -16,6 +16,7 @@ from wyshbone.domain.models import (
     ProviderCallEstimate,
     StepAvailability,
 )
+from wyshbone.domain.steps import MonitorParams
 from wyshbone.domain.wording import listed
 
 __all__ = ["estimate_plan", "not_set_up"]
@@ -104,14 +105,12 @@ def _monitor_estimate(
     plan: LeadGenPlan, step: LeadGenPlanStep, catalog: ToolCatalog
 ) -> list[ProviderCallEstimate]:
     """A monitor runs the plan's search (wider) once at set-up, then again at every check: the set-up's calls."""
-    search_id = str(step.params.get("searchStepId") or "")
-    search = next((s for s in plan.steps if s.id == search_id), None)
+    monitor = step.params_as(MonitorParams)
+    search = next((s for s in plan.steps if s.id == monitor.search_step_id), None)
     if search is None:
         return []
-    wider = search.model_copy(
-        update={"params": {**search.params, "maxResults": step.params.get("maxResults")}}
-    )
-    cadence = step.params.get("cadence") or "weekly"
+    wider = search.model_copy(update={"params": {**search.params, "maxResults": monitor.max_results}})
+    cadence = monitor.cadence.value
     estimates = []
     for provider in catalog.get(search.tool, ()):
         if provider.external:

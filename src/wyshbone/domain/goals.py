@@ -26,6 +26,7 @@ from wyshbone.domain.goal_words import (
 from wyshbone.domain.limits import MAX_GOAL_CHARS, MAX_VOLUME
 from wyshbone.domain.models import GoalOverrides, LeadGenContext, LeadGenGoal, ParsedGoal
 from wyshbone.domain.qualifiers import QUALIFIERS
+from wyshbone.errors import InputError
 
 __all__ = [
     "DEFAULT_CADENCE",
@@ -37,6 +38,8 @@ __all__ = [
     "NO_PLACE",
     "NO_PLACE_NEAR_ME",
     "apply_overrides",
+    "check_goal_text",
+    "goal_text_problem",
     "parse_goal",
 ]
 
@@ -44,6 +47,26 @@ DEFAULT_VOLUME = 20
 
 EMPTY_GOAL = "The goal is empty: say what to find and where, e.g. 'Find 20 coffee shops in Manchester'."
 NO_PERSONA = "I couldn't tell what kind of business to look for: say e.g. 'coffee shops'."
+
+
+def goal_text_problem(text: str, *, allow_empty: bool = False) -> str | None:
+    """Why ``text`` cannot be read as a goal at all (empty, or longer than ``MAX_GOAL_CHARS`` with runs of
+    spaces counted as one), or None. The one check of a goal's text, wherever the goal comes in."""
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        return None if allow_empty else EMPTY_GOAL
+    if len(cleaned) > MAX_GOAL_CHARS:
+        return f"The goal is too long ({len(cleaned)} characters): keep it to a sentence or two."
+    return None
+
+
+def check_goal_text(text: str, *, allow_empty: bool = False) -> str:
+    """``text`` stripped, or ``InputError`` saying what ``goal_text_problem`` says (as an error: lower case)."""
+    problem = goal_text_problem(text, allow_empty=allow_empty)
+    if problem is not None:
+        raise InputError(problem[:1].lower() + problem[1:].rstrip("."))
+    return text.strip()
+
 
 _I = re.IGNORECASE
 _SPECIAL_VOLUMES = (
@@ -75,10 +98,7 @@ def parse_goal(
     Volumes over ``max_volume`` are capped to it (an assumption names both numbers); 0 or less is a problem.
     """
     cleaned = " ".join(text.split())
-    if not cleaned:
-        return ParsedGoal(goal=None, problems=[EMPTY_GOAL])
-    if len(cleaned) > MAX_GOAL_CHARS:
-        problem = f"The goal is too long ({len(cleaned)} characters): keep it to a sentence or two."
+    if (problem := goal_text_problem(cleaned)) is not None:
         return ParsedGoal(goal=None, problems=[problem])
     notes = Notes()
     asks = read_asks(cleaned, notes)

@@ -146,7 +146,7 @@ def leads_csv(leads: Iterable[Lead]) -> str:
     writer.writeheader()
     for lead in leads:
         row = lead.to_json_dict()
-        row["emails"] = "; ".join(str(e.get("value", "")) for e in lead.emails)
+        row["emails"] = "; ".join(e.value for e in lead.emails)
         row["matchArea"] = lead.match.area if lead.match else None
         row["matchReasons"] = "; ".join(lead.match.reasons) if lead.match else None
         writer.writerow({key: csv_cell(value) for key, value in row.items()})

@@ -7,26 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
-from pydantic.alias_generators import to_camel
 
+from wyshbone.domain.camel import CamelModel as CamelModel
+from wyshbone.domain.camel import StepOutput
 from wyshbone.domain.emails import screen_emails
 
-
-class CamelModel(BaseModel):
-    """Base: camelCase JSON names, snake_case attributes, either accepted on input."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-    )
-
-    def to_json_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+M = TypeVar("M", bound=BaseModel)
 
 
 class LeadToolIdentifier(StrEnum):
@@ -160,6 +149,7 @@ class LeadGenPlanStep(CamelModel):
     tool: str
     """A ``LeadToolIdentifier`` value, or the name of any tool registered in the tool registry."""
     params: dict[str, Any] = Field(default_factory=dict)
+    """The tool's ``StepParams`` as JSON (``params_as`` reads them typed)."""
     depends_on: list[str] = Field(default_factory=list)
     """Steps whose output this step needs: if one fails, this step is skipped."""
     waits_for: list[str] = Field(default_factory=list)
@@ -170,6 +160,10 @@ class LeadGenPlanStep(CamelModel):
     """A failed required step fails the plan; an optional one makes it partial."""
     providers: list[str] = Field(default_factory=list)
     """The ordered provider chain the step will try (fallback order)."""
+
+    def params_as(self, model: type[M]) -> M:
+        """The params read as ``model`` (pydantic's ``ValidationError`` when they do not fit)."""
+        return model.model_validate(self.params)
 
 
 class ProviderCallEstimate(CamelModel):
@@ -254,6 +248,12 @@ class LeadGenStepResult(CamelModel):
     skipped_by_design: bool = False
     """Skipped because nothing is configured for it (shown at approval), not because of a failure."""
 
+    def output_as(self, model: type[M]) -> M | None:
+        """The step's ``data`` read as its tool's output ``model``; None unless it succeeded with data."""
+        if self.status is not LeadGenStepStatus.SUCCEEDED or self.data is None:
+            return None
+        return model.model_validate(self.data)
+
 
 class OverallStatus(StrEnum):
     SUCCEEDED = "succeeded"
@@ -289,11 +289,26 @@ class LeadToolExecutionEnv(CamelModel):
     step_id: str = ""
     """The step being run (lets side-effecting tools be idempotent per plan step)."""
 
+    def output_of(self, step_id: str, model: type[M]) -> M | None:
+        """What the earlier step ``step_id`` found, read as ``model``; None when it did not succeed."""
+        result = self.prior_results.get(step_id)
+        return result.output_as(model) if result is not None else None
+
 
 class LeadToolExecutionResult(CamelModel):
+    """What one provider call came to: a tool returns its typed ``output``; ``data`` is its JSON (filled from
+    ``output``; providers outside this package may give ``data`` alone)."""
+
     success: bool
     data: dict[str, Any] | None = None
     error_message: str | None = None
+    output: StepOutput | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _data_of_output(self) -> LeadToolExecutionResult:
+        if self.output is not None and self.data is None:
+            self.data = self.output.to_json_dict()
+        return self
 
 
 class PlanEventType(StrEnum):
@@ -432,8 +447,8 @@ class Lead(CamelModel):
     phone: str | None = None
     website: str | None = None
     domain: str | None = None
-    emails: list[dict[str, Any]] = Field(default_factory=list)
-    """``ContactEmail``s as JSON, each one valid, normalised address (see ``_checked_emails``)."""
+    emails: list[ContactEmail] = Field(default_factory=list)
+    """Each one valid, normalised address (see ``_checked_emails``)."""
     distance_km: float | None = None
     score: float = 0.0
     provenance: dict[str, str] = Field(default_factory=dict)
@@ -443,15 +458,16 @@ class Lead(CamelModel):
     notes: list[str] = Field(default_factory=list)
     """What a salesperson should know about this lead's data, e.g. "refused address 'x@y' from hunter: ..."."""
 
-    @model_validator(mode="after")
-    def _checked_emails(self) -> Lead:
+    @model_validator(mode="before")
+    @classmethod
+    def _checked_emails(cls, data: Any) -> Any:
         """Whoever put them here (a provider, a list saved before addresses were checked), a lead's addresses
         are each one valid, normalised address: a value holding two is split, anything else is dropped with a
         note saying why."""
-        if self.emails:
-            emails, refused = screen_emails(self.emails)
-            if emails != self.emails:
-                self.emails = emails
-            if refused:
-                self.notes = list(dict.fromkeys([*self.notes, *refused]))
-        return self
+        if not isinstance(data, dict) or not data.get("emails"):
+            return data
+        entries = [e.to_json_dict() if isinstance(e, ContactEmail) else e for e in data["emails"]]
+        emails, refused = screen_emails(entries)
+        if refused:
+            data = {**data, "notes": list(dict.fromkeys([*(data.get("notes") or ()), *refused]))}
+        return {**data, "emails": emails}

@@ -163,7 +163,7 @@ _RANK = {"valid": 0, "accept_all": 1, "webmail": 2, "unverified": 3, "unknown": 
 def ranked_contacts(lead: Lead) -> list[ContactEmail]:
     """The lead's usable addresses, best first: verified first, then personal, then by confidence. Each is
     one valid, normalised address (a lead's are, unless a copy skipped its checks: such values are left out)."""
-    found = [ContactEmail.model_validate(e) for e in lead.emails]
+    found = list(lead.emails)
     checked = [e.model_copy(update={"value": value}) for e in found if (value := _single(e.value))]
     usable = [e for e in checked if e.verification not in _UNUSABLE]
     return sorted(

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from wyshbone.domain.camel import StepParams
 from wyshbone.domain.catalog import ProviderInfo, ToolCatalog
 from wyshbone.domain.coverage import (
     DIRECTORY_LABEL,
@@ -27,6 +28,16 @@ from wyshbone.domain.models import (
     LeadGenPlan,
     LeadGenPlanStep,
     LeadToolIdentifier,
+)
+from wyshbone.domain.monitors import Cadence
+from wyshbone.domain.steps import (
+    DomainLookupParams,
+    EnrichParams,
+    MonitorParams,
+    SaveListParams,
+    SearchParams,
+    SequenceParams,
+    misfits,
 )
 from wyshbone.errors import InvalidPlanError
 
@@ -140,33 +151,28 @@ def plan_lead_generation(
 
 def _gathering_steps(goal: LeadGenGoal, catalog: ToolCatalog) -> list[LeadGenPlanStep]:
     """The search, the domains and emails of what it found, and the list saved."""
+    save = SaveListParams(
+        source_step_id=_SEARCH,
+        enrichment_step_ids=[_DOMAINS, _ENRICH],
+        list_name=_list_name(goal),
+        volume=goal.volume,
+    )
     return [
         _step(T.GLOBAL_DB_SEARCH, catalog, params=_search_params(goal), depends_on=[]),
         _step(
             T.HUNTER_DOMAIN_LOOKUP,
             catalog,
-            params={"sourceStepId": _SEARCH, "limit": goal.volume},
+            params=DomainLookupParams(source_step_id=_SEARCH, limit=goal.volume),
             depends_on=[_SEARCH],
         ),
         _step(
             T.HUNTER_ENRICH,
             catalog,
-            params={"sourceStepId": _DOMAINS, "leadsStepId": _SEARCH, "limit": goal.volume},
+            params=EnrichParams(source_step_id=_DOMAINS, leads_step_id=_SEARCH, limit=goal.volume),
             depends_on=[_DOMAINS],
         ),
-        _step(
-            T.LEAD_LIST_SAVE,
-            catalog,
-            params={
-                "sourceStepId": _SEARCH,
-                "enrichmentStepIds": [_DOMAINS, _ENRICH],
-                "listName": _list_name(goal),
-                "volume": goal.volume,
-            },
-            depends_on=[_SEARCH],
-            # Enrichment is optional: the list waits for it, and is saved (with what was found) even if it failed.
-            waits_for=[_DOMAINS, _ENRICH],
-        ),
+        # Enrichment is optional: the list waits for it, and is saved (with what was found) even if it failed.
+        _step(T.LEAD_LIST_SAVE, catalog, params=save, depends_on=[_SEARCH], waits_for=[_DOMAINS, _ENRICH]),
     ]
 
 
@@ -176,20 +182,17 @@ def _follow_up_steps(
     """What the goal asks after the list is saved: outreach drafts (when it emails), a monitor (when it watches)."""
     steps = []
     if "email" in goal.preferred_channels:
-        outreach: dict[str, object] = {
-            "sourceStepId": _SAVE,
-            "persona": goal.target_persona,
-            "sequenceLength": 3,
-            "limit": goal.volume,
-        }
+        outreach = SequenceParams(
+            source_step_id=_SAVE, persona=goal.target_persona, sequence_length=3, limit=goal.volume
+        )
         steps.append(_step(T.EMAIL_SEQUENCE_SETUP, catalog, params=outreach, depends_on=[_SAVE]))
     if goal.include_monitoring:
-        monitor: dict[str, object] = {
-            "sourceStepId": _SAVE,
-            "searchStepId": _SEARCH,
-            "cadence": goal.monitor_cadence or "weekly",
-            "maxResults": monitor_max_results,
-        }
+        monitor = MonitorParams(
+            source_step_id=_SAVE,
+            search_step_id=_SEARCH,
+            cadence=Cadence(goal.monitor_cadence or "weekly"),
+            max_results=monitor_max_results,
+        )
         steps.append(_step(T.MONITOR_SETUP, catalog, params=monitor, depends_on=[_SAVE]))
     return steps
 
@@ -200,25 +203,25 @@ def _list_name(goal: LeadGenGoal) -> str:
     return f"{persona.title()}s in {region}"
 
 
-def _search_params(goal: LeadGenGoal) -> dict[str, object]:
-    return {
-        "persona": goal.target_persona,
-        "categories": list(goal.target_categories),
-        "qualifiers": list(goal.qualifiers),
-        "region": goal.target_region,
-        "country": goal.country,
-        "regionMatch": goal.region_match.to_json_dict() if goal.region_match else None,
-        "nearbyAllowed": goal.nearby_allowed,
-        "volume": goal.volume,
-        "maxResults": SEARCH_OVERFETCH * goal.volume,
-    }
+def _search_params(goal: LeadGenGoal) -> SearchParams:
+    return SearchParams(
+        persona=goal.target_persona,
+        categories=list(goal.target_categories),
+        qualifiers=list(goal.qualifiers),
+        region=goal.target_region,
+        country=goal.country,
+        region_match=goal.region_match,
+        nearby_allowed=goal.nearby_allowed,
+        volume=goal.volume,
+        max_results=SEARCH_OVERFETCH * goal.volume,
+    )
 
 
 def _step(
     tool: LeadToolIdentifier,
     catalog: ToolCatalog,
     *,
-    params: dict[str, object],
+    params: StepParams,
     depends_on: list[str],
     waits_for: list[str] | None = None,
 ) -> LeadGenPlanStep:
@@ -227,7 +230,7 @@ def _step(
         id=step_id(tool),
         title=spec.title,
         tool=tool,
-        params=params,
+        params=params.to_json_dict(),
         depends_on=depends_on,
         waits_for=waits_for or [],
         description=spec.description,
@@ -237,8 +240,9 @@ def _step(
 
 
 def validate_plan(plan: LeadGenPlan) -> None:
-    """Raise ``InvalidPlanError`` listing every duplicate id, unknown dependency and cycle."""
-    problems: list[str] = []
+    """Raise ``InvalidPlanError`` listing every duplicate id, unknown dependency, cycle, and step whose params do
+    not fit its tool."""
+    problems: list[str] = misfits(plan)
     ids = [s.id for s in plan.steps]
     seen: set[str] = set()
     for sid in ids:

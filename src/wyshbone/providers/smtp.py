@@ -5,7 +5,8 @@
 first byte). The password is only ever given to the SMTP login; no message or error repeats it. A server that
 cannot be used is explained in plain words first, the exception and the server's own words as the details.
 
-A message has one recipient, and no header can carry a line break from the data it is built from.
+A message has one recipient, and no header can carry a line break from the data it is built from. Callers see
+the ``Mailer`` protocol (``check``, ``send(OutgoingMail)``); ``SmtpMailer`` is its SMTP implementation.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from email.message import EmailMessage
 from email.policy import Policy
 from email.utils import formataddr, formatdate
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -250,3 +251,70 @@ def unavailable(exc: BaseException) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else "no detail"
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    """One message to one recipient, as outreach words it; the mailer builds and sends it."""
+
+    sender_name: str | None
+    sender_email: str
+    to: str
+    subject: str
+    text: str
+    html: str
+    message_key: str
+    """The idempotency key: the Message-ID is made from it, so a message is never sent twice unnoticed."""
+    opt_out_url: str
+    """The one-click unsubscribe link (``List-Unsubscribe``)."""
+
+
+class Mailer(Protocol):
+    """Sends outreach mail. ``check`` raises ``SetupError`` when the mailer cannot be used at all (nothing
+    configured); ``send`` raises ``UnsendableMessageError`` for a message that cannot be built (nothing sent)
+    and ``SmtpUnavailableError`` when the server cannot be used now, else says what the server said."""
+
+    def check(self) -> None: ...
+
+    async def send(self, mail: OutgoingMail) -> Delivery: ...
+
+
+class SmtpMailer:
+    """The ``Mailer`` over the SMTP server of ``WYSHBONE_SMTP_URL``: its URL is read when first used (a missing
+    or bad one stops a send, not the start-up), then the sender is kept."""
+
+    def __init__(self, url: str | None, *, ca_file: Path | None = None, timeout: float = 30.0) -> None:
+        self._url = url  # holds the password: never in a repr
+        self._ca_file = ca_file
+        self._timeout = timeout
+        self._sender: SmtpSender | None = None
+
+    def __repr__(self) -> str:
+        return "SmtpMailer(configured)" if self._url is not None else "SmtpMailer(not configured)"
+
+    def check(self) -> None:
+        self.sender()
+
+    def sender(self) -> SmtpSender:
+        """The SMTP sender; ``SetupError`` when no server is configured or its URL is unusable."""
+        if self._sender is None:
+            if self._url is None:
+                raise SetupError(
+                    "no SMTP server to send through: set WYSHBONE_SMTP_URL (e.g. smtp://user:pass@host:587)"
+                )
+            server = parse_smtp_url(self._url)
+            self._sender = SmtpSender(server, ca_file=self._ca_file, timeout=self._timeout)
+        return self._sender
+
+    async def send(self, mail: OutgoingMail) -> Delivery:
+        message = build_message(
+            sender_name=mail.sender_name,
+            sender_email=mail.sender_email,
+            to=mail.to,
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            message_key=mail.message_key,
+            opt_out_url=mail.opt_out_url,
+        )
+        return await self.sender().send(message)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import httpx
 
 from wyshbone.config import Settings
 from wyshbone.domain.models import LeadToolIdentifier as T
 from wyshbone.domain.planner import ProviderInfo
+from wyshbone.domain.steps import OUTPUTS, PARAMS, EnrichParams, StepOutput
 from wyshbone.errors import RegistryError
 from wyshbone.providers.hunter import HunterClient, hunter_provider_info
 from wyshbone.signing import OptOutLinks
@@ -41,7 +43,7 @@ def build_registry(*, settings: Settings, repos: Repositories, client: httpx.Asy
     return registry
 
 
-def load_plugin(entry: str) -> Callable[[Settings], Iterable[tuple[str, Provider]]]:
+def load_plugin(entry: str) -> Callable[[Settings], Iterable[tuple[str, Provider[Any]]]]:
     """``module:function`` → the function; a bad entry fails loudly, naming the setting to fix."""
     module_name, _, attr = entry.partition(":")
     try:
@@ -69,21 +71,28 @@ def _builtin(settings: Settings, repos: Repositories, client: httpx.AsyncClient)
     )
     registry = ToolRegistry.of(
         [
-            ToolSpec(T.GLOBAL_DB_SEARCH, search_chain, merge=merge_search_results),
-            ToolSpec(T.GOOGLE_PLACES_SEARCH, (google_places_provider(settings, client),)),
-            ToolSpec(
-                T.HUNTER_DOMAIN_LOOKUP, (domain_lookup_provider(hunter_provider_info(settings), hunter),)
-            ),
-            ToolSpec(T.HUNTER_ENRICH, (_enrich(settings, hunter, client),)),
-            ToolSpec(T.LEAD_LIST_SAVE, (lead_store_provider(repos.leads),)),
-            ToolSpec(T.EMAIL_SEQUENCE_SETUP, (outreach,)),
-            ToolSpec(T.MONITOR_SETUP, (monitor,)),
+            _typed(T.GLOBAL_DB_SEARCH, search_chain, merge=merge_search_results),
+            _typed(T.GOOGLE_PLACES_SEARCH, (google_places_provider(settings, client),)),
+            _typed(T.HUNTER_DOMAIN_LOOKUP, (domain_lookup_provider(hunter_provider_info(settings), hunter),)),
+            _typed(T.HUNTER_ENRICH, (_enrich(settings, hunter, client),)),
+            _typed(T.LEAD_LIST_SAVE, (lead_store_provider(repos.leads),)),
+            _typed(T.EMAIL_SEQUENCE_SETUP, (outreach,)),
+            _typed(T.MONITOR_SETUP, (monitor,)),
         ]
     )
     return registry
 
 
-def _enrich(settings: Settings, hunter: HunterClient | None, client: httpx.AsyncClient) -> Provider:
+def _typed(
+    tool: T, providers: tuple[Provider[Any], ...], merge: Callable[[list[Any]], StepOutput] | None = None
+) -> ToolSpec:
+    """A built-in tool's entry, with its params and output models from ``domain.steps``."""
+    return ToolSpec(tool, providers, merge=merge, params=PARAMS[tool], output=OUTPUTS[tool])
+
+
+def _enrich(
+    settings: Settings, hunter: HunterClient | None, client: httpx.AsyncClient
+) -> Provider[EnrichParams]:
     """Emails from the business's own website (when crawling is on), then Hunter (when it has a key)."""
     hunter_info = hunter_provider_info(settings)
     sources = [

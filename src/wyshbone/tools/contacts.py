@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 
@@ -23,6 +23,7 @@ from wyshbone.domain.models import (
     LeadToolExecutionResult,
 )
 from wyshbone.domain.planner import ProviderInfo
+from wyshbone.domain.steps import ContactsOutput, DomainLookupParams, EnrichParams, LeadOutcome
 from wyshbone.providers.hunter import HunterClient
 from wyshbone.providers.website import discover_contacts, registrable_domain
 from wyshbone.tools.lead_list import step_leads
@@ -31,18 +32,13 @@ from wyshbone.tools.registry import Provider
 Crawl = Callable[[str], Awaitable[Any]]
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What one lead's lookup came to."""
-
-    source_id: str
-    outcome: str
-    """"found" | "not_found" | "error"."""
-    via: str | None = None
-    reason: str | None = None
-
-    def to_json(self) -> dict[str, str | None]:
-        return {"sourceId": self.source_id, "outcome": self.outcome, "via": self.via, "reason": self.reason}
+def _outcome(
+    source_id: str,
+    outcome: Literal["found", "not_found", "error"],
+    via: str | None = None,
+    reason: str | None = None,
+) -> LeadOutcome:
+    return LeadOutcome(source_id=source_id, outcome=outcome, via=via, reason=reason)
 
 
 LEADS_AT_ONCE = 16
@@ -76,43 +72,39 @@ async def bounded_map(
         raise
 
 
-def _result(
-    leads: list[Lead], outcomes: list[Outcome], extra: dict[str, Any] | None = None
-) -> LeadToolExecutionResult:
-    found = sum(o.outcome == "found" for o in outcomes)
-    data = {
-        "leads": [lead.to_json_dict() for lead in leads],
-        "outcomes": [o.to_json() for o in outcomes],
-        "found": found,
-        "notFound": sum(o.outcome == "not_found" for o in outcomes),
-        "errors": sum(o.outcome == "error" for o in outcomes),
-        **(extra or {}),
-    }
-    return LeadToolExecutionResult(success=True, data=data)
+def _result(leads: list[Lead], outcomes: list[LeadOutcome]) -> LeadToolExecutionResult:
+    output = ContactsOutput(
+        leads=leads,
+        outcomes=outcomes,
+        found=sum(o.outcome == "found" for o in outcomes),
+        not_found=sum(o.outcome == "not_found" for o in outcomes),
+        errors=sum(o.outcome == "error" for o in outcomes),
+    )
+    return LeadToolExecutionResult(success=True, output=output)
 
 
-def domain_lookup_provider(info: ProviderInfo, hunter: HunterClient | None) -> Provider:
-    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
-        leads = step_leads(env, str(params.get("sourceStepId") or ""))[: int(params.get("limit") or 20)]
+def domain_lookup_provider(info: ProviderInfo, hunter: HunterClient | None) -> Provider[DomainLookupParams]:
+    async def run(params: DomainLookupParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+        leads = step_leads(env, params.source_step_id)[: params.limit]
         found = await bounded_map(lambda lead: _domain_for(lead, hunter), leads)
         return _result([lead for lead, _ in found], [outcome for _, outcome in found])
 
     return Provider(info, run)
 
 
-async def _domain_for(lead: Lead, hunter: HunterClient | None) -> tuple[Lead, Outcome]:
+async def _domain_for(lead: Lead, hunter: HunterClient | None) -> tuple[Lead, LeadOutcome]:
     if lead.domain:
-        return lead, Outcome(
+        return lead, _outcome(
             lead.source_id, "found", lead.provenance.get("domain", lead.source), "already known"
         )
     if lead.website and (domain := registrable_domain(lead.website)):
-        return _with(lead, domain=domain, via="website"), Outcome(lead.source_id, "found", "website")
+        return _with(lead, domain=domain, via="website"), _outcome(lead.source_id, "found", "website")
     if hunter is None:
-        return lead, Outcome(lead.source_id, "not_found", None, "no website, and Hunter is not configured")
+        return lead, _outcome(lead.source_id, "not_found", None, "no website, and Hunter is not configured")
     found = await hunter.domain_search(company=lead.name, limit=1)
     if not found.domain:
-        return lead, Outcome(lead.source_id, "not_found", "hunter", "Hunter knows no domain for this name")
-    return _with(lead, domain=found.domain, via="hunter"), Outcome(lead.source_id, "found", "hunter")
+        return lead, _outcome(lead.source_id, "not_found", "hunter", "Hunter knows no domain for this name")
+    return _with(lead, domain=found.domain, via="hunter"), _outcome(lead.source_id, "found", "hunter")
 
 
 def _with(lead: Lead, *, via: str, **fields: Any) -> Lead:
@@ -127,7 +119,7 @@ def enrich_provider(
     client: httpx.AsyncClient | None,
     crawl_websites: bool,
     allow_private: bool = False,
-) -> Provider:
+) -> Provider[EnrichParams]:
     """Emails per lead: the business's own website first (when crawling), then Hunter. The addresses a source
     refused (two in one value are two addresses; a line break, or garbage, is refused) are noted on the lead.
 
@@ -135,9 +127,8 @@ def enrich_provider(
     Hunter never answers it so; the verifier does, which drafting asks (``tools.outreach``), suppressing them.
     """
 
-    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
-        sources = (str(params.get("sourceStepId") or ""), str(params.get("leadsStepId") or ""))
-        leads = step_leads(env, *sources)[: int(params.get("limit") or 20)]
+    async def run(params: EnrichParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+        leads = step_leads(env, params.source_step_id, params.leads_step_id)[: params.limit]
         crawl_client = client if crawl_websites else None
         found = await bounded_map(
             lambda lead: _emails_for(lead, hunter, client=crawl_client, allow_private=allow_private), leads
@@ -153,7 +144,7 @@ class Emails:
     """What the sources said about one lead's addresses."""
 
     emails: list[ContactEmail]
-    outcome: Outcome
+    outcome: LeadOutcome
     refused: list[str] = field(default_factory=list)
     """A note per address a source refused, and why ("refused address 'x' from hunter: ...")."""
 
@@ -164,7 +155,7 @@ def _with_emails(lead: Lead, found: Emails) -> Lead:
         lead = lead.model_copy(update={"notes": list(dict.fromkeys([*lead.notes, *found.refused]))})
     if not found.emails:
         return lead
-    return _with(lead, emails=[e.to_json_dict() for e in found.emails], via=found.outcome.via or "")
+    return _with(lead, emails=list(found.emails), via=found.outcome.via or "")
 
 
 async def _emails_for(
@@ -176,15 +167,15 @@ async def _emails_for(
         site = await discover_contacts(lead.website, client=client, allow_private=allow_private)
         refused += site.refused
         if site.emails:
-            return Emails(site.emails, Outcome(lead.source_id, "found", "website"), refused)
+            return Emails(site.emails, _outcome(lead.source_id, "found", "website"), refused)
         reasons.append(f"website: {site.reason or 'no address found'}")
     if hunter is not None and lead.domain:
         found = await hunter.domain_search(domain=lead.domain, limit=5)
         refused += found.refused
         if found.emails:
-            return Emails(list(found.emails), Outcome(lead.source_id, "found", "hunter"), refused)
+            return Emails(list(found.emails), _outcome(lead.source_id, "found", "hunter"), refused)
         reasons.append("hunter: no addresses for this domain")
     elif hunter is not None:
         reasons.append("hunter: no domain to search")
     why = "; ".join(reasons) or "no source could be tried"
-    return Emails([], Outcome(lead.source_id, "not_found", None, why), refused)
+    return Emails([], _outcome(lead.source_id, "not_found", None, why), refused)

@@ -14,7 +14,6 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -36,6 +35,7 @@ from wyshbone.domain.planner import (
     SearchCoverage,
     shortfall_clause,
 )
+from wyshbone.domain.steps import SearchOutput, SearchParams
 from wyshbone.errors import DirectoryNotImportedError, PermanentToolError
 from wyshbone.providers.google_places import (
     GOOGLE_PLACES,
@@ -48,7 +48,7 @@ from wyshbone.providers.local_directory import count_directory, directory_info, 
 from wyshbone.providers.overpass import OVERPASS, overpass_info, search_overpass
 from wyshbone.providers.overpass import SERVICE as OSM_SERVICE
 from wyshbone.providers.website import registrable_domain
-from wyshbone.tools.registry import RESULT_COUNT, Provider
+from wyshbone.tools.registry import Provider
 
 LOCAL_DIRECTORY = "local_directory"
 
@@ -58,7 +58,7 @@ LABELS = {LOCAL_DIRECTORY: DIRECTORY_LABEL, OVERPASS: OSM_SERVICE, GOOGLE_PLACES
 
 @dataclass(frozen=True, slots=True)
 class SearchAsk:
-    """A search step's params, read once."""
+    """A search step's params, with what they leave unsaid worked out."""
 
     persona: str
     categories: tuple[str, ...]
@@ -71,19 +71,18 @@ class SearchAsk:
     nearby_allowed: bool
 
     @classmethod
-    def of(cls, params: dict[str, Any]) -> SearchAsk:
-        raw = params.get("regionMatch")
-        if not raw:
+    def of(cls, params: SearchParams) -> SearchAsk:
+        if params.region_match is None:
             raise PermanentToolError("the search step has no resolved region to search in")
-        limit = int(params.get("maxResults") or 40)
+        limit = params.max_results
         return cls(
-            persona=str(params.get("persona") or ""),
-            categories=tuple(str(c) for c in params.get("categories") or ()),
-            qualifiers=tuple(str(q) for q in params.get("qualifiers") or ()),
-            region=RegionMatch.model_validate(raw),
+            persona=params.persona or "",
+            categories=tuple(params.categories),
+            qualifiers=tuple(params.qualifiers),
+            region=params.region_match,
             limit=limit,
-            wanted=int(params.get("volume") or max(1, limit // SEARCH_OVERFETCH)),
-            nearby_allowed=bool(params.get("nearbyAllowed")),
+            wanted=params.volume or max(1, limit // SEARCH_OVERFETCH),
+            nearby_allowed=params.nearby_allowed,
         )
 
     def want(self) -> Wanted:
@@ -99,7 +98,7 @@ class SearchAsk:
         return self.region
 
 
-def local_directory_provider(db_path: Path, *, online: Sequence[str] = ()) -> Provider:
+def local_directory_provider(db_path: Path, *, online: Sequence[str] = ()) -> Provider[SearchParams]:
     """The embedded directory as a search provider; not configured until ``wyshbone db import`` ran.
 
     ``online`` names the online search providers that are set up (a shortfall says when there are none).
@@ -114,7 +113,7 @@ def local_directory_provider(db_path: Path, *, online: Sequence[str] = ()) -> Pr
         label=DIRECTORY_LABEL,
     )
 
-    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+    async def run(params: SearchParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         ask = SearchAsk.of(params)
         try:
             leads = await asyncio.to_thread(
@@ -134,7 +133,7 @@ def local_directory_provider(db_path: Path, *, online: Sequence[str] = ()) -> Pr
     return Provider(info, run, functools.partial(_directory_coverage, db_path))
 
 
-def _directory_coverage(db_path: Path, params: dict[str, Any]) -> SearchCoverage:
+def _directory_coverage(db_path: Path, params: SearchParams) -> SearchCoverage:
     """What the embedded directory holds for a search step, counted before approval."""
     ask = SearchAsk.of(params)
     want = ask.want()
@@ -160,39 +159,50 @@ def _directory_coverage(db_path: Path, params: dict[str, Any]) -> SearchCoverage
 
 
 def _found(leads: list[Lead], provider: str, ask: SearchAsk, *, online: bool) -> LeadToolExecutionResult:
-    return LeadToolExecutionResult(success=True, data=_search_data(leads, [provider], ask, online=online))
+    output = _search_output(
+        leads, [provider], asked=ask.want().asked(), region=ask.region.name, wanted=ask.wanted, online=online
+    )
+    return LeadToolExecutionResult(success=True, output=output)
 
 
-def _search_data(leads: list[Lead], providers: list[str], ask: SearchAsk, *, online: bool) -> dict[str, Any]:
+def _search_output(
+    leads: list[Lead],
+    providers: list[str],
+    *,
+    asked: str | None,
+    region: str | None,
+    wanted: int,
+    online: bool,
+) -> SearchOutput:
+    """The leads found, counted inside and nearby, with why there are fewer than ``wanted`` when there are."""
     inside = sum(1 for lead in leads if lead.match is not None and lead.match.area == "inside")
     nearby = sum(1 for lead in leads if lead.match is not None and lead.match.area == "nearby")
-    asked = ask.want().asked()
     shortfall = None
-    if len(leads) < ask.wanted:
+    if len(leads) < wanted:
         shortfall = shortfall_clause(
-            asked=asked,
-            place=ask.region.name,
+            asked=asked or "businesses",
+            place=region or "",
             searched=[LABELS.get(p, p) for p in providers],
             nearby=nearby > 0,
             online=online,
         )
-    return {
-        RESULT_COUNT: len(leads),
-        "provider": "+".join(providers),
-        "region": ask.region.name,
-        "asked": asked,
-        "wanted": ask.wanted,
-        "inside": inside,
-        "nearby": nearby,
-        "shortfall": shortfall,
-        "leads": [lead.to_json_dict() for lead in leads],
-    }
+    return SearchOutput(
+        result_count=len(leads),
+        provider="+".join(providers),
+        region=region,
+        asked=asked,
+        wanted=wanted,
+        inside=inside,
+        nearby=nearby,
+        shortfall=shortfall,
+        leads=leads,
+    )
 
 
-def overpass_provider(settings: Settings, client: httpx.AsyncClient) -> Provider:
+def overpass_provider(settings: Settings, client: httpx.AsyncClient) -> Provider[SearchParams]:
     """OpenStreetMap via Overpass (keyless): configured when ``WYSHBONE_OVERPASS_URL`` is set."""
 
-    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+    async def run(params: SearchParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         ask = SearchAsk.of(params)
         leads = await search_overpass(
             client=client,
@@ -205,18 +215,18 @@ def overpass_provider(settings: Settings, client: httpx.AsyncClient) -> Provider
         )
         return _found(leads, OVERPASS, ask, online=True)
 
-    def count(params: dict[str, Any]) -> SearchCoverage:
+    def count(params: SearchParams) -> SearchCoverage:
         name_only, never = qualifier_reach(SearchAsk.of(params).want().qualifiers, tags=True)
         return SearchCoverage(name_only=name_only, unshowable=never)
 
     return Provider(overpass_info(settings), run, count)
 
 
-def google_places_provider(settings: Settings, client: httpx.AsyncClient) -> Provider:
+def google_places_provider(settings: Settings, client: httpx.AsyncClient) -> Provider[SearchParams]:
     """Google Places (New) Text Search: configured when ``WYSHBONE_GOOGLE_PLACES_API_KEY`` is set."""
     key = settings.google_places_api_key
 
-    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+    async def run(params: SearchParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         ask = SearchAsk.of(params)
         leads = await search_places(
             client=client,
@@ -230,43 +240,27 @@ def google_places_provider(settings: Settings, client: httpx.AsyncClient) -> Pro
         )
         return _found(leads, GOOGLE_PLACES, ask, online=True)
 
-    def count(params: dict[str, Any]) -> SearchCoverage:
+    def count(params: SearchParams) -> SearchCoverage:
         name_only, never = qualifier_reach(SearchAsk.of(params).want().qualifiers, types=True)
         return SearchCoverage(cap=MAX_RESULTS, name_only=name_only, unshowable=never)
 
     return Provider(google_places_info(settings), run, count)
 
 
-def merge_search_results(results: list[dict[str, Any]]) -> dict[str, Any]:
+def merge_search_results(results: list[SearchOutput]) -> SearchOutput:
     """Several providers' leads as one list, without duplicates, each field keeping its source; every
     provider's leads inside the place before any nearby one."""
-    batches = [[Lead.model_validate(item) for item in data.get("leads", [])] for data in results]
     merged = merge_leads(
-        batches, domain_of=lambda lead: lead.domain or registrable_domain(lead.website or "")
+        [r.leads for r in results],
+        domain_of=lambda lead: lead.domain or registrable_domain(lead.website or ""),
     )
     leads = sorted(merged, key=lambda lead: lead.match is not None and lead.match.area == "nearby")
-    providers = [str(data.get("provider", "")) for data in results]
-    first = results[0] if results else {}
-    wanted_count = max((int(data.get("wanted") or 0) for data in results), default=0)
-    inside = sum(1 for lead in leads if lead.match is not None and lead.match.area == "inside")
-    nearby = sum(1 for lead in leads if lead.match is not None and lead.match.area == "nearby")
-    shortfall = None
-    if len(leads) < wanted_count:
-        shortfall = shortfall_clause(
-            asked=str(first.get("asked") or "businesses"),
-            place=str(first.get("region") or ""),
-            searched=[LABELS.get(p, p) for p in providers],
-            nearby=nearby > 0,
-            online=True,
-        )
-    return {
-        RESULT_COUNT: len(leads),
-        "provider": "+".join(providers),
-        "region": first.get("region"),
-        "asked": first.get("asked"),
-        "wanted": wanted_count,
-        "inside": inside,
-        "nearby": nearby,
-        "shortfall": shortfall,
-        "leads": [lead.to_json_dict() for lead in leads],
-    }
+    first = results[0] if results else SearchOutput()
+    return _search_output(
+        leads,
+        [r.provider for r in results],
+        asked=first.asked,
+        region=first.region,
+        wanted=max((r.wanted for r in results), default=0),
+        online=True,
+    )

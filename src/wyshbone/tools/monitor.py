@@ -20,8 +20,19 @@ from wyshbone.domain.models import (
     SupervisorUserContext,
 )
 from wyshbone.domain.models import LeadToolIdentifier as T
-from wyshbone.domain.monitors import MonitorRun, cadence_of, identities, next_run_after
+from wyshbone.domain.monitors import MonitorRun, identities, next_run_after
 from wyshbone.domain.planner import ProviderInfo
+from wyshbone.domain.steps import (
+    CarriedLeads,
+    MonitorOutput,
+    MonitorParams,
+    SaveListOutput,
+    SaveListParams,
+    SearchParams,
+    SequenceOutput,
+    SequenceParams,
+    StepOutput,
+)
 from wyshbone.errors import PermanentToolError
 from wyshbone.executor import run_single_step
 from wyshbone.storage.leads import LeadRepository
@@ -52,11 +63,13 @@ def monitor_search(
     """What a monitor re-runs: the plan's search step, looking wider than the plan did; and the steps that
     follow up new leads as the plan did: its enrichment steps, then its outreach steps for the saved list."""
     step = plan.step(search_step_id)
-    wanted = max(int(step.params.get("maxResults") or 0), max_results)
+    wanted = max(step.params_as(SearchParams).max_results, max_results)
     save = plan.step(save_step_id)
-    enrichment = [plan.step(i) for i in save.params.get("enrichmentStepIds") or [] if _has(plan, i)]
+    enrichment = [plan.step(i) for i in save.params_as(SaveListParams).enrichment_step_ids if _has(plan, i)]
     outreach = [
-        s for s in plan.steps if s.tool == T.EMAIL_SEQUENCE_SETUP and s.params.get("sourceStepId") == save.id
+        s
+        for s in plan.steps
+        if s.tool == T.EMAIL_SEQUENCE_SETUP and s.params_as(SequenceParams).source_step_id == save.id
     ]
     return {
         "stepId": step.id,
@@ -87,8 +100,8 @@ def _step(spec: dict[str, Any], **params: Any) -> LeadGenPlanStep:
     )
 
 
-def _succeeded(step_id: str, **data: Any) -> LeadGenStepResult:
-    return LeadGenStepResult(step_id=step_id, status=LeadGenStepStatus.SUCCEEDED, data=data)
+def _succeeded(step_id: str, output: StepOutput) -> LeadGenStepResult:
+    return LeadGenStepResult(step_id=step_id, status=LeadGenStepStatus.SUCCEEDED, data=output.to_json_dict())
 
 
 async def enrich_new(
@@ -104,7 +117,7 @@ async def enrich_new(
     steps = [f for f in search.get("followUps", []) if f["kind"] == "enrich"]
     if not fresh or not steps:
         return fresh
-    prior = {search["stepId"]: _succeeded(search["stepId"], leads=[lead.to_json_dict() for lead in fresh])}
+    prior = {search["stepId"]: _succeeded(search["stepId"], CarriedLeads(leads=fresh))}
     for spec in steps:
         result, _ = await run_single_step(
             _step(spec, limit=len(fresh)), plan=plan, user=user, registry=registry, prior_results=prior
@@ -126,12 +139,12 @@ async def draft_new(
     Returns how many leads were drafted."""
     drafted = 0
     for spec in (f for f in search.get("followUps", []) if f["kind"] == "outreach"):
-        prior = {search["saveStepId"]: _succeeded(search["saveStepId"], listId=list_id)}
+        prior = {search["saveStepId"]: _succeeded(search["saveStepId"], SaveListOutput(list_id=list_id))}
         result, _ = await run_single_step(
             _step(spec), plan=plan, user=user, registry=registry, prior_results=prior
         )
         if result.status is LeadGenStepStatus.SUCCEEDED and result.data:
-            drafted += int(result.data.get("newlyDrafted") or 0)
+            drafted += SequenceOutput.model_validate(result.data).newly_drafted
     return drafted
 
 
@@ -142,7 +155,8 @@ async def run_search(
     result, _ = await run_single_step(_step(search), plan=plan, user=user, registry=registry)
     if result.status is not LeadGenStepStatus.SUCCEEDED:
         return SearchOutcome(False, [], result.error_message or f"the search was {result.status.value}")
-    return SearchOutcome(True, [Lead.model_validate(item) for item in (result.data or {}).get("leads", [])])
+    found = CarriedLeads.model_validate(result.data or {})
+    return SearchOutcome(True, found.leads or [])
 
 
 def _baseline(
@@ -174,15 +188,15 @@ class _Setup:
     registry: Callable[[], ToolRegistry]
     clock: Clock
 
-    async def __call__(self, params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
-        list_id = saved_list_id(env, str(params.get("sourceStepId") or ""))
-        search_step = str(params.get("searchStepId") or "")
+    async def __call__(self, params: MonitorParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+        list_id = saved_list_id(env, params.source_step_id)
+        search_step = params.search_step_id
         try:
-            wanted = int(params.get("maxResults") or self.settings.monitor_max_results)
-            search = monitor_search(env.plan, search_step, str(params.get("sourceStepId") or ""), wanted)
+            wanted = params.max_results or self.settings.monitor_max_results
+            search = monitor_search(env.plan, search_step, params.source_step_id, wanted)
         except KeyError:
             raise PermanentToolError(f"the plan has no search step {search_step!r} to watch") from None
-        cadence = cadence_of(params.get("cadence"))
+        cadence = params.cadence
         started = self.clock()
         outcome = await run_search(search, plan=env.plan, user=env.user, registry=self.registry())
         # Known: what the list holds, what the plan's search saw, and what the baseline search sees now.
@@ -203,9 +217,14 @@ class _Setup:
             known=known,
             next_run_at=next_run,
         )
-        data = {"monitorId": monitor_id, "cadence": cadence.value, "nextRunAt": next_run.isoformat()}
-        data |= {"known": businesses, "baseline": baseline.status}
-        return LeadToolExecutionResult(success=True, data=data)
+        output = MonitorOutput(
+            monitor_id=monitor_id,
+            cadence=cadence.value,
+            next_run_at=next_run.isoformat(),
+            known=businesses,
+            baseline=baseline.status,
+        )
+        return LeadToolExecutionResult(success=True, output=output)
 
 
 def monitor_provider(
@@ -216,7 +235,7 @@ def monitor_provider(
     plans: PlanRepository,
     registry: Callable[[], ToolRegistry],
     clock: Clock = _utcnow,
-) -> Provider:
+) -> Provider[MonitorParams]:
     """Records the monitor in ``monitors`` with what the saved list (in ``leads``) and the search know, for the
     session of its plan (read from ``plans``)."""
     setup = _Setup(settings, monitors, leads, plans, registry, clock)

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from pydantic import ValidationError
 
 from wyshbone.config import Settings
-from wyshbone.domain.models import Lead, LeadGenStepStatus, LeadToolExecutionEnv, LeadToolExecutionResult
+from wyshbone.domain.models import Lead, LeadToolExecutionEnv, LeadToolExecutionResult
 from wyshbone.domain.outreach import (
     DEFAULT_STEPS,
     OutreachSequence,
@@ -26,6 +23,7 @@ from wyshbone.domain.outreach import (
     suppression_entry,
 )
 from wyshbone.domain.planner import ProviderInfo
+from wyshbone.domain.steps import NotDrafted, SaveListOutput, SequenceOutput, SequenceParams
 from wyshbone.errors import InputError, PermanentToolError, ToolError
 from wyshbone.providers.hunter import VERIFICATION_UNIT_PRICE_USD, ClaimedEmailError, HunterClient
 from wyshbone.signing import OptOutLinks
@@ -48,20 +46,17 @@ def sender_of(settings: Settings) -> Sender:
 
 def saved_list_id(env: LeadToolExecutionEnv, step_id: str) -> int:
     """The list the save step ``step_id`` wrote (``PermanentToolError`` when it saved none)."""
-    result = env.prior_results.get(step_id)
-    if result is None or result.status is not LeadGenStepStatus.SUCCEEDED or not result.data:
+    output = env.output_of(step_id, SaveListOutput)
+    if output is None:
         raise PermanentToolError(f"no saved list: step {step_id!r} did not save one")
-    return int(result.data["listId"])
+    return output.list_id
 
 
-def sequence_steps(params: dict[str, Any]) -> list[SequenceStep]:
+def sequence_steps(params: SequenceParams) -> list[SequenceStep]:
     """The step's own templates (``steps``), else the default sequence cut to ``sequenceLength``."""
-    try:
-        steps = [SequenceStep.model_validate(s) for s in params["steps"]] if params.get("steps") else None
-    except (ValidationError, TypeError) as exc:
-        raise PermanentToolError(f"the sequence's steps are not valid: {exc}") from None
-    if steps is None:
-        steps = list(DEFAULT_STEPS[: max(1, int(params.get("sequenceLength") or len(DEFAULT_STEPS)))])
+    steps = list(params.steps or ())
+    if not steps:
+        steps = list(DEFAULT_STEPS[: max(1, params.sequence_length or len(DEFAULT_STEPS))])
     try:
         check_templates(steps)
     except InputError as exc:
@@ -92,8 +87,8 @@ async def verify_contacts(
         except ToolError:
             return lead, None, True
         emails = [
-            {**e, "verification": verdict.verification, "score": verdict.score}
-            if e.get("value") == contact.value
+            e.model_copy(update={"verification": verdict.verification, "score": verdict.score})
+            if e.value == contact.value
             else e
             for e in lead.emails
         ]
@@ -120,8 +115,8 @@ class _Drafting:
     hunter: HunterClient | None
     sender: Sender
 
-    async def __call__(self, params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
-        list_id = saved_list_id(env, str(params.get("sourceStepId") or ""))
+    async def __call__(self, params: SequenceParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+        list_id = saved_list_id(env, params.source_step_id)
         steps = sequence_steps(params)
         account = account_of(env.user)
         checked, suppressions, verified = await self._new_leads(env, list_id, account)
@@ -132,7 +127,7 @@ class _Drafting:
                 self.sender,
                 suppressions=suppressions,
                 opt_out_url=lambda email: self.links.url(account, email),
-                persona=params.get("persona") or env.plan.goal.target_persona,
+                persona=params.persona or env.plan.goal.target_persona,
             )
         except InputError as exc:  # a template that fails for these leads' fields
             raise PermanentToolError(exc.message) from None
@@ -148,8 +143,8 @@ class _Drafting:
         )
         sequence = await self.outreach.sequence(sequence_id=sequence_id)
         assert sequence is not None
-        data = _report(sequence, steps, newly_drafted=len({d.lead_key for d in drafts}), verified=verified)
-        return LeadToolExecutionResult(success=True, data=data)
+        output = _report(sequence, steps, newly_drafted=len({d.lead_key for d in drafts}), verified=verified)
+        return LeadToolExecutionResult(success=True, output=output)
 
     async def _new_leads(
         self, env: LeadToolExecutionEnv, list_id: int, account: str
@@ -168,21 +163,21 @@ class _Drafting:
 
 def _report(
     sequence: OutreachSequence, steps: list[SequenceStep], *, newly_drafted: int, verified: int
-) -> dict[str, Any]:
+) -> SequenceOutput:
     """What the step says it did: whom it drafted, and why not the others."""
     drafted = [lead for lead in sequence.leads if lead.status == "active"]
     not_drafted = [lead for lead in sequence.leads if lead.status != "active"]
-    return {
-        "sequenceId": sequence.id,
-        "listId": sequence.list_id,
-        "drafted": len(drafted),
-        "newlyDrafted": newly_drafted,
-        "messages": len(sequence.messages),
-        "steps": [s.key for s in steps],
-        "verified": verified,
-        "suppressed": sum(1 for lead in not_drafted if lead.status == "suppressed"),
-        "notDrafted": [{"leadName": lead.lead_name, "reason": lead.reason} for lead in not_drafted],
-    }
+    return SequenceOutput(
+        sequence_id=sequence.id,
+        list_id=sequence.list_id,
+        drafted=len(drafted),
+        newly_drafted=newly_drafted,
+        messages=len(sequence.messages),
+        steps=[s.key for s in steps],
+        verified=verified,
+        suppressed=sum(1 for lead in not_drafted if lead.status == "suppressed"),
+        not_drafted=[NotDrafted(lead_name=lead.lead_name, reason=lead.reason) for lead in not_drafted],
+    )
 
 
 def outreach_provider(
@@ -192,7 +187,7 @@ def outreach_provider(
     leads: LeadRepository,
     links: OptOutLinks,
     hunter: HunterClient | None = None,
-) -> Provider:
+) -> Provider[SequenceParams]:
     """Drafts the saved list's leads into ``outreach``; with ``hunter``, each unverified address is verified
     first (claimed ones are suppressed, invalid ones skipped)."""
     sender = sender_of(settings)

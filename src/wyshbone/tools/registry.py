@@ -1,19 +1,22 @@
 """The tool registry and the one routing function every step goes through, ``run_lead_tool``.
 
-A tool is an identifier plus a ``ToolSpec``: its provider chain (fallback order) and retry policy.
-Adding a tool is one identifier and one ``register`` call; nothing else changes.
+A tool is an identifier plus a ``ToolSpec``: its provider chain (fallback order), retry policy, and the models of
+its params and output (``domain.steps``). Adding a tool is one identifier and one ``register`` call.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from pydantic import ValidationError
 
 from wyshbone.domain.models import LeadGenPlan, LeadToolExecutionEnv, LeadToolExecutionResult
 from wyshbone.domain.planner import ProviderInfo, SearchCoverage, ToolCatalog, not_set_up
 from wyshbone.domain.retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from wyshbone.domain.steps import OpenOutput, OpenParams, StepOutput, StepParams
 from wyshbone.errors import (
     DirectoryNotImportedError,
     InputError,
@@ -24,31 +27,31 @@ from wyshbone.errors import (
 
 logger = logging.getLogger("wyshbone.tools")
 
-ToolFunc = Callable[[dict[str, Any], LeadToolExecutionEnv], Awaitable[LeadToolExecutionResult]]
-"""A provider's implementation of a tool: raise ``RetryableToolError``/``PermanentToolError`` on failure."""
+P = TypeVar("P", bound=StepParams)
 
-CountFunc = Callable[[dict[str, Any]], SearchCoverage]
+ToolFunc = Callable[[P, LeadToolExecutionEnv], Awaitable[LeadToolExecutionResult]]
+"""A provider's implementation of a tool: the step's typed params in, its typed ``output`` in the result;
+raise ``RetryableToolError``/``PermanentToolError`` on failure."""
+
+CountFunc = Callable[[P], SearchCoverage]
 """What a provider can deliver for a step's params, known before the plan runs (blocking: at most a few ms of
 indexed reads); raises like ``ToolFunc`` when it cannot say."""
 
-RESULT_COUNT = "resultCount"
-"""Key in a result's ``data`` saying how many items a provider found; 0 means "try the next provider"."""
-
 
 @dataclass(frozen=True, slots=True)
-class Provider:
+class Provider(Generic[P]):
     """One way of running a tool."""
 
     info: ProviderInfo
-    run: ToolFunc
-    count: CountFunc | None = None
+    run: ToolFunc[P]
+    count: CountFunc[P] | None = None
     """Its coverage before approval (search providers): what it holds, or its cap; None when it cannot say."""
 
 
-def unavailable(name: str, reason: str) -> Provider:
+def unavailable(name: str, reason: str) -> Provider[Any]:
     """A provider the plan names but that cannot be used here; it says why and is never called."""
 
-    async def run(params: dict[str, Any], env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
+    async def run(params: StepParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         raise NotConfiguredError(f"{name}: {reason}")
 
     return Provider(ProviderInfo(name, configured=False, reason=reason), run)
@@ -60,15 +63,19 @@ class ToolSpec:
 
     tool: str
     """Its identifier (a ``LeadToolIdentifier`` value for the built-in tools)."""
-    providers: tuple[Provider, ...] = ()
+    providers: tuple[Provider[Any], ...] = ()
     """Fallback order. Empty, or none configured → the step is skipped by design."""
     retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY
     """How failed attempts on one provider are retried."""
-    merge: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None
-    """When set, a provider that finds fewer than the step's ``maxResults`` is topped up by the next ones in the
-    chain, and their data merged by this function. None: the first provider that finds anything serves the step."""
+    merge: Callable[[list[Any]], StepOutput] | None = None
+    """When set, a provider that finds fewer than the params' ``wanted_items`` is topped up by the next ones in
+    the chain, and their outputs merged by this function. None: the first provider that finds anything serves."""
+    params: type[StepParams] = OpenParams
+    """What its steps ask: a step's params are read as this model once, and its providers get them typed."""
+    output: type[StepOutput] = OpenOutput
+    """What its providers return (``LeadToolExecutionResult.output``), stored as the step result's data."""
 
-    def usable(self) -> tuple[Provider, ...]:
+    def usable(self) -> tuple[Provider[Any], ...]:
         return tuple(p for p in self.providers if p.info.configured)
 
     def unavailable_reason(self) -> str:
@@ -107,7 +114,7 @@ class ToolRegistry:
                 "add an identifier and register a ToolSpec for it"
             ) from None
 
-    def add_provider(self, tool: str, provider: Provider) -> None:
+    def add_provider(self, tool: str, provider: Provider[Any]) -> None:
         """Put ``provider`` first in ``tool``'s chain (it is tried before the built-in ones)."""
         spec = self.spec(tool)
         self._specs[tool] = replace(spec, providers=(provider, *spec.providers))
@@ -122,13 +129,13 @@ class ToolRegistry:
 
 async def run_lead_tool(
     tool: str,
-    params: dict[str, Any],
+    params: StepParams | Mapping[str, Any],
     env: LeadToolExecutionEnv,
     *,
     registry: ToolRegistry,
     provider: str | None = None,
 ) -> LeadToolExecutionResult:
-    """Run ``tool`` with ``params`` through ``provider`` (default: the first configured one).
+    """Run ``tool`` with ``params`` (typed, or their JSON) through ``provider`` (default: the first configured one).
 
     The single routing point from a plan step to a concrete provider.
     """
@@ -137,7 +144,8 @@ async def run_lead_tool(
     chosen = next((p for p in usable if provider is None or p.info.name == provider), None)
     if chosen is None:
         raise NotConfiguredError(f"{tool}: {spec.unavailable_reason()}")
-    return await chosen.run(params, env)
+    typed = params if isinstance(params, StepParams) else spec.params.model_validate(params)
+    return await chosen.run(typed, env)
 
 
 def count_providers(
@@ -152,12 +160,18 @@ def count_providers(
     for step in plan.steps:
         if step.tool not in registry:
             continue
+        spec = registry.spec(step.tool)
+        try:
+            params = step.params_as(spec.params)
+        except ValidationError as exc:
+            logger.warning("step %s cannot be counted: its params do not fit %s: %s", step.id, step.tool, exc)
+            continue
         found = []
-        for provider in registry.spec(step.tool).usable():
+        for provider in spec.usable():
             if provider.count is None or not provider.info.covers(plan.goal.country):
                 continue
             try:
-                found.append((provider.info, provider.count(step.params)))
+                found.append((provider.info, provider.count(params)))
             except (ToolError, InputError, DirectoryNotImportedError) as exc:
                 logger.warning("%s cannot count for step %s: %s", provider.info.name, step.id, exc)
         if found:

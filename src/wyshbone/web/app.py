@@ -14,9 +14,9 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from wyshbone import __version__
+from wyshbone.bootstrap import open_context
 from wyshbone.config import Settings
 from wyshbone.errors import ConflictError, InputError, NotFoundError, UnplannableGoalError, WyshboneError
-from wyshbone.services import PlanRunner, Supervisor
 from wyshbone.signing import load_or_create_secret
 from wyshbone.web.guard import BodyGuard
 from wyshbone.web.routes import api, pages, sales
@@ -26,24 +26,20 @@ logger = logging.getLogger("wyshbone.web")
 
 
 def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Open the supervisor, resume interrupted plans and start the monitor scheduler; undo it all on the way
-    out."""
+    """Open the application context, resume interrupted plans and start the monitor scheduler; undo it all on
+    the way out."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        supervisor = await Supervisor.open(settings)
-        runner = PlanRunner(supervisor, adopt=True)
-        app.state.supervisor = supervisor
-        app.state.runner = runner
+        context = await open_context(settings, adopt=True)
+        app.state.context = context
         app.state.sending = {}
-        resumed = await runner.resume_interrupted()
+        resumed = await context.runs.resume_interrupted()
         if resumed:
             logger.info("resumed %d interrupted plan(s): %s", len(resumed), ", ".join(resumed))
         # The embedded monitor scheduler (WYSHBONE_MONITOR_TICK_SECONDS=0 leaves it to cron: monitors run-due).
         scheduler = (
-            asyncio.create_task(
-                supervisor.monitors.run_forever(settings.monitor_tick_seconds), name="monitors"
-            )
+            asyncio.create_task(context.monitors.run_forever(settings.monitor_tick_seconds), name="monitors")
             if settings.monitor_tick_seconds > 0
             else None
         )
@@ -54,8 +50,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
-            await runner.shutdown()
-            await supervisor.close()
+            await (
+                context.close()
+            )  # the runs first (they resume elsewhere), then the HTTP client, then the store
 
     return lifespan
 

@@ -1,24 +1,43 @@
-"""Named dependencies for the routes: the supervisor, the plan runner, the caller's session."""
+"""Named dependencies for the routes: the application context's use cases, the caller's session."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from wyshbone.services import PlanRunner, Supervisor
+from wyshbone.bootstrap import AppContext
+from wyshbone.services import InProcessRunQueue, Monitors, Outreach, Plans
 
 # Async on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per dependency per request.
 
 
-async def get_supervisor(request: Request) -> Supervisor:
-    supervisor: Supervisor = request.app.state.supervisor
-    return supervisor
+async def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
 
 
-async def get_runner(request: Request) -> PlanRunner:
-    runner: PlanRunner = request.app.state.runner
-    return runner
+async def get_plans(request: Request) -> Plans:
+    return (await get_context(request)).plans
+
+
+async def get_runs(request: Request) -> InProcessRunQueue:
+    return (await get_context(request)).runs
+
+
+async def get_outreach(request: Request) -> Outreach:
+    return (await get_context(request)).outreach
+
+
+async def get_monitors(request: Request) -> Monitors:
+    return (await get_context(request)).monitors
+
+
+async def get_sending(request: Request) -> dict[int, asyncio.Task[object]]:
+    """The lists this server is sending right now (the send route's background tasks)."""
+    sending: dict[int, asyncio.Task[object]] = request.app.state.sending
+    return sending
 
 
 async def get_session_id(request: Request, response: Response) -> str:
@@ -27,6 +46,10 @@ async def get_session_id(request: Request, response: Response) -> str:
     return session_id
 
 
-SupervisorDep = Annotated[Supervisor, Depends(get_supervisor)]
-RunnerDep = Annotated[PlanRunner, Depends(get_runner)]
+ContextDep = Annotated[AppContext, Depends(get_context)]
+PlansDep = Annotated[Plans, Depends(get_plans)]
+RunsDep = Annotated[InProcessRunQueue, Depends(get_runs)]
+OutreachDep = Annotated[Outreach, Depends(get_outreach)]
+MonitorsDep = Annotated[Monitors, Depends(get_monitors)]
+SendingDep = Annotated[dict[int, asyncio.Task[object]], Depends(get_sending)]
 SessionDep = Annotated[str, Depends(get_session_id)]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
+from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
+from wyshbone.domain.goals import check_goal_text
+from wyshbone.domain.limits import MAX_GOAL_CHARS
 from wyshbone.domain.models import (
     CamelModel,
     GoalOverrides,
@@ -15,22 +19,45 @@ from wyshbone.domain.models import (
     PlanEstimate,
     PlanStatus,
 )
-from wyshbone.services import MAX_GOAL_LENGTH
+from wyshbone.errors import InputError
 
-MAX_GOAL_CHARS = MAX_GOAL_LENGTH
+
+def _goal_text(value: str, *, allow_empty: bool) -> str:
+    """The domain's one check of a goal's text, its message as the 422's (not pydantic's own wording)."""
+    try:
+        check_goal_text(value, allow_empty=allow_empty)
+    except InputError as exc:
+        raise PydanticCustomError("goal_text", exc.message) from None
+    return value
+
+
+def _plannable_text(value: str) -> str:
+    return _goal_text(value, allow_empty=False)
+
+
+def _readable_text(value: str) -> str:
+    return _goal_text(value, allow_empty=True)  # an empty goal is read: its problem says it is empty
+
+
+_GOAL_SCHEMA: JsonDict = {"maxLength": MAX_GOAL_CHARS}
+"""Documented, not enforced by pydantic: runs of spaces count as one, and ``check_goal_text`` says so."""
 
 
 class StartPlanRequest(CamelModel):
     model_config = ConfigDict(extra="forbid")
 
-    goal: str = Field(min_length=1, max_length=MAX_GOAL_CHARS, description="The goal in plain words.")
+    goal: Annotated[str, AfterValidator(_plannable_text)] = Field(
+        description="The goal in plain words.", json_schema_extra={"minLength": 1, **_GOAL_SCHEMA}
+    )
     overrides: GoalOverrides | None = None
 
 
 class ParseGoalRequest(CamelModel):
     model_config = ConfigDict(extra="forbid")
 
-    goal: str = Field(max_length=MAX_GOAL_CHARS, description="The goal in plain words.")
+    goal: Annotated[str, AfterValidator(_readable_text)] = Field(
+        description="The goal in plain words.", json_schema_extra=_GOAL_SCHEMA
+    )
 
 
 class ApprovePlanRequest(CamelModel):

@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from wyshbone.domain.models import PlanEvent, PlanEventType, PlanStatus
-from wyshbone.services import Supervisor
+from wyshbone.services import EventBus
+from wyshbone.storage.plans import PlanRepository
 
 KEEPALIVE_SECONDS = 15.0
 """A comment line this often keeps proxies from closing an idle stream."""
@@ -16,8 +17,8 @@ _FINAL = frozenset({PlanEventType.PLAN_COMPLETED, PlanEventType.PLAN_CANCELLED})
 _DONE = frozenset({PlanStatus.SUCCEEDED, PlanStatus.PARTIAL, PlanStatus.FAILED, PlanStatus.CANCELLED})
 
 
-async def _finished(sup: Supervisor, plan_id: str) -> bool:
-    head = await sup.repos.plans.head(plan_id)
+async def _finished(store: PlanRepository, plan_id: str) -> bool:
+    head = await store.head(plan_id)
     return head is None or head.status in _DONE
 
 
@@ -26,13 +27,18 @@ def format_event(event: PlanEvent) -> str:
 
 
 async def event_stream(
-    sup: Supervisor, plan_id: str, *, after: int, disconnected: Callable[[], Awaitable[bool]]
+    store: PlanRepository,
+    bus: EventBus,
+    plan_id: str,
+    *,
+    after: int,
+    disconnected: Callable[[], Awaitable[bool]],
 ) -> AsyncIterator[str]:
     """Yield every event after ``after``, then each new one; end after the plan's final event."""
     yield "retry: 2000\n\n"
     # Subscribe before catching up, so nothing published in between is missed (duplicates are skipped by seq).
-    with sup.bus.subscribe(plan_id) as live:
-        pending = await sup.repos.plans.events(plan_id, after=after)
+    with bus.subscribe(plan_id) as live:
+        pending = await store.events(plan_id, after=after)
         idle = 0.0
         while True:
             for event in pending:
@@ -48,8 +54,8 @@ async def event_stream(
                 pending = [await asyncio.wait_for(live.get(), POLL_SECONDS)]
                 idle = 0.0
             except TimeoutError:
-                pending = await sup.repos.plans.events(plan_id, after=after)
-                if not pending and await _finished(sup, plan_id):
+                pending = await store.events(plan_id, after=after)
+                if not pending and await _finished(store, plan_id):
                     return  # e.g. a reconnect after the final event: nothing more will come
                 idle += POLL_SECONDS
                 if idle >= KEEPALIVE_SECONDS:

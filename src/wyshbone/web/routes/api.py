@@ -19,7 +19,7 @@ from wyshbone.domain.models import (
     PlanProgress,
     SupervisorUserContext,
 )
-from wyshbone.web.deps import RunnerDep, SessionDep, SupervisorDep
+from wyshbone.web.deps import PlansDep, RunsDep, SessionDep
 from wyshbone.web.schemas import (
     ApprovePlanRequest,
     ErrorBody,
@@ -79,9 +79,9 @@ def user_of(session_id: str) -> SupervisorUserContext:
 
 
 @router.post("/goal/parse", responses=POST_GUARD)
-async def parse_goal(body: ParseGoalRequest, sup: SupervisorDep, session_id: SessionDep) -> ParsedGoal:
+async def parse_goal(body: ParseGoalRequest, plans: PlansDep, session_id: SessionDep) -> ParsedGoal:
     """What the goal says, what was assumed, and what stops it being planned; stores nothing."""
-    return sup.parse(body.goal, user_of(session_id))
+    return plans.parse(body.goal, user_of(session_id))
 
 
 @router.post(
@@ -89,18 +89,18 @@ async def parse_goal(body: ParseGoalRequest, sup: SupervisorDep, session_id: Ses
     status_code=status.HTTP_201_CREATED,
     responses={**POST_GUARD, 422: {"model": ErrorBody, "description": "The goal cannot be planned"}},
 )
-async def start_plan(body: StartPlanRequest, sup: SupervisorDep, session_id: SessionDep) -> PlanView:
+async def start_plan(body: StartPlanRequest, plans: PlansDep, session_id: SessionDep) -> PlanView:
     """Read the goal, plan it and keep the plan pending approval."""
-    plan = await sup.start_plan(
+    plan = await plans.start_plan(
         body.goal, user_of(session_id), session_id=session_id, overrides=body.overrides
     )
     return _view(plan)
 
 
 @router.get("/plan/progress", response_model=PlanProgress | IdleProgress)
-async def latest_progress(sup: SupervisorDep, session_id: SessionDep) -> Response:
+async def latest_progress(plans: PlansDep, session_id: SessionDep) -> Response:
     """Progress of this session's most recent plan, or ``{"status": "idle"}``."""
-    return _json(await sup.latest_progress(session_id=session_id) or IdleProgress())
+    return _json(await plans.latest_progress(session_id=session_id) or IdleProgress())
 
 
 def _json(model: BaseModel) -> Response:
@@ -110,46 +110,46 @@ def _json(model: BaseModel) -> Response:
 
 @router.post("/plan/approve", responses={**NOT_FOUND, **CONFLICT, **POST_GUARD})
 async def approve(
-    body: ApprovePlanRequest, sup: SupervisorDep, runner: RunnerDep, session_id: SessionDep
+    body: ApprovePlanRequest, plans: PlansDep, runs: RunsDep, session_id: SessionDep
 ) -> PlanStatusView:
     """Approve a pending plan: it starts executing at once; this answers without waiting for it."""
-    return await _approve(body.plan_id, sup, runner, session_id)
+    return await _approve(body.plan_id, plans, runs, session_id)
 
 
 @router.post("/plan/{plan_id}/approve", responses={**NOT_FOUND, **CONFLICT})
 async def approve_by_path(
-    plan_id: str, sup: SupervisorDep, runner: RunnerDep, session_id: SessionDep
+    plan_id: str, plans: PlansDep, runs: RunsDep, session_id: SessionDep
 ) -> PlanStatusView:
     """Same as ``POST /api/plan/approve``."""
-    return await _approve(plan_id, sup, runner, session_id)
+    return await _approve(plan_id, plans, runs, session_id)
 
 
-async def _approve(plan_id: str, sup: SupervisorDep, runner: RunnerDep, session_id: str) -> PlanStatusView:
-    plan = await sup.approve_plan(plan_id, session_id=session_id)
-    runner.start(plan, session_id=session_id)
+async def _approve(plan_id: str, plans: PlansDep, runs: RunsDep, session_id: str) -> PlanStatusView:
+    plan = await plans.approve_plan(plan_id, session_id=session_id)
+    runs.submit(plan, session_id=session_id)
     return PlanStatusView(plan_id=plan.id, status=plan.status)
 
 
 @router.get("/plan/{plan_id}", responses=NOT_FOUND)
-async def get_plan(plan_id: str, sup: SupervisorDep, session_id: SessionDep) -> PlanView:
-    plan = await sup.get_plan(plan_id, session_id=session_id)
+async def get_plan(plan_id: str, plans: PlansDep, session_id: SessionDep) -> PlanView:
+    plan = await plans.get_plan(plan_id, session_id=session_id)
     return _view(plan)
 
 
 @router.get("/plan/{plan_id}/progress", responses=NOT_FOUND, response_model=PlanProgress)
-async def progress(plan_id: str, sup: SupervisorDep, session_id: SessionDep) -> Response:
-    return _json(await sup.progress(plan_id, session_id=session_id))
+async def progress(plan_id: str, plans: PlansDep, session_id: SessionDep) -> Response:
+    return _json(await plans.progress(plan_id, session_id=session_id))
 
 
 @router.get("/plan/{plan_id}/events", responses=NOT_FOUND)
 async def events(
     plan_id: str,
-    sup: SupervisorDep,
+    plans: PlansDep,
     session_id: SessionDep,
     after: Annotated[int, Query(ge=0, le=MAX_SEQ, description="Only events with a larger seq")] = 0,
 ) -> list[PlanEvent]:
     """The plan's event log, in order; page with ``after=<seq of the last event you have>``."""
-    return await sup.events(plan_id, session_id=session_id, after=after)
+    return await plans.events(plan_id, session_id=session_id, after=after)
 
 
 @router.get(
@@ -160,25 +160,25 @@ async def events(
 async def stream(
     plan_id: str,
     request: Request,
-    sup: SupervisorDep,
+    plans: PlansDep,
     session_id: SessionDep,
     last_event_id: Annotated[int | None, Header(ge=0, le=MAX_SEQ)] = None,
     after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
 ) -> StreamingResponse:
     """Each event as it is stored; reconnect with ``Last-Event-ID`` to carry on where you left off."""
-    await sup.get_plan(plan_id, session_id=session_id)
+    await plans.get_plan(plan_id, session_id=session_id)
     start = max(after, last_event_id or 0)
     return StreamingResponse(
-        event_stream(sup, plan_id, after=start, disconnected=request.is_disconnected),
+        event_stream(plans.plan_store, plans.bus, plan_id, after=start, disconnected=request.is_disconnected),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 @router.get("/plan/{plan_id}/result", responses={**NOT_FOUND, **CONFLICT})
-async def result(plan_id: str, sup: SupervisorDep, session_id: SessionDep) -> LeadGenExecutionResult:
+async def result(plan_id: str, plans: PlansDep, session_id: SessionDep) -> LeadGenExecutionResult:
     """The execution result once the plan has finished (409 while it is pending or running)."""
-    return await sup.result(plan_id, session_id=session_id)
+    return await plans.result(plan_id, session_id=session_id)
 
 
 @router.get(
@@ -188,12 +188,12 @@ async def result(plan_id: str, sup: SupervisorDep, session_id: SessionDep) -> Le
 )
 async def leads(
     plan_id: str,
-    sup: SupervisorDep,
+    plans: PlansDep,
     session_id: SessionDep,
     format: Annotated[Literal["json", "csv"], Query()] = "json",  # the API's parameter name
 ) -> list[Lead] | Response:
     """The saved leads with each field's source; ``?format=csv`` downloads them."""
-    found = list(await sup.leads(plan_id, session_id=session_id))
+    found = list(await plans.leads(plan_id, session_id=session_id))
     if format == "json":
         return found
     return Response(
@@ -205,16 +205,16 @@ async def leads(
 
 @router.post("/plan/{plan_id}/cancel", responses={**NOT_FOUND, **CONFLICT, **POST_GUARD})
 async def cancel(
-    plan_id: str, runner: RunnerDep, session_id: SessionDep, _body: EmptyBody = None
+    plan_id: str, runs: RunsDep, session_id: SessionDep, _body: EmptyBody = None
 ) -> PlanStatusView:
     """Stop a running or pending plan (409 once it has finished)."""
-    return PlanStatusView(plan_id=plan_id, status=await runner.cancel(plan_id, session_id=session_id))
+    return PlanStatusView(plan_id=plan_id, status=await runs.cancel(plan_id, session_id=session_id))
 
 
 @router.get("/plans")
-async def plans(sup: SupervisorDep, session_id: SessionDep) -> list[PlanListItem]:
+async def plans(service: PlansDep, session_id: SessionDep) -> list[PlanListItem]:
     """This session's plans, newest first."""
-    rows = await sup.plans(session_id=session_id)
+    rows = await service.plans(session_id=session_id)
     return [
         PlanListItem(plan_id=r.plan_id, status=r.status, goal=r.raw_goal, created_at=r.created_at)
         for r in rows
@@ -222,9 +222,9 @@ async def plans(sup: SupervisorDep, session_id: SessionDep) -> list[PlanListItem
 
 
 @router.get("/conversations/current/messages", tags=["conversation"])
-async def messages(sup: SupervisorDep, session_id: SessionDep) -> list[MessageView]:
+async def messages(plans: PlansDep, session_id: SessionDep) -> list[MessageView]:
     """The session's conversation: e.g. a summary of each finished plan."""
     return [
         MessageView(id=m.id, plan_id=m.plan_id, role=m.role, text=m.text, created_at=m.created_at)
-        for m in await sup.messages(session_id=session_id)
+        for m in await plans.messages(session_id=session_id)
     ]

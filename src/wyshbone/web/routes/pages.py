@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from wyshbone.domain.qualifiers import QUALIFIERS
 from wyshbone.errors import InputError
 from wyshbone.signing import OPT_OUT_PATH
-from wyshbone.web.deps import SessionDep, SupervisorDep
+from wyshbone.web.deps import OutreachDep, SessionDep
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 router = APIRouter(include_in_schema=False)
@@ -27,20 +27,20 @@ async def index(request: Request, session_id: SessionDep) -> HTMLResponse:
 
 
 @router.get(OPT_OUT_PATH + "{token}", response_class=HTMLResponse)
-async def opt_out_page(request: Request, token: str, sup: SupervisorDep) -> HTMLResponse:
+async def opt_out_page(request: Request, token: str, outreach: OutreachDep) -> HTMLResponse:
     """The link in every message's footer: asks to confirm (a link scanner's visit must not opt anyone out)."""
     try:
-        _, email = sup.opt_out_links.read(token)
+        _, email = outreach.links.read(token)
     except InputError as exc:
         return _refused(request, exc)
     return TEMPLATES.TemplateResponse(request, "opt_out.html", {"state": "confirm", "email": email})
 
 
 @router.post(OPT_OUT_PATH + "{token}", response_class=HTMLResponse)
-async def opt_out(request: Request, token: str, sup: SupervisorDep) -> HTMLResponse:
+async def opt_out(request: Request, token: str, outreach: OutreachDep) -> HTMLResponse:
     """The confirmation, and RFC 8058 one-click unsubscribe (mail programs POST ``List-Unsubscribe=One-Click``)."""
     try:
-        email = await sup.outreach.opt_out(token)
+        email = await outreach.opt_out(token)
     except InputError as exc:
         return _refused(request, exc)
     return TEMPLATES.TemplateResponse(request, "opt_out.html", {"state": "done", "email": email})

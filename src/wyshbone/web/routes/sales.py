@@ -8,15 +8,15 @@ import logging
 from collections.abc import Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Path, Response, status
 from pydantic import Field
 
 from wyshbone.domain.models import CamelModel
 from wyshbone.domain.monitors import Monitor, MonitorRun
 from wyshbone.domain.outreach import OutreachSequence, Suppression, SuppressionReason
 from wyshbone.errors import ConflictError, WyshboneError
-from wyshbone.services import Supervisor
-from wyshbone.web.deps import SessionDep, SupervisorDep
+from wyshbone.services import Outreach
+from wyshbone.web.deps import MonitorsDep, OutreachDep, SendingDep, SessionDep
 from wyshbone.web.routes.api import BAD_INPUT, CONFLICT, MAX_SEQ, POST_GUARD, EmptyBody, Responses, user_of
 from wyshbone.web.schemas import ErrorBody
 
@@ -60,12 +60,12 @@ class OutreachView(OutreachSequence):
 
 @router.get("/lists/{list_id}/outreach", tags=["outreach"], responses=NO_LIST)
 async def outreach(
-    list_id: ListId, request: Request, sup: SupervisorDep, session_id: SessionDep
+    list_id: ListId, outreach: OutreachDep, sending: SendingDep, session_id: SessionDep
 ) -> OutreachView:
     """The list's sequence: its steps, each lead's status (and why it got no drafts), each message, and
     whether a send is running."""
-    sequence = await sup.outreach.sequence(list_id, session_id=session_id)
-    return OutreachView(**dict(sequence), sending=list_id in request.app.state.sending)
+    sequence = await outreach.sequence(list_id, session_id=session_id)
+    return OutreachView(**dict(sequence), sending=list_id in sending)
 
 
 @router.post(
@@ -75,15 +75,18 @@ async def outreach(
     responses={**NO_LIST, **NO_SMTP, **CONFLICT, **POST_GUARD},
 )
 async def send(
-    list_id: ListId, request: Request, sup: SupervisorDep, session_id: SessionDep, _body: EmptyBody = None
+    list_id: ListId,
+    outreach: OutreachDep,
+    sending: SendingDep,
+    session_id: SessionDep,
+    _body: EmptyBody = None,
 ) -> SendStarted:
     """Start sending the list's due messages in the background (409 while a send for it is running)."""
-    sending: dict[int, asyncio.Task[object]] = request.app.state.sending
     if list_id in sending:
         raise ConflictError(f"list {list_id} is already being sent")
-    due = await sup.outreach.due(list_id, session_id=session_id)
-    sup.outreach.check_smtp()
-    send_in_background(_send(sup, list_id, session_id), list_id=list_id, sending=sending)
+    due = await outreach.due(list_id, session_id=session_id)
+    outreach.check_mailer()
+    send_in_background(_send(outreach, list_id, session_id), list_id=list_id, sending=sending)
     return SendStarted(list_id=list_id, due=due)
 
 
@@ -106,9 +109,9 @@ def _send_finished(
         logger.error("outreach send for list %s crashed: %s", list_id, exc, exc_info=exc)
 
 
-async def _send(sup: Supervisor, list_id: ListId, session_id: str) -> None:
+async def _send(outreach: Outreach, list_id: ListId, session_id: str) -> None:
     try:
-        report = await sup.outreach.send(list_id, session_id=session_id)
+        report = await outreach.send(list_id, session_id=session_id)
         logger.info("outreach send for list %s: %s", list_id, report.model_dump_json(exclude={"messages"}))
     except WyshboneError as exc:  # e.g. the SMTP server went away: what was sent is marked, the rest waits
         logger.warning("outreach send for list %s stopped: %s", list_id, exc)
@@ -116,66 +119,68 @@ async def _send(sup: Supervisor, list_id: ListId, session_id: str) -> None:
 
 @router.post("/lists/{list_id}/outreach/replied", tags=["outreach"], responses={**NO_LIST, **POST_GUARD})
 async def replied(
-    list_id: ListId, body: RepliedRequest, sup: SupervisorDep, session_id: SessionDep
+    list_id: ListId, body: RepliedRequest, outreach: OutreachDep, session_id: SessionDep
 ) -> StoppedView:
     """The lead at ``email`` replied: the rest of their sequence is not sent."""
-    return StoppedView(stopped=await sup.outreach.mark_replied(list_id, body.email, session_id=session_id))
+    return StoppedView(stopped=await outreach.mark_replied(list_id, body.email, session_id=session_id))
 
 
 @router.get("/suppressions", tags=["outreach"])
-async def suppressions(sup: SupervisorDep, session_id: SessionDep) -> list[Suppression]:
+async def suppressions(outreach: OutreachDep, session_id: SessionDep) -> list[Suppression]:
     """This account's suppression list: opted-out, claimed (Hunter 451), bounced and manual entries."""
-    return await sup.outreach.suppressions(user_of(session_id).user_id)
+    return await outreach.suppressions(user_of(session_id).user_id)
 
 
 @router.post("/suppressions", tags=["outreach"], responses=POST_GUARD)
-async def suppress(body: SuppressRequest, sup: SupervisorDep, session_id: SessionDep) -> StoppedView:
+async def suppress(body: SuppressRequest, outreach: OutreachDep, session_id: SessionDep) -> StoppedView:
     """Never write to these addresses or domains; unsent messages to them are stopped."""
     account = user_of(session_id).user_id
-    return StoppedView(stopped=await sup.outreach.suppress(account, body.values, SuppressionReason.MANUAL))
+    return StoppedView(stopped=await outreach.suppress(account, body.values, SuppressionReason.MANUAL))
 
 
 @router.get("/monitors", tags=["monitors"])
-async def monitors(sup: SupervisorDep, session_id: SessionDep) -> list[Monitor]:
+async def monitors(monitors: MonitorsDep, session_id: SessionDep) -> list[Monitor]:
     """This session's monitors, newest first, each with its last run."""
-    return await sup.monitors.all(session_id=session_id)
+    return await monitors.all(session_id=session_id)
 
 
 @router.get("/monitors/{monitor_id}/runs", tags=["monitors"], responses=NO_MONITOR)
-async def monitor_runs(monitor_id: MonitorId, sup: SupervisorDep, session_id: SessionDep) -> list[MonitorRun]:
+async def monitor_runs(
+    monitor_id: MonitorId, monitors: MonitorsDep, session_id: SessionDep
+) -> list[MonitorRun]:
     """The monitor's runs, newest first: what each found, what was new, what failed."""
-    return await sup.monitors.runs(monitor_id, session_id=session_id)
+    return await monitors.runs(monitor_id, session_id=session_id)
 
 
 @router.post("/monitors/{monitor_id}/pause", tags=["monitors"], responses={**NO_MONITOR, **POST_GUARD})
 async def pause(
-    monitor_id: MonitorId, sup: SupervisorDep, session_id: SessionDep, _body: EmptyBody = None
+    monitor_id: MonitorId, monitors: MonitorsDep, session_id: SessionDep, _body: EmptyBody = None
 ) -> Monitor:
-    return await sup.monitors.pause(monitor_id, session_id=session_id)
+    return await monitors.pause(monitor_id, session_id=session_id)
 
 
 @router.post("/monitors/{monitor_id}/resume", tags=["monitors"], responses={**NO_MONITOR, **POST_GUARD})
 async def resume(
-    monitor_id: MonitorId, sup: SupervisorDep, session_id: SessionDep, _body: EmptyBody = None
+    monitor_id: MonitorId, monitors: MonitorsDep, session_id: SessionDep, _body: EmptyBody = None
 ) -> Monitor:
     """Active again; a check missed while paused runs at the next tick."""
-    return await sup.monitors.resume(monitor_id, session_id=session_id)
+    return await monitors.resume(monitor_id, session_id=session_id)
 
 
 @router.post(
     "/monitors/{monitor_id}/run", tags=["monitors"], responses={**NO_MONITOR, **CONFLICT, **POST_GUARD}
 )
 async def run_now(
-    monitor_id: MonitorId, sup: SupervisorDep, session_id: SessionDep, _body: EmptyBody = None
+    monitor_id: MonitorId, monitors: MonitorsDep, session_id: SessionDep, _body: EmptyBody = None
 ) -> MonitorRun:
     """Run the monitor now and return the run (409 while another process runs it)."""
-    return await sup.monitors.run(monitor_id, session_id=session_id)
+    return await monitors.run(monitor_id, session_id=session_id)
 
 
 @router.delete(
     "/monitors/{monitor_id}", tags=["monitors"], status_code=status.HTTP_204_NO_CONTENT, responses=NO_MONITOR
 )
-async def delete(monitor_id: MonitorId, sup: SupervisorDep, session_id: SessionDep) -> Response:
+async def delete(monitor_id: MonitorId, monitors: MonitorsDep, session_id: SessionDep) -> Response:
     """Delete the monitor and its runs; the leads it found stay in their list."""
-    await sup.monitors.delete(monitor_id, session_id=session_id)
+    await monitors.delete(monitor_id, session_id=session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,5 @@
+"""``python -m wyshbone.cli``: the command line."""
+
+from wyshbone.cli import main
+
+main()
