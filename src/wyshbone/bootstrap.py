@@ -11,7 +11,7 @@ import secrets
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import httpx
@@ -20,8 +20,10 @@ from wyshbone.config import Settings
 from wyshbone.domain.gazetteer import Gazetteer
 from wyshbone.geodata import load_gazetteer
 from wyshbone.providers.http import make_client
+from wyshbone.providers.limits import close_postgres_limiters
 from wyshbone.providers.smtp import Mailer, SmtpMailer
-from wyshbone.services import Clock, EventBus, InProcessRunQueue, Monitors, Outreach, Plans
+from wyshbone.services import Clock, EventBus, InProcessRunQueue, Monitors, Outreach, Plans, RunQueue
+from wyshbone.services.bus import PgEventRelay
 from wyshbone.signing import OptOutLinks
 from wyshbone.storage import Repositories, open_repositories
 from wyshbone.tools.builtin import build_registry
@@ -67,13 +69,20 @@ class AppContext:
     """Who this process is when it holds a plan's or a monitor's run."""
     opt_out_links: OptOutLinks
     plans: Plans
-    runs: InProcessRunQueue
+    runs: RunQueue
+    """Where approved plans go: this process's loop (``embedded``), or worker processes (``queue``)."""
     outreach: Outreach
     monitors: Monitors
+    relay: PgEventRelay | None = None
+    """Queue mode: the bus joined to every other process's over Postgres LISTEN/NOTIFY (None: embedded)."""
 
     async def close(self) -> None:
-        """Stop the runs going on here (they resume elsewhere), then close the HTTP client, then the store."""
+        """Stop the runs going on here (they resume elsewhere), then the relay and the shared rate limits, then
+        close the HTTP client, then the store."""
         await self.runs.shutdown()
+        if self.relay is not None:
+            await self.relay.stop()
+            close_postgres_limiters()
         if self.http is not None:
             await self.http.aclose()
         await self.repos.close()
@@ -122,11 +131,18 @@ def assemble(
         plans=plans,
         runs=_run_queue(settings, repos, plans, adopt=adopt),
         outreach=Outreach(settings, repos.outreach, repos.leads, mailer, links, clock),
-        monitors=Monitors(repos.monitors, repos.plans, repos.sessions, registry, owner, clock),
+        monitors=Monitors(repos.monitors, repos.sessions, plans, owner, clock),
     )
 
 
-def _run_queue(settings: Settings, repos: Repositories, plans: Plans, *, adopt: bool) -> InProcessRunQueue:
+def _run_queue(settings: Settings, repos: Repositories, plans: Plans, *, adopt: bool) -> RunQueue:
+    """The run queue ``settings.execution`` asks for: this process's loop, or procrastinate's workers."""
+    if settings.execution == "queue":
+        # Imported here: embedded mode never loads procrastinate.
+        from wyshbone.services.queue import QueueRunQueue, libpq_url, queue_app
+
+        assert settings.database_url is not None  # Settings insists on Postgres in queue mode
+        return QueueRunQueue(app=queue_app(settings), plans=plans, conninfo=libpq_url(settings.database_url))
     return InProcessRunQueue(
         plans=plans,
         plan_store=repos.plans,
@@ -144,15 +160,26 @@ def smtp_mailer(settings: Settings) -> SmtpMailer:
 
 
 async def open_context(
-    settings: Settings, *, store_url: str | None = None, adopt: bool = False
+    settings: Settings, *, store_url: str | None = None, adopt: bool = False, listen: bool = True
 ) -> AppContext:
     """Open the gazetteer, the repositories (at ``store_url``, else the settings' store) and the HTTP client,
-    build the tool registry over them, and wire the use cases. Close it with ``AppContext.close``."""
+    build the tool registry over them, and wire the use cases. In queue mode, join the event bus to the other
+    processes' (``listen=False``: announce this process's events only, as a worker with no readers does).
+    Close it with ``AppContext.close``."""
     gazetteer = await asyncio.to_thread(load_gazetteer, settings.open_data_dir)
     repos = open_repositories(store_url or settings.store_url)
     http = make_client()
     registry = build_registry(settings=settings, repos=repos, client=http)
-    return assemble(settings, repos=repos, registry=registry, gazetteer=gazetteer, http=http, adopt=adopt)
+    context = assemble(settings, repos=repos, registry=registry, gazetteer=gazetteer, http=http, adopt=adopt)
+    if settings.execution != "queue" or settings.database_url is None:
+        return context
+    relay = PgEventRelay(context.bus, settings.database_url, listen=listen)
+    try:
+        await relay.start()
+    except BaseException:
+        await context.close()
+        raise
+    return replace(context, relay=relay)
 
 
 @asynccontextmanager

@@ -6,8 +6,9 @@ No other module reads the environment: everything else receives a ``Settings`` v
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from wyshbone.domain.goals import MAX_VOLUME
@@ -95,9 +96,31 @@ class Settings(BaseSettings):
     run_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
     """A running plan is held by its process for this long, renewed every third of it; a plan whose process
     died is resumed by another (``wyshbone serve``) once its lease has run out."""
+    execution: Literal["embedded", "queue"] = "embedded"
+    """Where approved plans run: ``embedded`` on the event loop of the process that approved them (one
+    process, SQLite or Postgres), or ``queue``: as procrastinate jobs on ``wyshbone worker`` processes sharing
+    one Postgres (``WYSHBONE_DATABASE_URL=postgresql://…`` required)."""
+    queue_heartbeat_seconds: float = Field(default=10.0, gt=0, le=600)
+    """Queue mode: how often each worker says, in Postgres, that it is alive."""
+    queue_stalled_seconds: float = Field(default=30.0, gt=0, le=3600)
+    """Queue mode: a worker silent this long is presumed dead, and its jobs are retried on another worker
+    (which resumes each plan from its stored step results)."""
     host: str = "127.0.0.1"
     """Where ``wyshbone serve`` listens."""
     port: int = 8000
+
+    @model_validator(mode="after")
+    def _queue_needs_postgres(self) -> Settings:
+        if self.execution == "queue" and not (self.database_url or "").startswith("postgresql"):
+            raise ValueError(
+                "WYSHBONE_EXECUTION=queue needs WYSHBONE_DATABASE_URL=postgresql://… (the job queue, the plans "
+                "and their events live in one Postgres database that every web server and worker shares)"
+            )
+        if self.execution == "queue" and self.queue_stalled_seconds <= self.queue_heartbeat_seconds:
+            raise ValueError(
+                "WYSHBONE_QUEUE_STALLED_SECONDS must be longer than WYSHBONE_QUEUE_HEARTBEAT_SECONDS"
+            )
+        return self
 
     @property
     def directory_file(self) -> Path:

@@ -463,21 +463,3 @@ def _failed(step: LeadGenPlanStep, attempts: int, provider: str, message: str) -
     return LeadGenStepResult(
         step_id=step.id, status=Status.FAILED, attempts=attempts, error_message=message, provider=provider
     )
-
-
-async def run_single_step(
-    step: LeadGenPlanStep,
-    *,
-    plan: LeadGenPlan,
-    user: SupervisorUserContext,
-    registry: ToolRegistry,
-    prior_results: dict[str, LeadGenStepResult] | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> tuple[LeadGenStepResult, list[PlanEvent]]:
-    """Run one step outside a plan run (a monitor's search): the same provider chain, retries, fallback and
-    top-up as in a plan, but its events stay here (returned) instead of joining the plan's event log."""
-    events: list[PlanEvent] = []
-    run = _Run(plan, user, Runtime(registry=registry, sleep=sleep), on_event=events.append)
-    run.results.update(prior_results or {})
-    await execute_step_with_retries(run, step)
-    return run.results[step.id], events

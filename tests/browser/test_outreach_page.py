@@ -129,13 +129,14 @@ def test_outreach_and_monitors_on_the_page(world: World, browser: Browser) -> No
         expect(intro.locator("pre")).to_contain_text("Hello Maya,")
         expect(intro.locator("pre")).to_contain_text("https://leads.example/outreach/opt-out/")
 
-        # The monitors panel: the weekly monitor, with its baseline.
+        # The monitors panel: the weekly monitor, just set up, its first check due at once.
         monitor = page.locator("#monitors > li")
         expect(monitor).to_have_count(1)
         expect(monitor).to_contain_text("New coffee shop leads in Manchester")
-        expect(monitor).to_contain_text("Weekly · active · next check")
-        expect(monitor).to_contain_text("knows 7 businesses")
-        expect(monitor).to_contain_text("Watching for new businesses beyond the 7 known now.")
+        expect(monitor).to_contain_text("Weekly · active · first check due now · knows 7 businesses")
+        expect(monitor).to_contain_text("Set up ")
+        expect(monitor).to_contain_text("Watching for new businesses beyond the 7 known now;")
+        expect(monitor).not_to_contain_text("setup")
         shot(page, "7-outreach")
 
         # Send: each intro goes out once, and the page shows them sent with the server's reply.
@@ -163,6 +164,18 @@ def test_outreach_and_monitors_on_the_page(world: World, browser: Browser) -> No
         expect(stopped).to_have_count(2)
         expect(stopped.first).to_contain_text("stopped (replied)")
         expect(page.get_by_role("button", name="Mark replied")).to_have_count(2)
+
+        # The first check takes the baseline: nothing is new, the list and the drafts stay as they were.
+        page.get_by_role("button", name="Run now: New coffee shop leads in Manchester").click()
+        expect(page.locator("#monitors-status")).to_have_text(
+            "Baseline taken: 7 found now; later checks report only businesses beyond these."
+        )
+        expect(monitor).to_contain_text("First check ")
+        expect(monitor).to_contain_text("Weekly · active · next check ")
+        expect(monitor).not_to_contain_text("due now")
+        expect(monitor.locator(".new-leads li")).to_have_count(0)
+        expect(page.locator("#leads-table tbody tr")).to_have_count(7)
+        expect(page.locator("#outreach-summary")).to_have_text("3 leads drafted · 4 not drafted")
 
         # Run now, after three cafés open: the news, the names, and the leads table grows.
         world.add_to_directory(NEW_CAFES)
@@ -243,4 +256,44 @@ def test_without_a_sender_the_outreach_step_is_skipped_and_no_panel_shows(
         expect(outreach_step).to_contain_text("WYSHBONE_SENDER_NAME")  # in the details a person can open
         expect(page.locator("#monitors > li")).to_have_count(1)  # the monitor does not need a sender
         expect(page.locator("#outreach-section")).to_be_hidden()
+        assert errors == []
+
+
+def test_a_monitor_check_shows_its_steps_live_in_the_progress_panel(
+    world: World, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The domain lookup takes two seconds: long enough to see the check running, step by step.
+    monkeypatch.setenv("WYSHBONE_PLUGINS", "tests.fakes.slow_tools:providers")
+    monkeypatch.setenv("WYSHBONE_FAKE_STEP_SECONDS", "2")
+    with planned_page(browser) as (page, errors):
+        run_now = page.get_by_role("button", name="Run now: New coffee shop leads in Manchester")
+        run_now.click()  # the first check takes the baseline
+        expect(page.locator("#monitors-status")).to_contain_text(
+            "Baseline taken: 7 found now", timeout=30_000
+        )
+        expect(run_now).to_be_enabled()
+        world.add_to_directory(NEW_CAFES)
+        run_now.click()
+        steps = page.locator("#progress-steps li")
+        # While the run request is still pending, the page follows the check as it follows any plan.
+        expect(page.locator("#monitors-status")).to_have_text("Checking New coffee shop leads in Manchester…")
+        expect(page.locator("#progress-steps li.status-running")).to_contain_text("Find Company Domains")
+        expect(steps).to_have_count(6)
+        expect(steps.nth(0)).to_contain_text("Search Wyshbone Global Database — done")
+        expect(steps.nth(1)).to_contain_text("Leave out businesses already known — done")
+        expect(page.locator("#progress-summary")).to_contain_text("Step 3 of 6 · Find Company Domains")
+        # Then it finishes: every step done, the news said, the monitor's list shown with the new leads.
+        expect(page.locator("#progress-summary")).to_contain_text("Finished: ", timeout=30_000)
+        expect(steps.nth(4)).to_contain_text("Save the new businesses to the list — done")
+        expect(page.locator("#monitors-status")).to_contain_text("3 new coffee shops in Manchester since ")
+        expect(page.locator("#leads-table tbody tr")).to_have_count(10)
+        expect(page.locator("#results-message")).to_contain_text("Saved 7 of 10 coffee shops")
+        expect(page.locator("#history")).to_contain_text(
+            "Check for new coffee shops in Manchester — succeeded"
+        )
+        # A reload shows the check again, over its monitor's list.
+        page.reload()
+        expect(steps).to_have_count(6)
+        expect(steps.nth(1)).to_contain_text("Leave out businesses already known — done")
+        expect(page.locator("#leads-table tbody tr")).to_have_count(10)
         assert errors == []

@@ -52,7 +52,8 @@ from wyshbone.domain.retry import DEFAULT_RETRY_POLICY, next_delay
 from wyshbone.errors import RetryableToolError, ToolError
 from wyshbone.executor import Runtime, execute_lead_generation_plan
 from wyshbone.providers.http import make_client, retry_after_seconds
-from wyshbone.providers.hunter import HunterClient, WindowLimiter
+from wyshbone.providers.hunter import HunterClient
+from wyshbone.providers.limits import InMemoryLimiter, windows
 from wyshbone.providers.smtp import SmtpSender, SmtpUnavailableError, parse_smtp_url
 from wyshbone.storage import memory_repositories
 from wyshbone.tools.builtin import build_registry
@@ -846,7 +847,7 @@ async def test_hunter_202_verification_in_progress_is_polled(
         base_url=hunter.base_url,
         client=client,
         sleep=clock.sleep,
-        verify_limiter=WindowLimiter(((100, 1.0),)),
+        verify_limiter=InMemoryLimiter("verify", windows((100, 1.0))),
     )
 
     leads, suppressions, asked = await verify_contacts([unverified("Northern Roast", email)], verifier, {})

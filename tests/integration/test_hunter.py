@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
 from pydantic import SecretStr
+from pyrate_limiter import InMemoryBucket, Rate, RateItem
 
 from tests.fakes.hunter import DOMAIN_SEARCH_PATH, EMAIL_VERIFIER_PATH, Company, FakeHunter, Fault
 from wyshbone.config import Settings
@@ -18,15 +19,16 @@ from wyshbone.domain.planner import ProviderInfo
 from wyshbone.errors import PermanentToolError, RetryableToolError, ToolError
 from wyshbone.providers.http import make_client
 from wyshbone.providers.hunter import (
+    SEARCH_RATES,
+    VERIFY_RATES,
     ClaimedEmailError,
     DomainSearch,
     HunterClient,
-    WindowLimiter,
     hunter_limiters,
     hunter_provider_info,
     parse_domain_search,
-    smoothed,
 )
+from wyshbone.providers.limits import InMemoryLimiter, smoothed, windows
 
 
 @pytest.fixture
@@ -480,49 +482,50 @@ async def test_shared_limiter_keeps_concurrent_verifications_within_10_per_secon
 
 
 async def test_client_accepts_the_generic_rate_limiter(fake: FakeHunter, client: httpx.AsyncClient) -> None:
-    hunter = _hunter(fake, client, search_limiter=WindowLimiter(((4, 1.0),)))
+    hunter = _hunter(fake, client, search_limiter=InMemoryLimiter("search", windows((4, 1.0))))
 
     await asyncio.gather(*(hunter.domain_search(domain="ancoatsbrew.com") for _ in range(8)))
 
     assert fake.max_in_window(DOMAIN_SEARCH_PATH, 0.9) <= 4
 
 
-@dataclass
-class ManualClock:
-    """Monotonic seconds that move only when slept."""
-
-    now: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
+def _pairs(rates: Iterable[Rate]) -> list[tuple[int, int]]:
+    return [(rate.limit, rate.interval) for rate in rates]
 
 
-async def test_search_limits_hold_per_second_and_per_minute() -> None:
-    clock = ManualClock()
-    shared = hunter_limiters().search
-    limiter = WindowLimiter(shared.windows, clock=clock, sleep=clock.sleep)
+def _grants(rates: list[Rate], n: int) -> list[int]:
+    """When ``n`` requests asked one after another are granted (ms), by pyrate-limiter's own bucket and
+    its own wait, on a clock that moves only by the waits it asks for."""
+    bucket, now, grants = InMemoryBucket(rates), 1_000_000, []
+    for _ in range(n):
+        while not bucket.put(RateItem("hunter", now)):
+            wait = bucket.waiting(RateItem("hunter", now))
+            assert isinstance(wait, int) and wait > 0
+            now += wait
+        grants.append(now - 1_000_000)
+    return grants
 
-    grants = []
-    for _ in range(520):
-        await limiter.acquire()
-        grants.append(clock.now - 1000.0)
 
-    def most_within(seconds: float) -> int:
-        return max(sum(1 for t in grants if start <= t < start + seconds) for start in grants)
+def test_search_limits_hold_per_second_and_per_minute() -> None:
+    grants = _grants(list(SEARCH_RATES), 520)
 
-    assert shared.windows == (*smoothed(15, 1.0), (500, 61.0))
-    assert most_within(1.0) <= 15  # Hunter's per-second limit, with a margin for arrival jitter
-    assert most_within(0.1) <= 1  # spread out: no burst at a window's edge
-    assert most_within(60.0) == 500  # the per-minute limit, reached exactly
-    assert grants[500] - grants[0] >= 61.0  # the 501st waits until the first leaves the (stretched) minute
+    def most_within(ms: int) -> int:
+        return max(sum(1 for t in grants if start <= t < start + ms) for start in grants)
+
+    # 15 in 1.08 s (8% for arrival jitter), one every 72 ms (evenly spaced), 500 in 61 s.
+    assert _pairs(SEARCH_RATES) == [(1, 72), (15, 1080), (500, 61_000)]
+    assert most_within(1000) <= 15  # Hunter's per-second limit, with a margin for arrival jitter
+    assert most_within(72) <= 1  # spread out: no burst at a window's edge
+    assert most_within(60_000) == 500  # the per-minute limit, reached exactly
+    assert grants[500] - grants[0] >= 61_000  # the 501st waits until the first leaves the (stretched) minute
 
 
 def test_hunter_limiters_are_shared_by_the_process() -> None:
-    assert hunter_limiters() is hunter_limiters()
-    assert hunter_limiters().verify.windows == (*smoothed(10, 1.0), (300, 61.0))
+    shared = hunter_limiters()
+    assert shared is hunter_limiters()
+    assert isinstance(shared.verify, InMemoryLimiter)
+    assert _pairs(shared.verify.rates) == _pairs(VERIFY_RATES) == [(1, 108), (10, 1080), (300, 61_000)]
+    assert _pairs(VERIFY_RATES) == _pairs([*smoothed(10, 1.0), *windows((300, 61.0))])
 
 
 # --- planner ----------------------------------------------------------------------------------------------

@@ -86,12 +86,22 @@ def test_a_plan_with_email_and_monitoring_drafts_sends_once_and_reports_only_new
     assert {s for (_, step), s in statuses.items() if step == "intro"} == {"sent"}
     assert {s for (_, step), s in statuses.items() if step != "intro"} == {"draft"}
 
-    # The monitor: new businesses arrive in the directory; a run reports and saves exactly those.
+    # The monitor: set up with what the plan knew, its first check due at once.
     monitors = world.cli_json("monitors", "list")
     assert len(monitors) == 1 and monitors[0]["cadence"] == "weekly" and monitors[0]["status"] == "active"
     assert monitors[0]["known"] == 7  # businesses (each is known by its record and by its name and postcode)
+    assert monitors[0]["lastRun"]["kind"] == "setup"
     monitor_id = str(monitors[0]["id"])
+    listed = " ".join(world.cli("monitors", "list").split())
+    assert "due now" in listed and "Set up" in listed and "setup" not in listed
     before = json.loads(world.cli("leads", result["planId"]))
+    # The first check takes the baseline: it learns what is there, reports nothing new and drafts nothing.
+    baseline = " ".join(world.cli("monitors", "run", monitor_id).split())
+    assert "Baseline taken: 7 found now; later checks report only businesses beyond these." in baseline
+    assert "new coffee shop" not in baseline and "drafted" not in baseline
+    assert json.loads(world.cli("leads", result["planId"])) == before
+    assert len(world.cli_json("outreach", "show", "--list", str(list_id))["messages"]) == 9
+    # Then new businesses arrive in the directory; the next check reports and saves exactly those.
     world.add_to_directory(NEW_CAFES)
     out = " ".join(world.cli("monitors", "run", monitor_id).split())
     assert "3 new coffee shops in Manchester since" in out
@@ -126,6 +136,27 @@ def test_a_plan_with_email_and_monitoring_drafts_sends_once_and_reports_only_new
     # A second run finds nothing new and adds nothing.
     assert "No new coffee shops in Manchester since" in world.cli("monitors", "run", monitor_id)
     assert len(json.loads(world.cli("leads", result["planId"]))) == len(after)
+
+
+def test_running_a_monitor_shows_its_checks_steps_as_wyshbone_run_shows_a_plans(world: World) -> None:
+    world.cli_json("run", GOAL, "--yes")
+    (monitor,) = world.cli_json("monitors", "list")
+    world.add_to_directory(NEW_CAFES)  # the first check takes the baseline all the same
+    out = world.cli("monitors", "run", str(monitor["id"]))
+    # The check's steps, each with how it went and through what, then how it ended and what it found.
+    rows = {
+        1: ("Search Wyshbone Global", "Wyshbone directory"),
+        2: ("Leave out businesses", "monitor"),
+        3: ("Find Company Domains", "Hunter.io"),
+        4: ("Enrich Contact Data", "Hunter.io"),
+        5: ("Save the new businesses to", "monitor"),
+        6: ("Prepare Outreach", "email drafts"),
+    }
+    for number, (title, via) in rows.items():
+        assert re.search(rf"│ {number} │ {title}[^│]*│ done\s+│ 1\s+│ {via}", out), (number, out)
+    assert out.index("Finished: succeeded") < out.index("│ 1 │") < out.index("succeeded monitor")
+    assert "Baseline taken: 10 found now" in " ".join(out.split())
+    assert "monitor_new_leads" not in out and "MONITOR_" not in out  # no step ids or tool names
 
 
 def test_the_smtp_password_and_the_hunter_key_appear_in_no_output(world: World) -> None:
@@ -171,7 +202,8 @@ def test_a_refused_login_stops_the_run_and_leaves_the_message_to_retry(
 
 def test_bad_input_to_the_outreach_and_monitor_commands_exits_2(world: World) -> None:
     assert re.search(r"no lead list 999", world.cli("outreach", "send", "--list", "999", code=2))
-    assert "no monitor 42" in world.cli("monitors", "run", "42", code=2)
+    missing = world.cli("monitors", "run", "42", code=2)
+    assert "no monitor 42" in missing and "Step" not in missing  # no check was started, none is shown
     assert "neither an email address nor a domain" in world.cli(
         "outreach", "suppress", "not an address", code=2
     )

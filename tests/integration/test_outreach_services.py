@@ -298,7 +298,8 @@ async def test_a_background_send_that_crashes_is_logged_and_forgotten(
 
 
 @pytest.fixture
-async def web(world: World) -> AsyncIterator[httpx.AsyncClient]:
+async def web(world: World, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+    monkeypatch.setenv("WYSHBONE_MONITOR_TICK_SECONDS", "0")  # only the tests run monitors, when they mean to
     application = create_app(Settings())
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
@@ -396,9 +397,13 @@ async def test_a_failed_monitor_run_is_recorded_and_retried_at_the_next_tick(
     world: World, sup: AppContext
 ) -> None:
     await run_goal(sup)
-    clock = Clock(now=datetime.now(UTC) + timedelta(days=8))  # a week on: the monitor is due
+    clock = Clock(now=datetime.now(UTC))
     monitors = replace(sup.monitors, clock=clock)
+    (baseline,) = await monitors.run_due()  # the first check, due at once, takes the baseline
+    assert (baseline.kind, baseline.status, baseline.new) == ("baseline", "succeeded", 0)
+    clock.advance(days=8)  # a week on: the monitor is due
     (monitor,) = await monitors.all()
+    assert monitor.next_run_at <= clock.now
     hidden = world.directory.rename(world.directory.with_suffix(".away"))  # the directory is gone
     (failed,) = await monitors.run_due()
     assert failed.status == "failed" and "No business directory" in (failed.error or "")
@@ -418,7 +423,13 @@ async def test_a_failed_monitor_run_is_recorded_and_retried_at_the_next_tick(
     messages = await sup.plans.messages(session_id=SESSION)
     assert messages[-1].text.startswith("3 new coffee shops in Manchester since ")
     kinds = [(r.kind, r.status, r.new) for r in await monitors.runs(monitor.id)]
-    assert kinds == [("scheduled", "succeeded", 3), ("scheduled", "failed", 0), ("baseline", "succeeded", 0)]
+    assert [k for k, _, _ in kinds] == ["scheduled", "scheduled", "baseline", "setup"]
+    assert [(s, n) for _, s, n in kinds] == [
+        ("succeeded", 3),
+        ("failed", 0),
+        ("succeeded", 0),
+        ("succeeded", 0),
+    ]
 
 
 @EVERY_BACKEND_TOO  # outreach and monitors keep their state in the in-memory repositories as well
@@ -458,39 +469,28 @@ async def test_the_monitor_api(web: httpx.AsyncClient, world: World, sup: AppCon
     assert (monitor["cadence"], monitor["status"], monitor["lastRun"]["kind"]) == (
         "weekly",
         "active",
-        "baseline",
+        "setup",
     )
+    assert datetime.fromisoformat(monitor["nextRunAt"]) <= datetime.now(UTC)  # its first check is due at once
     assert (await web.get("/api/monitors", headers=other)).json() == []
     base = f"/api/monitors/{monitor['id']}"
     assert (await web.post(f"{base}/pause", json={}, headers=other)).status_code == 404
     assert (await web.post(f"{base}/pause", json={}, headers=me)).json()["status"] == "paused"
     assert (await web.post(f"{base}/resume", json={}, headers=me)).json()["status"] == "active"
+    baseline = await web.post(f"{base}/run", json={}, headers=me)
+    assert baseline.status_code == 200 and (baseline.json()["kind"], baseline.json()["new"]) == (
+        "baseline",
+        0,
+    )
     world.add_to_directory(NEW_CAFES[:1])
     run = await web.post(f"{base}/run", json={}, headers=me)
     assert run.status_code == 200 and (run.json()["new"], run.json()["newLeads"]) == (1, ["Fresh Grounds"])
     runs = (await web.get(f"{base}/runs", headers=me)).json()
-    assert [r["kind"] for r in runs] == ["manual", "baseline"]
+    assert [r["kind"] for r in runs] == ["manual", "baseline", "setup"]
     assert (await web.delete(base, headers=other)).status_code == 404
     assert (await web.delete(base, headers=me)).status_code == 204
     assert (await web.get(f"{base}/runs", headers=me)).status_code == 404
     assert (await web.post("/api/monitors/0/run", json={}, headers=me)).status_code == 422
-
-
-async def test_when_the_baseline_failed_the_next_run_takes_it_and_reports_nothing_new(
-    world: World, sup: AppContext, store_url: str
-) -> None:
-    await run_goal(sup)
-    monitors = replace(sup.monitors, clock=Clock(now=datetime.now(UTC)))
-    (monitor,) = await monitors.all()
-    m = tables.monitors
-    set_columns(store_url, update(m).where(m.c.id == monitor.id).values(last_success_at=None))
-    world.add_to_directory(NEW_CAFES[:2])
-    first = await monitors.run(monitor.id)
-    # Without a baseline it cannot tell new from unseen-before: it learns everything and reports nothing.
-    assert (first.kind, first.status, first.new, first.found) == ("baseline", "succeeded", 0, 9)
-    world.add_to_directory(NEW_CAFES)
-    second = await monitors.run(monitor.id)
-    assert (second.kind, second.new, second.new_leads) == ("manual", 1, ["The Third Wave"])
 
 
 async def test_a_domain_entry_stops_the_messages_of_the_domains_below_it_too(

@@ -1,4 +1,4 @@
-"""The command line: ``wyshbone plan | run | demo | leads | serve | db | outreach | monitors``. Thin adapters
+"""The command line: ``wyshbone plan | run | demo | leads | serve | worker | db | outreach | monitors``. Thin adapters
 over ``services``, opened by ``bootstrap``.
 
 Bad input ends with a message on stderr and exit code 2, having written nothing. This module holds only the
@@ -17,7 +17,7 @@ app = typer.Typer(
     help="Wyshbone Supervisor: a sales goal in plain words → a plan → live execution → leads.",
     rich_markup_mode=None,
 )
-db_app = typer.Typer(help="The embedded business directory.", rich_markup_mode=None)
+db_app = typer.Typer(help="The store's schema, and the embedded business directory.", rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 outreach_app = typer.Typer(
     help="Outreach drafts: review, send over SMTP, stop, suppress.", rich_markup_mode=None
@@ -119,6 +119,32 @@ def serve(
     from wyshbone.cli.serve import serve as serve_app
 
     serve_app(host, port)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=1000, help="How many plans this worker runs at once.")
+    ] = 8,
+    queues: Annotated[
+        list[str] | None,
+        typer.Option("--queues", help="Only these queues (repeat, or separate with commas; default: all)."),
+    ] = None,
+) -> None:
+    """Run approved plans as jobs from the shared Postgres queue (WYSHBONE_EXECUTION=queue), until Ctrl-C or
+    SIGTERM; start as many as you like, on any machine. A worker that dies mid-plan: another resumes it."""
+    from wyshbone.cli.worker import work
+
+    work(concurrency=concurrency, queues=queues)
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Bring the store (WYSHBONE_DATABASE_URL) to the newest schema, with the job queue's tables in queue
+    mode (idempotent; servers and workers also do it on start)."""
+    from wyshbone.cli.worker import migrate
+
+    migrate()
 
 
 @db_app.command("import")

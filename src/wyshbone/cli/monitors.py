@@ -1,15 +1,22 @@
-"""The monitor commands: list, run the due ones (cron), run one now, pause, resume, delete."""
+"""The monitor commands: list, run the due ones (cron), run one now (its check's steps shown live, as ``run``
+shows a plan's), pause, resume, delete."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from functools import partial
 
 import typer
 from rich.table import Table
 
+from wyshbone.bootstrap import AppContext
 from wyshbone.cli.common import service
-from wyshbone.cli.output import err, out
-from wyshbone.domain.monitors import MonitorRun
+from wyshbone.cli.output import err, follow_live, out
+from wyshbone.domain.monitors import Monitor, MonitorRun
+
+RUN_WORDS = {"setup": "Set up", "baseline": "First check", "scheduled": "Checked", "manual": "Checked"}
+"""What each kind of run is called where the last one is shown."""
 
 
 def _print_run(run: MonitorRun) -> None:
@@ -19,24 +26,38 @@ def _print_run(run: MonitorRun) -> None:
         out.print(f"  + {name}")
 
 
+def _next_check(monitor: Monitor, now: datetime) -> str:
+    if monitor.status != "active":
+        return "paused"
+    if monitor.next_run_at <= now:
+        return "due now"
+    return f"{monitor.next_run_at:%Y-%m-%d %H:%M}"
+
+
+def _last_run(run: MonitorRun | None) -> str:
+    if run is None:
+        return ""
+    return f"{RUN_WORDS.get(run.kind, 'Checked')} {run.finished_at:%Y-%m-%d %H:%M}: {run.message or run.error or ''}"
+
+
 def list_all(*, as_json: bool) -> None:
     found = service(lambda app: app.monitors.all())
     if as_json:
         typer.echo(json.dumps([m.to_json_dict() for m in found], indent=2))
         return
     table = Table(title="Monitors")
-    for col in ("#", "Name", "Cadence", "Status", "Next check", "Known", "Last run"):
+    for col in ("#", "Name", "Checks", "Status", "Next check", "Knows", "Last run"):
         table.add_column(col)
+    now = datetime.now(UTC)
     for m in found:
-        last = m.last_run.message if m.last_run else ""
         table.add_row(
             str(m.id),
             m.name,
             m.cadence.value,
             m.status,
-            f"{m.next_run_at:%Y-%m-%d %H:%M}",
+            _next_check(m, now),
             str(m.known),
-            last or "",
+            _last_run(m.last_run),
         )
     out.print(table)
 
@@ -50,7 +71,13 @@ def run_due() -> None:
 
 
 def run_one(monitor_id: int) -> None:
-    _print_run(service(lambda app: app.monitors.run(monitor_id)))
+    """Check the monitor now, its check's steps shown as they run, then what it found."""
+
+    async def use(app: AppContext) -> MonitorRun:
+        await app.monitors.get(monitor_id)  # no such monitor: say so before showing anything
+        return await follow_live(partial(app.monitors.run, monitor_id), out)
+
+    _print_run(service(use))
 
 
 def pause(monitor_id: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console, Group
@@ -25,6 +25,7 @@ from wyshbone.domain.models import (
     LeadGenPlanStep,
     LeadToolIdentifier,
     PlanEvent,
+    PlanEventType,
     PlanProgress,
     ProgressOverallStatus,
     ProgressStepStatus,
@@ -33,6 +34,8 @@ from wyshbone.domain.models import (
 from wyshbone.domain.personas import pluralize
 from wyshbone.domain.progress import project
 from wyshbone.domain.qualifiers import QUALIFIERS
+
+T = TypeVar("T")
 
 out = Console()
 err = Console(stderr=True)
@@ -260,19 +263,38 @@ async def execute_live(
     run: Callable[..., Coroutine[Any, Any, LeadGenExecutionResult]],
     console: Console,
 ) -> LeadGenExecutionResult:
+    return await follow_live(run, console, plan=the_plan)
+
+
+async def follow_live(
+    run: Callable[..., Coroutine[Any, Any, T]], console: Console, *, plan: LeadGenPlan | None = None
+) -> T:
+    """``run(on_event=...)``, its plan's steps shown live as its events arrive, retries and failures as lines
+    above them. The steps are ``plan``'s, or (a plan made inside ``run``, as a monitor's check is) those its
+    first event names: then nothing shows until it starts, so a run refused before it starts prints no table."""
     events: list[PlanEvent] = []
-    titles = {step.id: step.title for step in the_plan.steps}
-    with Live(_progress_view(project([], plan=the_plan)), console=console, refresh_per_second=8) as live:
+    titles = {step.id: step.title for step in plan.steps} if plan is not None else {}
+    live = Live(_progress_view(project([], plan=plan)), console=console, refresh_per_second=8)
 
-        def on_event(event: PlanEvent) -> None:
-            events.append(event)
-            note = _event_note(event, titles)
-            if note:
-                live.console.print(note, highlight=False)
-            live.update(_progress_view(project(events, plan=the_plan)))
+    def on_event(event: PlanEvent) -> None:
+        events.append(event)
+        if event.type is PlanEventType.PLAN_STARTED and not titles:
+            titles.update((str(s["stepId"]), str(s["title"])) for s in event.data.get("steps", []))
+        if not live.is_started:
+            live.start()
+        note = _event_note(event, titles)
+        if note:
+            live.console.print(note, highlight=False)
+        live.update(_progress_view(project(events, plan=plan)))
 
+    if plan is not None:
+        live.start()
+    try:
         result = await run(on_event=on_event)
-    if not console.is_terminal:
+    finally:
+        shown = live.is_started
+        live.stop()
+    if shown and not console.is_terminal:
         console.line()
     return result
 
@@ -328,9 +350,11 @@ def print_outcome(
             _print_drafts(data)
         elif tool == LeadToolIdentifier.MONITOR_SETUP and "monitorId" in data:
             out.print(
-                f"Monitor {data['monitorId']}: {data['cadence']}, next check {data['nextRunAt'][:16]}",
+                f"Monitor {data['monitorId']}: checks {data['cadence']}. Its first check, due now, learns what"
+                " is already there; later checks report only new businesses.",
                 highlight=False,
             )
+            out.print(f"  now:  wyshbone monitors run {data['monitorId']}", highlight=False)
             out.print("  cron: wyshbone monitors run-due", highlight=False)
 
 

@@ -28,9 +28,11 @@ from wyshbone.domain.models import (
     Lead,
     LeadGenExecutionResult,
     LeadGenPlan,
+    PlanStatus,
 )
 from wyshbone.errors import NotFoundError, WyshboneError
 from wyshbone.executor import EventCallback
+from wyshbone.services import InProcessRunQueue, RunQueue
 
 
 def plan(goal: str, *, as_json: bool, must_be: list[str] | None) -> None:
@@ -85,12 +87,24 @@ async def _run_queued(
     steps stop, the event log and the plan say "cancelled"."""
     runs = app.runs
     runs.submit(approved, session_id=None, on_event=on_event)
-    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, partial(runs.stop, approved.id))
+    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, partial(_stop, runs, approved.id))
     await runs.wait_idle()
     try:
         return await app.plans.result(approved.id)
     except WyshboneError:  # the run crashed: it was logged and recorded as failed, with no result
         raise fail(f"the run of plan {approved.id} failed unexpectedly; the details are in the log") from None
+
+
+def _stop(runs: RunQueue, plan_id: str) -> None:
+    """Ctrl-C: stop the run here, or ask the worker running it (queue mode) to cancel it."""
+    if isinstance(runs, InProcessRunQueue):
+        runs.stop(plan_id)
+    else:
+        _cancels.add(asyncio.ensure_future(runs.cancel(plan_id, session_id=None)))
+
+
+_cancels: set[asyncio.Future[PlanStatus]] = set()
+"""Cancel requests under way (kept so that they are not collected before they finish)."""
 
 
 def leads(plan_id: str, *, as_csv: bool) -> None:

@@ -26,6 +26,10 @@ class LeadToolIdentifier(StrEnum):
     LEAD_LIST_SAVE = "LEAD_LIST_SAVE"
     EMAIL_SEQUENCE_SETUP = "EMAIL_SEQUENCE_SETUP"
     MONITOR_SETUP = "MONITOR_SETUP"
+    MONITOR_NEW_LEADS = "MONITOR_NEW_LEADS"
+    """A monitor check's step: the businesses its search found that the monitor does not know yet."""
+    MONITOR_SAVE_NEW = "MONITOR_SAVE_NEW"
+    """A monitor check's step: those new businesses into the list, everything found into what it knows."""
 
 
 class RegionKind(StrEnum):
@@ -218,6 +222,8 @@ class LeadGenPlan(CamelModel):
     """A plain sentence for each shortfall foreseeable before approval ("The directory holds 1 business like
     'gym' in Manchester; 10 were asked for. …")."""
     created_at: datetime | None = None
+    monitor_id: int | None = Field(default=None, exclude_if=lambda monitor_id: monitor_id is None)
+    """Set on a monitor's check (``domain.monitor_checks``): the monitor it checks for. None on a goal's plan."""
 
     def step(self, step_id: str) -> LeadGenPlanStep:
         for step in self.steps:

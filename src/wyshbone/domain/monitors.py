@@ -77,7 +77,8 @@ class MonitorRun(CamelModel):
     id: int | None = None
     monitor_id: int
     kind: str
-    """baseline (at set-up) | scheduled | manual"""
+    """setup (what the plan knew when the monitor was made) | baseline (the first check that succeeds: it
+    learns what is there and reports nothing as new) | scheduled | manual"""
     status: str
     """succeeded | failed"""
     started_at: datetime
@@ -90,6 +91,8 @@ class MonitorRun(CamelModel):
     """New businesses that got outreach drafts (the plan's outreach step, run again for them)."""
     message: str | None = None
     error: str | None = None
+    plan_id: str | None = Field(default=None, exclude_if=lambda plan_id: plan_id is None)
+    """The check plan this run executed (its steps, events and progress); None for the set-up's record."""
 
 
 class Monitor(CamelModel):

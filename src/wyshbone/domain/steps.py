@@ -6,6 +6,7 @@ only where they leave the process (the plan's ``params``, the step result's ``da
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import ConfigDict, Field, ValidationError
@@ -25,11 +26,15 @@ __all__ = [
     "LeadOutcome",
     "MonitorOutput",
     "MonitorParams",
+    "NewLeadsOutput",
+    "NewLeadsParams",
     "NotDrafted",
     "OpenOutput",
     "OpenParams",
     "SaveListOutput",
     "SaveListParams",
+    "SaveNewOutput",
+    "SaveNewParams",
     "SearchOutput",
     "SearchParams",
     "SequenceOutput",
@@ -78,7 +83,8 @@ class DomainLookupParams(StepParams):
     """HUNTER_DOMAIN_LOOKUP: the domains of the leads of ``source_step_id``."""
 
     source_step_id: str
-    limit: int = 20
+    limit: int | None = 20
+    """None: every lead (a monitor check's new businesses)."""
 
 
 class EnrichParams(StepParams):
@@ -86,7 +92,8 @@ class EnrichParams(StepParams):
 
     source_step_id: str
     leads_step_id: str = ""
-    limit: int = 20
+    limit: int | None = 20
+    """None: every lead (a monitor check's new businesses)."""
 
 
 class SaveListParams(StepParams):
@@ -109,6 +116,9 @@ class SequenceParams(StepParams):
     limit: int | None = None
     steps: list[SequenceStep] | None = Field(default=None, exclude_if=lambda steps: steps is None)
     """The step's own templates instead of the default sequence."""
+    plan_id: str | None = Field(default=None, exclude_if=lambda plan_id: plan_id is None)
+    """The plan whose sequence (of this step's id) the drafts join: a monitor check adds to its monitor's plan's
+    sequence. None: this plan's."""
 
 
 class MonitorParams(StepParams):
@@ -119,6 +129,28 @@ class MonitorParams(StepParams):
     cadence: Cadence = DEFAULT_CADENCE
     max_results: int | None = None
     """How wide the monitor's search looks (default: the settings')."""
+
+
+class NewLeadsParams(StepParams):
+    """MONITOR_NEW_LEADS: the leads of ``source_step_id`` (a monitor check's search) the monitor does not know."""
+
+    monitor_id: int
+    source_step_id: str
+    baseline: bool = False
+    """The monitor has no baseline yet (its set-up failed): it learns what was found, and nothing counts as new."""
+
+
+class SaveNewParams(StepParams):
+    """MONITOR_SAVE_NEW: the new leads of ``source_step_id``, with what the enrichment steps found, into the
+    monitor's list; everything ``search_step_id`` found into what the monitor knows; its schedule moved on."""
+
+    monitor_id: int
+    source_step_id: str
+    search_step_id: str
+    enrichment_step_ids: list[str] = Field(default_factory=list)
+    list_id: int
+    next_run_at: datetime
+    """When the monitor is due next, once this check has saved what it found."""
 
 
 class SearchOutput(StepOutput):
@@ -202,6 +234,25 @@ class MonitorOutput(StepOutput):
     baseline: str = ""
 
 
+class NewLeadsOutput(StepOutput):
+    """MONITOR_NEW_LEADS: the new leads, in a search's shape (``leads``) so enrichment steps read them as one."""
+
+    leads: list[Lead] = Field(default_factory=list)
+    found: int = 0
+    """How many businesses the search found."""
+    new: int = 0
+
+
+class SaveNewOutput(StepOutput):
+    """MONITOR_SAVE_NEW: the list the new leads joined (``listId``, as a saved list's: outreach reads it), how
+    many businesses the check found, and the names of the new ones."""
+
+    list_id: int
+    found: int = 0
+    new: int = 0
+    names: list[str] = Field(default_factory=list)
+
+
 T = LeadToolIdentifier
 
 PARAMS: dict[str, type[StepParams]] = {
@@ -212,6 +263,8 @@ PARAMS: dict[str, type[StepParams]] = {
     T.LEAD_LIST_SAVE: SaveListParams,
     T.EMAIL_SEQUENCE_SETUP: SequenceParams,
     T.MONITOR_SETUP: MonitorParams,
+    T.MONITOR_NEW_LEADS: NewLeadsParams,
+    T.MONITOR_SAVE_NEW: SaveNewParams,
 }
 """Each built-in tool's params model (its ``ToolSpec`` declares it)."""
 
@@ -223,6 +276,8 @@ OUTPUTS: dict[str, type[StepOutput]] = {
     T.LEAD_LIST_SAVE: SaveListOutput,
     T.EMAIL_SEQUENCE_SETUP: SequenceOutput,
     T.MONITOR_SETUP: MonitorOutput,
+    T.MONITOR_NEW_LEADS: NewLeadsOutput,
+    T.MONITOR_SAVE_NEW: SaveNewOutput,
 }
 """Each built-in tool's output model (its ``ToolSpec`` declares it)."""
 

@@ -9,13 +9,11 @@ The key travels only in the ``X-API-KEY`` header, so a logged URL can never leak
 from __future__ import annotations
 
 import asyncio
-import bisect
 import functools
 import json
-import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -25,6 +23,7 @@ from wyshbone.domain.emails import parse_addresses
 from wyshbone.domain.models import ContactEmail
 from wyshbone.errors import PermanentToolError, RetryableToolError
 from wyshbone.providers.http import StatusMeaning, raise_for_status, transport_error
+from wyshbone.providers.limits import Limiter, limiter_for, smoothed, windows
 
 __all__ = [
     "DOMAIN_SEARCH_PATH",
@@ -33,14 +32,14 @@ __all__ = [
     "HUNTER",
     "KEY_SETTING",
     "MAX_LIMIT",
+    "SEARCH_RATES",
     "SERVICE",
+    "VERIFY_RATES",
     "ClaimedEmailError",
     "DomainSearch",
     "HunterApiError",
     "HunterClient",
     "HunterLimiters",
-    "Limiter",
-    "WindowLimiter",
     "contacts_from_email",
     "hunter_limiters",
     "hunter_provider_info",
@@ -88,75 +87,30 @@ def hunter_provider_info(settings: Settings) -> ProviderInfo:
 
 # --- rate limits ------------------------------------------------------------------------------------------
 
-
-class Limiter(Protocol):
-    """Anything that waits until one more request is allowed (``WindowLimiter`` is one)."""
-
-    async def acquire(self) -> None: ...
-
-
-@dataclass
-class WindowLimiter:
-    """At most ``rate`` grants in any ``per`` seconds, for every ``(rate, per)`` in ``windows`` at once.
-
-    Checking all windows in one step keeps both of Hunter's limits exact (two limiters acquired one after the
-    other can each be right while the pair is not). No asyncio primitive is held, so one instance serves every
-    event loop of the process; it is not meant to be shared between threads.
-    """
-
-    windows: tuple[tuple[int, float], ...]
-    """``(rate, per)`` pairs, e.g. ``((15, 1.0), (500, 60.0))``."""
-    clock: Callable[[], float] = time.monotonic
-    """Seconds, monotonic."""
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    _granted: list[float] = field(default_factory=list)
-
-    async def acquire(self) -> None:
-        while True:
-            now = self.clock()
-            wait = self._wait(now)
-            if wait <= 0:
-                # No await between the check and the append: no other task can take the same slot.
-                self._granted.append(now)
-                return
-            await self.sleep(wait)
-
-    def _wait(self, now: float) -> float:
-        """Seconds until every window has room at ``now`` (≤ 0: room now); forgets grants no window still sees."""
-        longest = max(per for _, per in self.windows)
-        del self._granted[: bisect.bisect_right(self._granted, now - longest)]
-        wait = 0.0
-        for rate, per in self.windows:
-            inside = len(self._granted) - bisect.bisect_right(self._granted, now - per)
-            if inside >= rate:
-                # The window has room once its oldest ``inside - rate + 1`` grants have left it.
-                wait = max(wait, self._granted[-rate] + per - now)
-        return wait
+SEARCH_RATES = (*smoothed(15, 1.0), *windows((500, 61.0)))
+"""Domain search: 15 requests/s and 500/min (Hunter's limit for most endpoints), as the server counts them."""
+VERIFY_RATES = (*smoothed(10, 1.0), *windows((300, 61.0)))
+"""Email verifier: 10 requests/s and 300/min."""
 
 
 @dataclass(frozen=True, slots=True)
 class HunterLimiters:
-    """The process-wide limiters every Hunter client shares, so concurrent steps and plans stay within them."""
+    """The limiters every Hunter client shares, so concurrent steps, plans and (in queue mode) processes stay
+    within Hunter's limits together."""
 
-    search: WindowLimiter
-    """Domain search: 15 requests/s and 500/min (Hunter's limit for most endpoints)."""
-    verify: WindowLimiter
-    """Email verifier: 10 requests/s and 300/min."""
-
-
-def smoothed(rate: int, per: float, *, margin: float = 0.08) -> tuple[tuple[int, float], ...]:
-    """Windows that keep ``rate`` per ``per`` as the *server* counts it: a tenth of the rate per tenth of the
-    window (no burst at a window's edge) and a margin (8%) for the jitter between a grant and its arrival, measured in bench/enrich.py."""
-    stretch = 1.0 + margin
-    return ((rate, per * stretch), (max(1, rate // 10), per / 10 * stretch))
+    search: Limiter
+    """Domain search (``SEARCH_RATES``)."""
+    verify: Limiter
+    """Email verifier (``VERIFY_RATES``)."""
 
 
 @functools.cache
-def hunter_limiters() -> HunterLimiters:
-    """The shared limiters (one pair per process)."""
+def hunter_limiters(postgres_url: str | None = None) -> HunterLimiters:
+    """The shared limiters: one pair per process, kept in a Postgres table shared by every process on that
+    database when given its URL (queue mode)."""
     return HunterLimiters(
-        search=WindowLimiter((*smoothed(15, 1.0), (500, 61.0))),
-        verify=WindowLimiter((*smoothed(10, 1.0), (300, 61.0))),
+        search=limiter_for("hunter_search", SEARCH_RATES, postgres_url=postgres_url),
+        verify=limiter_for("hunter_verify", VERIFY_RATES, postgres_url=postgres_url),
     )
 
 

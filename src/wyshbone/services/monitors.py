@@ -1,25 +1,27 @@
 """The monitor use cases: list, pause, resume, delete, run one now, and run every due one (the scheduler).
 
-A run holds the monitor by a lease it renews, searches as the monitor's plan did, and saves and reports only
-the businesses it has not seen before.
+A run holds the monitor by a lease it renews, and runs the monitor's check as a plan (``domain.monitor_checks``)
+through the same path as any approved plan: its own id, events, progress and result. It comes in three parts,
+so that the middle one can run elsewhere: ``start_check`` (plan it, store it held here), ``run_check``, and
+``record_check`` (the monitor's run, read from the check's result).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from wyshbone.domain.models import Lead, LeadGenPlan, SupervisorUserContext
-from wyshbone.domain.monitors import Monitor, MonitorRun, new_leads, next_run_after, report
+from wyshbone.domain.models import LeadGenExecutionResult, LeadGenPlan, OverallStatus, SupervisorUserContext
+from wyshbone.domain.monitor_checks import check_run, plan_check
+from wyshbone.domain.monitors import Monitor, MonitorRun
 from wyshbone.errors import ConflictError, NotFoundError
-from wyshbone.services.plans import Clock
+from wyshbone.executor import EventCallback
+from wyshbone.services.plans import Clock, Plans
 from wyshbone.storage.monitors import ACTIVE, PAUSED, MonitorRepository
-from wyshbone.storage.plans import PlanRepository
 from wyshbone.storage.sessions import SessionRepository
-from wyshbone.tools.monitor import SearchOutcome, draft_new, enrich_new, run_search
-from wyshbone.tools.registry import ToolRegistry
 
 __all__ = ["MONITOR_HEARTBEAT", "MONITOR_LEASE", "Monitors"]
 
@@ -29,7 +31,8 @@ logger = logging.getLogger("wyshbone.services")
 MONITOR_LEASE = timedelta(seconds=60)
 """How long a monitor run's hold lasts unless renewed: a crashed runner's monitor is free again within it."""
 MONITOR_HEARTBEAT = timedelta(seconds=20)
-"""How often a running monitor run renews its hold."""
+"""How often a running monitor run renews its hold (and its check plan's, more often when plan leases are
+shorter)."""
 
 
 @dataclass
@@ -37,9 +40,9 @@ class Monitors:
     """Monitor use cases: list, pause, resume, delete, run one now, and run every due one (the scheduler)."""
 
     store: MonitorRepository
-    plan_store: PlanRepository
     session_store: SessionRepository
-    registry: ToolRegistry
+    plans: Plans
+    """Stores and runs the checks, as it does every approved plan."""
     owner: str
     """Who this process is when it holds a monitor's run."""
     clock: Clock
@@ -77,117 +80,99 @@ class Monitors:
         await self._repo.delete(monitor_id)
 
     async def run(
-        self, monitor_id: int, *, session_id: str | None = None, kind: str = "manual"
+        self,
+        monitor_id: int,
+        *,
+        session_id: str | None = None,
+        kind: str = "manual",
+        on_event: EventCallback | None = None,
     ) -> MonitorRun:
-        """Run the monitor's search now: save and report only businesses it has not seen before.
+        """Check the monitor now: save and report only businesses it has not seen before. The check is a plan
+        of its own (``MonitorRun.plan_id``) whose events go to ``on_event`` and the live readers as it runs.
 
         ``ConflictError`` when another runner holds it. A failed search is recorded and leaves the schedule
         as it was, so the next tick tries again; known leads are never added twice.
         """
         monitor = await self.get(monitor_id, session_id=session_id)
-        repo = self._repo
         started = self.clock()
-        owner = self.owner
-        scheduled = kind == "scheduled"
-        if not await repo.lease(
-            monitor_id, owner=owner, now=started, until=started + MONITOR_LEASE, due=scheduled
-        ):
-            if scheduled:
-                raise ConflictError(f"monitor {monitor_id} was just run, or is being run, by another process")
-            raise ConflictError(f"monitor {monitor_id} is being run by another process right now")
-        heartbeat = asyncio.create_task(self._hold(monitor_id, owner), name=f"monitor-{monitor_id}-lease")
+        await self._lease(monitor_id, now=started, scheduled=kind == "scheduled")
+        check = await self.start_check(monitor, started=started)
+        heartbeat = asyncio.create_task(self._hold(monitor_id, check.id), name=f"monitor-{monitor_id}-lease")
         try:
-            return await self._run_held(monitor, session_id=session_id, kind=kind, started=started)
+            try:
+                result = await self.run_check(check, on_event=on_event)
+            except Exception as exc:  # a bug must not stop the scheduler: record it, try again next tick
+                logger.exception("monitor %s check %s crashed", monitor_id, check.id)
+                await self.plans.record_crash(check, exc)
+                return await self.record_check(
+                    monitor, check, _nothing(check, started), kind=kind, crash=type(exc).__name__
+                )
+            return await self.record_check(monitor, check, result, kind=kind)
         finally:
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
 
-    async def _hold(self, monitor_id: int, owner: str) -> None:
-        """Renew the monitor's lease while its run goes on (a crashed run's lease lapses within a minute)."""
+    async def _lease(self, monitor_id: int, *, now: datetime, scheduled: bool) -> None:
+        """Hold the monitor for this run (only while still due, for a scheduled one); else ``ConflictError``."""
+        if await self._repo.lease(
+            monitor_id, owner=self.owner, now=now, until=now + MONITOR_LEASE, due=scheduled
+        ):
+            return
+        if scheduled:
+            raise ConflictError(f"monitor {monitor_id} was just run, or is being run, by another process")
+        raise ConflictError(f"monitor {monitor_id} is being run by another process right now")
+
+    async def _hold(self, monitor_id: int, check_id: str) -> None:
+        """Renew the monitor's lease, and its check plan's, while the check goes on (a crashed run's monitor
+        lease lapses within a minute; its check plan is then resumed like any orphaned plan)."""
+        every = min(MONITOR_HEARTBEAT.total_seconds(), self.plans.settings.run_lease_seconds / 3)
         while True:
-            await asyncio.sleep(MONITOR_HEARTBEAT.total_seconds())
+            await asyncio.sleep(every)
             try:
-                await self._repo.renew_lease(monitor_id, owner=owner, until=self.clock() + MONITOR_LEASE)
+                await self._repo.renew_lease(monitor_id, owner=self.owner, until=self.clock() + MONITOR_LEASE)
+                await self.plans.renew_leases({check_id})
             except Exception:  # the store is down: the lease lapses, and the run's own writes will fail too
                 logger.exception("renewing monitor %s's lease failed", monitor_id)
 
-    async def _run_held(
-        self, monitor: Monitor, *, session_id: str | None, kind: str, started: datetime
-    ) -> MonitorRun:
-        plan = await self.plan_store.get(monitor.plan_id)
-        if plan is None:  # cannot happen while plans are never deleted; say so rather than crash
-            raise NotFoundError(f"monitor {monitor.id}'s plan {monitor.plan_id} is gone")
-        user = SupervisorUserContext(user_id=monitor.user_id)
-        try:
-            outcome = await run_search(monitor.search, plan=plan, user=user, registry=self.registry)
-        except (
-            Exception
-        ) as exc:  # a bug in a provider must not stop the scheduler: record it, retry next tick
-            logger.exception("monitor %s search crashed", monitor.id)
-            outcome = SearchOutcome(False, [], f"internal error ({type(exc).__name__})")
-        finished = self.clock()
-        if not outcome.ok:
-            failed = MonitorRun(
-                monitor_id=monitor.id,
-                kind=kind,
-                status="failed",
-                started_at=started,
-                finished_at=finished,
-                error=outcome.error,
-                message=f"The search failed ({outcome.error}); it will be tried again at the next check.",
-            )
-            return await self._repo.record_run(failed, list_id=monitor.list_id)
-        baseline = monitor.last_success_at is None  # the set-up search failed: this run takes the baseline
-        done = MonitorRun(
-            monitor_id=monitor.id,
-            kind="baseline" if baseline else kind,
-            status="succeeded",
-            started_at=started,
-            finished_at=finished,
-            found=len(outcome.leads),
-        )
-        return await self._record_found(monitor, plan, user, done, outcome.leads)
+    async def start_check(self, monitor: Monitor, *, started: datetime) -> LeadGenPlan:
+        """Plan the monitor's check and store it in the monitor's session, executing, held by this process."""
+        origin = await self.plans.get_plan(monitor.plan_id)
+        baseline = monitor.last_success_at is None  # no check has succeeded yet: this one takes the baseline
+        check = plan_check(monitor, origin, plan_id=uuid.uuid4().hex, created_at=started, baseline=baseline)
+        return await self.plans.store_held(check, session_id=monitor.session_id)
 
-    async def _record_found(
+    async def run_check(
+        self, check: LeadGenPlan, *, on_event: EventCallback | None = None
+    ) -> LeadGenExecutionResult:
+        """Run a stored check this process holds to the end, as any approved plan runs (retries, fallbacks,
+        events, progress, result)."""
+        user = SupervisorUserContext(user_id=check.user_id)
+        return await self.plans.run_plan(check, user, on_event=on_event)
+
+    async def record_check(
         self,
         monitor: Monitor,
-        plan: LeadGenPlan,
-        user: SupervisorUserContext,
-        run: MonitorRun,
-        found: list[Lead],
+        check: LeadGenPlan,
+        result: LeadGenExecutionResult,
+        *,
+        kind: str,
+        crash: str | None = None,
     ) -> MonitorRun:
-        """Record a successful run: the businesses it found that are new (none for a baseline), enriched and
-        saved, then drafted for outreach when the plan emails its leads; the session is told what it found."""
-        repo, registry = self._repo, self.registry
-        fresh = [] if run.kind == "baseline" else new_leads(found, await repo.known(monitor.id))
-        # New businesses get what the plan gave its leads: domains and emails, then outreach drafts.
-        fresh = await enrich_new(monitor.search, fresh, plan=plan, user=user, registry=registry)
-        goal = plan.goal
-        text = report(
-            len(fresh),
-            persona=goal.target_persona,
-            region=goal.target_region or goal.country,
-            since=monitor.last_success_at or monitor.created_at,
-            now=run.finished_at,
+        """Record the monitor's run from its check's result (ending its lease), and tell the session what a
+        successful check found, "no new ..." included. ``crash``: the check stopped short (that exception)."""
+        run = check_run(
+            monitor,
+            check,
+            result,
+            kind=kind,
+            started=check.created_at or result.started_at,
+            finished=self.clock(),
+            crash=crash,
         )
-        run = run.model_copy(
-            update={"new": len(fresh), "new_leads": [lead.name for lead in fresh], "message": text}
-        )
-        next_run_at = next_run_after(monitor.cadence, run.finished_at)
-        recorded = await repo.record_run(
-            run, list_id=monitor.list_id, fresh=fresh, seen=found, next_run_at=next_run_at
-        )
-        if fresh and (
-            drafted := await draft_new(
-                monitor.search, list_id=monitor.list_id, plan=plan, user=user, registry=registry
-            )
-        ):
-            text = f"{text} {drafted} of them drafted for outreach."
-            recorded = recorded.model_copy(update={"drafted": drafted, "message": text})
-            await repo.update_run(recorded)
-        if monitor.session_id is not None:  # every successful check says what it found, "no new ..." included
+        recorded = await self._repo.record_run(run, list_id=monitor.list_id)
+        if run.status == "succeeded" and monitor.session_id is not None:
             await self.session_store.add_message(
-                session_id=monitor.session_id, plan_id=plan.id, role="assistant", text=text
+                session_id=monitor.session_id, plan_id=check.id, role="assistant", text=run.message or ""
             )
         return recorded
 
@@ -209,3 +194,14 @@ class Monitors:
             except Exception:  # the store is down, say: log, and try again at the next tick
                 logger.exception("monitor scheduler tick failed")
             await asyncio.sleep(every_seconds)
+
+
+def _nothing(check: LeadGenPlan, started: datetime) -> LeadGenExecutionResult:
+    """The result of a check that crashed before it had one."""
+    return LeadGenExecutionResult(
+        plan_id=check.id,
+        overall_status=OverallStatus.FAILED,
+        started_at=started,
+        finished_at=started,
+        step_results=[],
+    )

@@ -186,6 +186,24 @@ class Plans:
         """A fresh hold on a plan run for this process, for ``run_lease_seconds`` from now."""
         return RunLease(self.owner, self.clock() + timedelta(seconds=self.settings.run_lease_seconds))
 
+    async def renew_leases(self, plan_ids: set[str]) -> set[str]:
+        """Renew this process's hold on the plans it runs; the ids of those another process took over."""
+        return await self.plan_store.renew_leases(plan_ids, self.lease())
+
+    async def store_held(self, plan: LeadGenPlan, *, session_id: str | None) -> LeadGenPlan:
+        """Store a plan made to run at once (a monitor's check) as executing, held by this process: stored, then
+        moved to executing by the conditional transition an approval makes (so no other process adopts it)."""
+        pending = plan.model_copy(update={"status": PlanStatus.PENDING_APPROVAL})
+        if session_id is not None:
+            await self.session_store.ensure(session_id)
+        await self.plan_store.save(pending, session_id=session_id)
+        held = await self.plan_store.transition(
+            plan.id, from_=PlanStatus.PENDING_APPROVAL, to=PlanStatus.EXECUTING, lease=self.lease()
+        )
+        if not held:  # its id is new: only a store that lost the row gets here
+            raise state_error(await self.get_plan(plan.id))
+        return pending.model_copy(update={"status": PlanStatus.EXECUTING})
+
     async def finish(
         self, plan_id: str, status: PlanStatus, *, result: LeadGenExecutionResult | None = None
     ) -> bool:
@@ -276,6 +294,21 @@ class Plans:
         approval, a crashed run. Stored through the executor's ``emit_plan_event``, stamped by the one clock."""
         event = PlanEvent(timestamp=self.clock(), type=type_, plan_id=plan.id, user_id=plan.user_id, **fields)
         await emit_plan_event(event, plans=self.plan_store, on_event=self.bus.publish)
+
+    async def record_crash(self, plan: LeadGenPlan, exc: Exception) -> None:
+        """End this process's run of the plan as failed, its event log saying it crashed (the details are logged
+        by the caller); nothing when the plan is not executing here any more."""
+        try:
+            if not await self.finish(plan.id, PlanStatus.FAILED):
+                return  # already finished, or held elsewhere: not ours to end
+            await self.record(
+                plan,
+                PlanEventType.PLAN_COMPLETED,
+                status="failed",
+                error_message=f"internal error ({type(exc).__name__}); the details are in the server log",
+            )
+        except Exception:  # the store itself is failing: the log is all we can leave
+            logger.exception("could not record the crash of plan %s", plan.id)
 
     async def cancel_pending(self, plan: LeadGenPlan) -> None:
         """Cancel a plan that was never approved: its status and its event log say so.

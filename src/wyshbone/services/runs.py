@@ -14,7 +14,6 @@ from typing import Protocol
 from wyshbone.domain.models import (
     LeadGenExecutionResult,
     LeadGenPlan,
-    PlanEventType,
     PlanStatus,
     SupervisorUserContext,
 )
@@ -148,7 +147,7 @@ class InProcessRunQueue:
         except Exception as exc:
             # A bug in the executor or the store: log it with its context, and end the plan visibly as failed.
             logger.exception("plan run crashed", extra={"planId": plan.id, "sessionId": session_id})
-            await self._record_crash(plan, exc)
+            await self.plans.record_crash(plan, exc)
             raise
         finally:
             self._held.discard(plan.id)
@@ -209,19 +208,6 @@ class InProcessRunQueue:
             acquire.cancel()
         return held
 
-    async def _record_crash(self, plan: LeadGenPlan, exc: Exception) -> None:
-        try:
-            if not await self.plans.finish(plan.id, PlanStatus.FAILED):
-                return  # already finished, or held elsewhere: not ours to end
-            await self.plans.record(
-                plan,
-                PlanEventType.PLAN_COMPLETED,
-                status="failed",
-                error_message=f"internal error ({type(exc).__name__}); the details are in the server log",
-            )
-        except Exception:  # the store itself is failing: the log above is all we can leave
-            logger.exception("could not record the crash of plan %s", plan.id)
-
     def _beat(self) -> None:
         """Make sure the heartbeat runs while this process holds plans (or adopts others')."""
         if self._heartbeat is None or self._heartbeat.done():
@@ -242,7 +228,7 @@ class InProcessRunQueue:
 
     async def renew(self) -> None:
         """Renew the leases of the plans this process holds; stop any that another process took over."""
-        lost = await self.plan_store.renew_leases(set(self._held), self.plans.lease())
+        lost = await self.plans.renew_leases(set(self._held))
         for plan_id in lost & self._held:
             self._lost.add(plan_id)
             if (task := self._tasks.get(plan_id)) is not None:

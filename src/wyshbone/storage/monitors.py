@@ -86,8 +86,10 @@ class MonitorRepository(Protocol):
             "name": name,
         }
         values |= {"search": search, "cadence": cadence, "status": ACTIVE, "next_run_at": iso(next_run_at)}
-        # A failed baseline leaves last_success_at unset: the next run then takes the baseline instead.
-        succeeded = iso(baseline.started_at) if baseline.status == "succeeded" else None
+        # Only a baseline search that succeeded sets last_success_at; until one has, every check takes the
+        # baseline (learns what is there, reports nothing as new). The set-up's own record ("setup") is not one.
+        taken = baseline.status == "succeeded" and baseline.kind == "baseline"
+        succeeded = iso(baseline.started_at) if taken else None
         values |= {"last_run_at": iso(baseline.finished_at), "last_success_at": succeeded}
         values |= {"lease_until": None, "lease_owner": None, "created_at": iso(baseline.started_at)}
         return await self._create(NewMonitor(plan_id, step_id, values, tuple(known), run_row(baseline)))
@@ -157,6 +159,20 @@ class MonitorRepository(Protocol):
         """Write the record in one transaction; the run's new id."""
         ...
 
+    async def save_found(
+        self,
+        monitor_id: int,
+        *,
+        list_id: int,
+        fresh: Sequence[Lead],
+        seen: Sequence[Lead],
+        next_run_at: datetime,
+    ) -> int:
+        """A check's save, at once: add the ``fresh`` leads to the list, remember every lead ``seen`` and move
+        the schedule on to ``next_run_at``; the lease stays (``record_run`` ends it). Returns how many of
+        ``fresh`` the list did not have yet."""
+        ...
+
     async def update_run(self, run: MonitorRun) -> None:
         """Record what followed a run (its drafts, and the message that says so)."""
         ...
@@ -180,8 +196,8 @@ def _known_rows(monitor_id: int, leads: Iterable[Lead]) -> list[dict[str, Any]]:
 
 
 def run_row(run: MonitorRun) -> dict[str, Any]:
-    """The run as its row holds it."""
-    return run.model_dump(exclude={"id"}, by_alias=False) | {
+    """The run as its row holds it (its check plan's id is not kept: the plan names its monitor)."""
+    return run.model_dump(exclude={"id", "plan_id"}, by_alias=False) | {
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
     }
@@ -282,6 +298,25 @@ class SqlMonitorRepository(MonitorRepository):
             run_id = new_id(conn, t.monitor_runs.insert().values(run_row(run)))
             conn.execute(update(t.monitors).where(t.monitors.c.id == run.monitor_id).values(record.after))
             return run_id
+
+        return await self._db.write(work)
+
+    async def save_found(
+        self,
+        monitor_id: int,
+        *,
+        list_id: int,
+        fresh: Sequence[Lead],
+        seen: Sequence[Lead],
+        next_run_at: datetime,
+    ) -> int:
+        moved = update(t.monitors).where(t.monitors.c.id == monitor_id).values(next_run_at=iso(next_run_at))
+
+        def work(conn: Connection) -> int:
+            added, _ = self._leads.add_in(conn, list_id, fresh)
+            self._remember(conn, monitor_id, (*fresh, *seen))
+            conn.execute(moved)
+            return added
 
         return await self._db.write(work)
 
@@ -387,6 +422,20 @@ class MemoryMonitorRepository(MonitorRepository):
         run_id = self._runs.insert(run_row(run))
         self._monitors.rows[run.monitor_id].update(record.after)
         return run_id
+
+    async def save_found(
+        self,
+        monitor_id: int,
+        *,
+        list_id: int,
+        fresh: Sequence[Lead],
+        seen: Sequence[Lead],
+        next_run_at: datetime,
+    ) -> int:
+        added, _ = self.leads.add(list_id, fresh)
+        self._remember(monitor_id, (*fresh, *seen))
+        self._monitors.rows[monitor_id]["next_run_at"] = iso(next_run_at)
+        return added
 
     async def update_run(self, run: MonitorRun) -> None:
         stored = self._runs.get(run.id or 0)

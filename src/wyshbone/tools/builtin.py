@@ -17,7 +17,8 @@ from wyshbone.domain.models import LeadToolIdentifier as T
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.domain.steps import OUTPUTS, PARAMS, EnrichParams, StepOutput
 from wyshbone.errors import RegistryError
-from wyshbone.providers.hunter import HunterClient, hunter_provider_info
+from wyshbone.providers.hunter import HunterClient, hunter_limiters, hunter_provider_info
+from wyshbone.providers.limits import shared_limits_url
 from wyshbone.signing import OptOutLinks
 from wyshbone.storage import Repositories
 from wyshbone.tools.contacts import domain_lookup_provider, enrich_provider
@@ -29,6 +30,7 @@ from wyshbone.tools.lead_search import (
     overpass_provider,
 )
 from wyshbone.tools.monitor import monitor_provider
+from wyshbone.tools.monitor_check import new_leads_provider, save_new_provider
 from wyshbone.tools.outreach import outreach_provider
 from wyshbone.tools.registry import Provider, ToolRegistry, ToolSpec
 
@@ -58,18 +60,27 @@ def load_plugin(entry: str) -> Callable[[Settings], Iterable[tuple[str, Provider
 def _builtin(settings: Settings, repos: Repositories, client: httpx.AsyncClient) -> ToolRegistry:
     links = OptOutLinks.for_settings(settings)
     key = settings.hunter_api_key.get_secret_value() if settings.hunter_api_key else ""
-    hunter = HunterClient(api_key=key, base_url=settings.hunter_base_url, client=client) if key else None
+    # Hunter's limits, shared by every process through Postgres in queue mode.
+    limits = hunter_limiters(shared_limits_url(settings))
+    hunter = (
+        HunterClient(
+            api_key=key,
+            base_url=settings.hunter_base_url,
+            client=client,
+            search_limiter=limits.search,
+            verify_limiter=limits.verify,
+        )
+        if key
+        else None
+    )
     online = (overpass_provider(settings, client), google_places_provider(settings, client))
     configured = [p.info.spoken for p in online if p.info.configured]
     search_chain = (local_directory_provider(settings.directory_file, online=configured), *online)
     outreach = outreach_provider(
         settings, outreach=repos.outreach, leads=repos.leads, links=links, hunter=hunter
     )
-    # The monitor re-runs the search through this same registry (plugins included).
-    monitor = monitor_provider(
-        settings, monitors=repos.monitors, leads=repos.leads, plans=repos.plans, registry=lambda: registry
-    )
-    registry = ToolRegistry.of(
+    monitor = monitor_provider(settings, monitors=repos.monitors, leads=repos.leads, plans=repos.plans)
+    return ToolRegistry.of(
         [
             _typed(T.GLOBAL_DB_SEARCH, search_chain, merge=merge_search_results),
             _typed(T.GOOGLE_PLACES_SEARCH, (google_places_provider(settings, client),)),
@@ -78,9 +89,10 @@ def _builtin(settings: Settings, repos: Repositories, client: httpx.AsyncClient)
             _typed(T.LEAD_LIST_SAVE, (lead_store_provider(repos.leads),)),
             _typed(T.EMAIL_SEQUENCE_SETUP, (outreach,)),
             _typed(T.MONITOR_SETUP, (monitor,)),
+            _typed(T.MONITOR_NEW_LEADS, (new_leads_provider(repos.monitors),)),
+            _typed(T.MONITOR_SAVE_NEW, (save_new_provider(repos.monitors),)),
         ]
     )
-    return registry
 
 
 def _typed(

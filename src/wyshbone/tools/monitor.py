@@ -1,5 +1,6 @@
-"""MONITOR_SETUP: keep the plan's search, run it once now as the baseline, and remember every business it knows,
-so that later runs (``services.Monitors``) report and save only businesses that are new."""
+"""MONITOR_SETUP: keep the plan's search and remember every business it and the saved list know, without searching
+again; the monitor's first check (``domain.monitor_checks``, run by ``services.Monitors``) is due at once and takes
+the baseline with the wider search, and only the checks after it save and report new businesses."""
 
 from __future__ import annotations
 
@@ -10,37 +11,23 @@ from typing import Any
 
 from wyshbone.config import Settings
 from wyshbone.domain.models import (
-    Lead,
     LeadGenPlan,
     LeadGenPlanStep,
-    LeadGenStepResult,
-    LeadGenStepStatus,
     LeadToolExecutionEnv,
     LeadToolExecutionResult,
-    SupervisorUserContext,
 )
 from wyshbone.domain.models import LeadToolIdentifier as T
-from wyshbone.domain.monitors import MonitorRun, identities, next_run_after
+from wyshbone.domain.monitor_checks import setup_run
+from wyshbone.domain.monitors import identities
 from wyshbone.domain.planner import ProviderInfo
-from wyshbone.domain.steps import (
-    CarriedLeads,
-    MonitorOutput,
-    MonitorParams,
-    SaveListOutput,
-    SaveListParams,
-    SearchParams,
-    SequenceOutput,
-    SequenceParams,
-    StepOutput,
-)
+from wyshbone.domain.steps import MonitorOutput, MonitorParams, SaveListParams, SearchParams, SequenceParams
 from wyshbone.errors import PermanentToolError
-from wyshbone.executor import run_single_step
 from wyshbone.storage.leads import LeadRepository
 from wyshbone.storage.monitors import MonitorRepository
 from wyshbone.storage.plans import PlanRepository
-from wyshbone.tools.lead_list import step_leads, with_enrichment
+from wyshbone.tools.lead_list import step_leads
 from wyshbone.tools.outreach import saved_list_id
-from wyshbone.tools.registry import Provider, ToolRegistry
+from wyshbone.tools.registry import Provider
 
 MONITOR = "monitor"
 Clock = Callable[[], datetime]
@@ -48,13 +35,6 @@ Clock = Callable[[], datetime]
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class SearchOutcome:
-    ok: bool
-    leads: list[Lead]
-    error: str | None = None
 
 
 def monitor_search(
@@ -91,101 +71,14 @@ def _follow_up(step: LeadGenPlanStep, kind: str) -> dict[str, Any]:
     return {"kind": kind, "stepId": step.id, "title": step.title, "tool": step.tool, "params": step.params}
 
 
-def _step(spec: dict[str, Any], **params: Any) -> LeadGenPlanStep:
-    return LeadGenPlanStep(
-        id=str(spec["stepId"]),
-        title=str(spec["title"]),
-        tool=str(spec["tool"]),
-        params={**spec["params"], **params},
-    )
-
-
-def _succeeded(step_id: str, output: StepOutput) -> LeadGenStepResult:
-    return LeadGenStepResult(step_id=step_id, status=LeadGenStepStatus.SUCCEEDED, data=output.to_json_dict())
-
-
-async def enrich_new(
-    search: dict[str, Any],
-    fresh: list[Lead],
-    *,
-    plan: LeadGenPlan,
-    user: SupervisorUserContext,
-    registry: ToolRegistry,
-) -> list[Lead]:
-    """The new leads through the plan's enrichment steps (domains, emails), as the plan ran them: same tools,
-    same providers. A step that fails or is not configured leaves the leads as they were."""
-    steps = [f for f in search.get("followUps", []) if f["kind"] == "enrich"]
-    if not fresh or not steps:
-        return fresh
-    prior = {search["stepId"]: _succeeded(search["stepId"], CarriedLeads(leads=fresh))}
-    for spec in steps:
-        result, _ = await run_single_step(
-            _step(spec, limit=len(fresh)), plan=plan, user=user, registry=registry, prior_results=prior
-        )
-        prior[result.step_id] = result
-    env = LeadToolExecutionEnv.model_construct(user=user, plan=plan, prior_results=prior, step_id="")
-    return with_enrichment(env, fresh, (spec["stepId"] for spec in steps))
-
-
-async def draft_new(
-    search: dict[str, Any],
-    *,
-    list_id: int,
-    plan: LeadGenPlan,
-    user: SupervisorUserContext,
-    registry: ToolRegistry,
-) -> int:
-    """Run the plan's outreach steps again: their sequences gain drafts for the leads they do not have yet.
-    Returns how many leads were drafted."""
-    drafted = 0
-    for spec in (f for f in search.get("followUps", []) if f["kind"] == "outreach"):
-        prior = {search["saveStepId"]: _succeeded(search["saveStepId"], SaveListOutput(list_id=list_id))}
-        result, _ = await run_single_step(
-            _step(spec), plan=plan, user=user, registry=registry, prior_results=prior
-        )
-        if result.status is LeadGenStepStatus.SUCCEEDED and result.data:
-            drafted += SequenceOutput.model_validate(result.data).newly_drafted
-    return drafted
-
-
-async def run_search(
-    search: dict[str, Any], *, plan: LeadGenPlan, user: SupervisorUserContext, registry: ToolRegistry
-) -> SearchOutcome:
-    """The monitor's search through the tool layer (provider chain, retries, fallback, top-up)."""
-    result, _ = await run_single_step(_step(search), plan=plan, user=user, registry=registry)
-    if result.status is not LeadGenStepStatus.SUCCEEDED:
-        return SearchOutcome(False, [], result.error_message or f"the search was {result.status.value}")
-    found = CarriedLeads.model_validate(result.data or {})
-    return SearchOutcome(True, found.leads or [])
-
-
-def _baseline(
-    outcome: SearchOutcome, *, businesses: int, started: datetime, finished: datetime
-) -> MonitorRun:
-    """The set-up search, as the monitor's first run."""
-    return MonitorRun(
-        monitor_id=0,
-        kind="baseline",
-        status="succeeded" if outcome.ok else "failed",
-        started_at=started,
-        finished_at=finished,
-        found=len(outcome.leads),
-        error=outcome.error,
-        message=f"Watching for new businesses beyond the {businesses} known now."
-        if outcome.ok
-        else f"The baseline search failed ({outcome.error}); the next run takes the baseline instead.",
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class _Setup:
-    """The monitor step: the plan's search kept, run once now as the baseline, and recorded with all it knows."""
+    """The monitor step: the plan's search kept, and recorded (a "setup" run) with all the plan knows."""
 
     settings: Settings
     monitors: MonitorRepository
     leads: LeadRepository
     plans: PlanRepository
-    registry: Callable[[], ToolRegistry]
     clock: Clock
 
     async def __call__(self, params: MonitorParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
@@ -196,14 +89,13 @@ class _Setup:
             search = monitor_search(env.plan, search_step, params.source_step_id, wanted)
         except KeyError:
             raise PermanentToolError(f"the plan has no search step {search_step!r} to watch") from None
-        cadence = params.cadence
-        started = self.clock()
-        outcome = await run_search(search, plan=env.plan, user=env.user, registry=self.registry())
-        # Known: what the list holds, what the plan's search saw, and what the baseline search sees now.
-        known = (*await self.leads.of_list(list_id), *step_leads(env, search_step), *outcome.leads)
+        cadence, now = params.cadence, self.clock()
+        # What it knows now: what the list holds and what the plan's own search found (the save step needed it).
+        found = step_leads(env, search_step)
+        known = (*await self.leads.of_list(list_id), *found)
         businesses = len({identities(lead)[0] for lead in known})
-        baseline = _baseline(outcome, businesses=businesses, started=started, finished=self.clock())
-        goal, next_run = env.plan.goal, next_run_after(cadence, started)
+        # Due at once: the first check takes the baseline with the monitor's wider search (domain.monitor_checks).
+        goal, next_run = env.plan.goal, now
         monitor_id, _ = await self.monitors.create(
             plan_id=env.plan.id,
             step_id=env.step_id,
@@ -213,7 +105,7 @@ class _Setup:
             name=f"New {goal.target_persona or 'business'} leads in {goal.target_region or goal.country}",
             search=search,
             cadence=cadence.value,
-            baseline=baseline,
+            baseline=setup_run(found=len(found), known=businesses, at=now),
             known=known,
             next_run_at=next_run,
         )
@@ -222,7 +114,7 @@ class _Setup:
             cadence=cadence.value,
             next_run_at=next_run.isoformat(),
             known=businesses,
-            baseline=baseline.status,
+            baseline="due now",
         )
         return LeadToolExecutionResult(success=True, output=output)
 
@@ -233,10 +125,9 @@ def monitor_provider(
     monitors: MonitorRepository,
     leads: LeadRepository,
     plans: PlanRepository,
-    registry: Callable[[], ToolRegistry],
     clock: Clock = _utcnow,
 ) -> Provider[MonitorParams]:
     """Records the monitor in ``monitors`` with what the saved list (in ``leads``) and the search know, for the
     session of its plan (read from ``plans``)."""
-    setup = _Setup(settings, monitors, leads, plans, registry, clock)
+    setup = _Setup(settings, monitors, leads, plans, clock)
     return Provider(ProviderInfo(MONITOR, configured=True, external=False), setup)

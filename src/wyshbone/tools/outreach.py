@@ -119,7 +119,7 @@ class _Drafting:
         list_id = saved_list_id(env, params.source_step_id)
         steps = sequence_steps(params)
         account = account_of(env.user)
-        checked, suppressions, verified = await self._new_leads(env, list_id, account)
+        checked, suppressions, verified = await self._new_leads(params, env, list_id, account)
         try:
             drafts, skipped = draft_sequence(
                 checked,
@@ -132,7 +132,7 @@ class _Drafting:
         except InputError as exc:  # a template that fails for these leads' fields
             raise PermanentToolError(exc.message) from None
         sequence_id, _ = await self.outreach.create_sequence(
-            plan_id=env.plan.id,
+            plan_id=params.plan_id or env.plan.id,
             step_id=env.step_id,
             list_id=list_id,
             account_id=account,
@@ -147,13 +147,14 @@ class _Drafting:
         return LeadToolExecutionResult(success=True, output=output)
 
     async def _new_leads(
-        self, env: LeadToolExecutionEnv, list_id: int, account: str
+        self, params: SequenceParams, env: LeadToolExecutionEnv, list_id: int, account: str
     ) -> tuple[list[Lead], dict[tuple[str, str], str], int]:
         """The list's leads the sequence does not have yet (run again when a monitor found new businesses),
         their addresses verified; the account's suppressions, with the addresses found claimed; how many
         addresses were verified."""
         suppressions = await self.outreach.suppressions(account)
-        have = await self.outreach.sequence_lead_keys(plan_id=env.plan.id, step_id=env.step_id)
+        owner = params.plan_id or env.plan.id  # a monitor's check adds to its plan's sequence
+        have = await self.outreach.sequence_lead_keys(plan_id=owner, step_id=env.step_id)
         new = [lead for lead in await self.leads.of_list(list_id) if lead_key(lead) not in have]
         checked, claimed, verified = await verify_contacts(new, self.hunter, suppressions)
         await self.outreach.add_suppressions(account, claimed)

@@ -1,4 +1,5 @@
-"""The FastAPI application factory: lifespan (open storage, resume interrupted plans), errors, routes."""
+"""The FastAPI application factory: lifespan (open storage, resume interrupted plans in embedded mode), errors,
+routes."""
 
 from __future__ import annotations
 
@@ -31,16 +32,19 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        context = await open_context(settings, adopt=True)
+        embedded = settings.execution == "embedded"
+        context = await open_context(settings, adopt=embedded)
         app.state.context = context
         app.state.sending = {}
+        # In queue mode the workers resume interrupted plans (procrastinate's stalled-job detection).
         resumed = await context.runs.resume_interrupted()
         if resumed:
             logger.info("resumed %d interrupted plan(s): %s", len(resumed), ", ".join(resumed))
         # The embedded monitor scheduler (WYSHBONE_MONITOR_TICK_SECONDS=0 leaves it to cron: monitors run-due).
+        # Queue mode leaves monitors to cron for now (monitor checks as worker jobs are a later step).
         scheduler = (
             asyncio.create_task(context.monitors.run_forever(settings.monitor_tick_seconds), name="monitors")
-            if settings.monitor_tick_seconds > 0
+            if settings.monitor_tick_seconds > 0 and embedded
             else None
         )
         try:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from wyshbone.bootstrap import AppContext
-from wyshbone.services import InProcessRunQueue, Monitors, Outreach, Plans
+from wyshbone.services import Monitors, Outreach, Plans, RunQueue
 
 # Async on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per dependency per request.
 
@@ -22,7 +22,7 @@ async def get_plans(request: Request) -> Plans:
     return (await get_context(request)).plans
 
 
-async def get_runs(request: Request) -> InProcessRunQueue:
+async def get_runs(request: Request) -> RunQueue:
     return (await get_context(request)).runs
 
 
@@ -48,7 +48,7 @@ async def get_session_id(request: Request, response: Response) -> str:
 
 ContextDep = Annotated[AppContext, Depends(get_context)]
 PlansDep = Annotated[Plans, Depends(get_plans)]
-RunsDep = Annotated[InProcessRunQueue, Depends(get_runs)]
+RunsDep = Annotated[RunQueue, Depends(get_runs)]
 OutreachDep = Annotated[Outreach, Depends(get_outreach)]
 MonitorsDep = Annotated[Monitors, Depends(get_monitors)]
 SendingDep = Annotated[dict[int, asyncio.Task[object]], Depends(get_sending)]

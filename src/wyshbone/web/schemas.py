@@ -78,6 +78,8 @@ class PlanView(CamelModel):
     warnings: list[str] = Field(default_factory=list)
     """The shortfalls foreseeable before approval, in plain sentences (shown next to the Approve button)."""
     created_at: datetime | None = None
+    monitor_id: int | None = Field(default=None, exclude_if=lambda monitor_id: monitor_id is None)
+    """Set on a monitor's check: the monitor it checks for."""
 
 
 class PlanStatusView(CamelModel):

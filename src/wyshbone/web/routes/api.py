@@ -70,6 +70,7 @@ def _view(plan: LeadGenPlan) -> PlanView:
         estimate=plan.estimate,
         warnings=plan.warnings,
         created_at=plan.created_at,
+        monitor_id=plan.monitor_id,
     )
 
 

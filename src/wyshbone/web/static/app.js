@@ -26,6 +26,9 @@ const SOURCE_NAMES = {
 const QUALIFIER_LABELS = JSON.parse($("qualifier-labels").textContent);
 let parsedGoalText = "";
 let currentPlanId = null;
+// The plan whose leads and outreach show: the followed plan, or, for a monitor's check, the monitor's own plan.
+let resultsPlanId = null;
+const checkOrigins = new Map();  // a monitor check's plan id → the plan whose list it adds to
 let stream = null;
 let pollTimer = null;
 let leads = [];
@@ -270,7 +273,8 @@ async function refresh(planId) {
     if (stream) { stream.close(); stream = null; }
     clearInterval(pollTimer);
     pollTimer = null;
-    if (progress.status !== "cancelled") showResults(planId);
+    resultsPlanId = checkOrigins.get(planId) || planId;
+    if (progress.status !== "cancelled" || resultsPlanId !== planId) showResults(resultsPlanId);
     loadHistory();
     loadMonitors();
   }
@@ -305,7 +309,7 @@ function renderProgress(progress) {
 async function showResults(planId) {
   await loadLeads(planId);
   const result = await finishedResult(planId);
-  if (planId !== currentPlanId) return;
+  if (planId !== resultsPlanId) return;
   const delivery = result && result.delivery;
   const line = await deliveryLine(planId, delivery);
   $("results-message").textContent = line;
@@ -464,7 +468,7 @@ async function loadOutreach(planId) {
   } catch (error) {
     return;
   }
-  if (planId !== currentPlanId) return;
+  if (planId !== resultsPlanId) return;
   const step = result.stepResults.find((s) => s.data && s.data.sequenceId != null && s.data.listId != null);
   if (!step) return hideOutreach();  // not asked for, or skipped: the progress says why
   if (outreachListId !== step.data.listId) {
@@ -632,12 +636,12 @@ function renderMonitors() {
     item.append(el("strong", monitor.name));
     const cadence = monitor.cadence.charAt(0).toUpperCase() + monitor.cadence.slice(1);
     const facts = el("span", `${cadence} · ${monitor.status}`, "detail");
-    if (monitor.status === "active") facts.append(" · next check ", when(monitor.nextRunAt));
+    if (monitor.status === "active") facts.append(...nextCheck(monitor));
     facts.append(` · knows ${plural(monitor.known, "business", "businesses")}`);
     item.append(facts);
     const run = monitor.lastRun;
     if (run) {
-      const last = el("span", "Last check ", "detail");
+      const last = el("span", `${RUN_WORDS[run.kind] || "Last check"} `, "detail");
       last.append(when(run.finishedAt), `: ${run.message || run.error || run.status}`);
       if (run.status === "failed" && run.error && !(run.message || "").includes(run.error)) last.append(` (${run.error})`);
       item.append(last);
@@ -658,6 +662,16 @@ function renderMonitors() {
     item.append(buttons);
     return item;
   }));
+}
+
+// What each kind of run is called where the monitor's last one shows.
+const RUN_WORDS = { setup: "Set up", baseline: "First check", scheduled: "Last check", manual: "Last check" };
+
+// " · next check <when>", or that it is due now (the first check, right after set-up, is due at once).
+function nextCheck(monitor) {
+  const which = monitor.lastRun && monitor.lastRun.kind === "setup" ? "first" : "next";
+  if (new Date(monitor.nextRunAt) <= new Date()) return [` · ${which} check due now`];
+  return [` · ${which} check `, when(monitor.nextRunAt)];
 }
 
 function monitorButton(monitor, text, className, action) {
@@ -683,19 +697,59 @@ async function monitorAction(monitor, action) {
   $("monitors-status").textContent = `${updated.name} is ${updated.status}.`;
 }
 
+// A check is a plan of its own: its steps show in the progress panel as it runs, as any plan's do.
 async function runMonitor(monitor) {
   $("monitors-status").textContent = `Checking ${monitor.name}…`;
+  const before = await latestPlanId();
+  let pending = true;
+  const request = api("POST", `/api/monitors/${monitor.id}/run`, {});
+  request.finally(() => { pending = false; }).catch(() => {});
+  watchForCheck(before, () => pending, monitor);
   let run;
   try {
-    run = await api("POST", `/api/monitors/${monitor.id}/run`, {});
+    run = await request;
   } catch (error) {
     $("monitors-status").textContent = "";
     throw error;
   }
+  if (run.planId) showCheck(run.planId, monitor.planId);  // it may have finished before the page saw it start
   $("monitors-status").textContent = run.message || run.error || `Check ${run.status}.`;
-  if (run.new > 0 && monitor.planId === currentPlanId && !$("results-section").hidden) loadLeads(currentPlanId);
+  if (run.new > 0 && monitor.planId === resultsPlanId && !$("results-section").hidden) loadLeads(resultsPlanId);
   // New businesses with an address were drafted into the list's sequence: show them.
   if (run.drafted > 0 && monitor.listId === outreachListId) refreshOutreach();
+}
+
+async function latestPlanId() {
+  try {
+    return (await api("GET", "/api/plan/progress")).planId || null;
+  } catch (error) {
+    return null;
+  }
+}
+
+// While the run request is pending, the session's newest plan is the check once it has been stored: follow it.
+async function watchForCheck(before, pending, monitor) {
+  while (pending()) {
+    const latest = await latestPlanId();
+    if (latest && latest !== before) return showCheck(latest, monitor.planId);
+    await sleep(200);
+  }
+}
+
+function showCheck(planId, originPlanId) {
+  checkOrigins.set(planId, originPlanId);
+  if (planId === currentPlanId) return;
+  currentPlanId = planId;
+  $("plan-section").hidden = true;
+  follow(planId);
+  loadHistory();
+}
+
+// A check opened from the history or after a reload: its monitor's plan's leads show below its steps.
+async function noteCheck(plan) {
+  if (plan.monitorId == null || checkOrigins.has(plan.planId)) return;
+  const monitor = monitors.find((m) => m.id === plan.monitorId);
+  if (monitor) checkOrigins.set(plan.planId, monitor.planId);
 }
 
 async function deleteMonitor(monitor) {
@@ -719,6 +773,7 @@ async function loadHistory() {
 
 async function reopen(planId) {
   const plan = await api("GET", `/api/plan/${planId}`);
+  await noteCheck(plan);
   currentPlanId = planId;
   if (plan.status === "pending_approval") {
     showPlan(plan);
@@ -731,12 +786,15 @@ async function reopen(planId) {
 // A reload mid-run shows the same progress: the state is on the server.
 (async function resume() {
   loadHistory();
-  loadMonitors();
+  const loaded = loadMonitors();
   const latest = await api("GET", "/api/plan/progress");
   if (latest.status && latest.status !== "idle" && latest.planId) {
+    const plan = await api("GET", `/api/plan/${latest.planId}`);
+    await loaded;
+    await noteCheck(plan);
     currentPlanId = latest.planId;
     if (latest.status === "pending") {
-      showPlan(await api("GET", `/api/plan/${latest.planId}`));
+      showPlan(plan);
     } else {
       follow(latest.planId);
     }

@@ -1,0 +1,45 @@
+"""``wyshbone worker`` (queue mode: run plan jobs from the shared Postgres) and ``wyshbone db migrate``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from wyshbone.cli.common import settings
+from wyshbone.cli.output import err, fail
+from wyshbone.storage.db import Database
+
+
+def work(*, concurrency: int, queues: list[str] | None) -> None:
+    chosen = settings()
+    if chosen.execution != "queue":
+        raise fail(
+            "a worker runs plans only in queue mode: set WYSHBONE_EXECUTION=queue and "
+            "WYSHBONE_DATABASE_URL=postgresql://… (embedded mode runs plans inside `wyshbone serve`)"
+        )
+    from wyshbone.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    # procrastinate logs every job, the sweep's each second or so too: its warnings, and our own lines, say enough.
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    names = [q.strip() for value in queues or [] for q in value.split(",") if q.strip()]
+    asyncio.run(run_worker(chosen, concurrency=concurrency, queues=names or None))
+
+
+def migrate() -> None:
+    chosen = settings()
+
+    async def run() -> bool:
+        database = await Database.connect(chosen.store_url)
+        await database.close()
+        if chosen.execution != "queue" or chosen.database_url is None:
+            return False
+        from wyshbone.services.queue import libpq_url
+        from wyshbone.storage.queue_schema import ensure_queue_schema
+
+        await ensure_queue_schema(libpq_url(chosen.database_url))
+        return True
+
+    with_queue = asyncio.run(run())
+    err.print(f"The store is at the newest schema{' (with the job queue)' if with_queue else ''}.")

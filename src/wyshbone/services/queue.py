@@ -1,0 +1,216 @@
+"""Queue mode's ``RunQueue``: an approved plan becomes a procrastinate job (queued once, run by one worker at
+a time, keyed by the plan id) that ``wyshbone worker`` processes run; a cancel is the job's abort, noticed by
+the worker running it. The procrastinate ``App`` over the settings' Postgres is built here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Status
+from sqlalchemy.engine import make_url
+
+from wyshbone.config import Settings
+from wyshbone.domain.models import LeadGenPlan, PlanEventType, PlanStatus
+from wyshbone.errors import PlanStateError
+from wyshbone.executor import EventCallback
+from wyshbone.services.plans import Plans, state_error
+from wyshbone.storage.queue_schema import ensure_queue_schema
+
+__all__ = [
+    "MAINTENANCE_QUEUE",
+    "PLANS_QUEUE",
+    "RUN_PLAN_TASK",
+    "QueueRunQueue",
+    "defer_run",
+    "end_unstarted",
+    "libpq_url",
+    "queue_app",
+]
+
+logger = logging.getLogger("wyshbone.services")
+
+RUN_PLAN_TASK = "wyshbone.run_plan"
+"""The task that runs one plan (``wyshbone.worker`` defines it; deferred here by name)."""
+PLANS_QUEUE = "plans"
+"""Where plan runs wait for a worker."""
+MAINTENANCE_QUEUE = "maintenance"
+"""Where the workers' own periodic chores go (retrying the jobs of workers that died)."""
+DEFER_GRACE_SECONDS = 5.0
+"""How long a shutdown waits for the plans approved just before it to reach the queue."""
+CANCEL_WAIT_SECONDS = 15.0
+"""How long a cancel waits for the worker running the plan to record it as cancelled."""
+
+
+def libpq_url(url: str) -> str:
+    """``url`` (SQLAlchemy's form, e.g. ``postgresql+psycopg://``) as libpq takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def queue_app(settings: Settings, *, max_connections: int = 4) -> procrastinate.App:
+    """The procrastinate app over the settings' Postgres (opened by whoever uses it), with no tasks: the web
+    and the CLI defer by task name; ``wyshbone.worker`` adds the tasks the workers run."""
+    if settings.execution != "queue" or settings.database_url is None:
+        raise ValueError("the job queue needs WYSHBONE_EXECUTION=queue and a Postgres WYSHBONE_DATABASE_URL")
+    connector = procrastinate.PsycopgConnector(
+        conninfo=libpq_url(settings.database_url), min_size=1, max_size=max_connections
+    )
+    return procrastinate.App(connector=connector)
+
+
+async def defer_run(
+    app: procrastinate.App, *, plan_id: str, session_id: str | None, holder: str | None
+) -> bool:
+    """Queue the run of an approved plan, held by ``holder`` (who hands it to the worker); False when a run of
+    it is queued already (its queueing lock). Its lock keeps it to one worker at a time."""
+    deferrer = app.configure_task(RUN_PLAN_TASK, lock=plan_id, queueing_lock=plan_id, queue=PLANS_QUEUE)
+    try:
+        await deferrer.defer_async(plan_id=plan_id, session_id=session_id, holder=holder)
+    except AlreadyEnqueued:
+        return False
+    return True
+
+
+async def end_unstarted(plans: Plans, plan: LeadGenPlan) -> bool:
+    """End as cancelled an executing plan that no worker runs (whoever holds it); False when it is no longer
+    executing. Its log says so."""
+    if not await plans.plan_store.transition(plan.id, from_=PlanStatus.EXECUTING, to=PlanStatus.CANCELLED):
+        return False
+    reason = {"reason": "cancelled before a worker started it"}
+    await plans.record(plan, PlanEventType.PLAN_CANCELLED, status="cancelled", data=reason)
+    return True
+
+
+@dataclass
+class QueueRunQueue:
+    """Hands approved plans to worker processes through procrastinate jobs on the shared Postgres.
+
+    Approval stays what it is (a conditional move to executing, held by this process); ``submit`` queues the
+    job, and the worker that runs it takes the plan's lease over. Nothing runs in this process.
+    """
+
+    app: procrastinate.App
+    plans: Plans
+    conninfo: str
+    poll_seconds: float = 0.2
+    _opened: bool = False
+    _open_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _submitted: set[str] = field(default_factory=set)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def _open(self) -> procrastinate.App:
+        async with self._open_lock:
+            if not self._opened:
+                await ensure_queue_schema(self.conninfo)
+                await self.app.open_async()
+                self._opened = True
+        return self.app
+
+    def submit(
+        self, plan: LeadGenPlan, *, session_id: str | None, on_event: EventCallback | None = None
+    ) -> None:
+        """Queue the plan's run and return at once; ``on_event`` hears its events as they are stored."""
+        self._submitted.add(plan.id)
+        self._spawn(self._defer(plan, session_id), f"defer-{plan.id}")
+        if on_event is not None:
+            self._spawn(self._follow(plan.id, on_event), f"follow-{plan.id}")
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _defer(self, plan: LeadGenPlan, session_id: str | None) -> None:
+        try:
+            await defer_run(
+                await self._open(), plan_id=plan.id, session_id=session_id, holder=self.plans.owner
+            )
+        except Exception:  # the approval's lease runs out, and the workers' sweep queues the plan again
+            logger.exception("could not queue the run of plan %s; a worker will pick it up later", plan.id)
+
+    async def _follow(self, plan_id: str, on_event: EventCallback) -> None:
+        """Hand the plan's stored events to ``on_event`` until it has finished (another process runs it)."""
+        after = 0
+        while True:
+            finished = (await self.plans.get_plan(plan_id)).status is not PlanStatus.EXECUTING
+            for event in await self.plans.events(plan_id, after=after):
+                after = event.seq or after
+                outcome = on_event(event)
+                if outcome is not None:
+                    await outcome
+            if finished:
+                return
+            await asyncio.sleep(self.poll_seconds)
+
+    async def cancel(self, plan_id: str, *, session_id: str | None) -> PlanStatus:
+        """Stop a running or pending plan wherever it runs; ``PlanStateError`` if it has already finished."""
+        plan = await self.plans.get_plan(plan_id, session_id=session_id)
+        if plan.status is PlanStatus.PENDING_APPROVAL:
+            await self.plans.cancel_pending(plan)
+            return PlanStatus.CANCELLED
+        if plan.status is not PlanStatus.EXECUTING:
+            raise state_error(plan)
+        if await self._abort_running(plan_id):
+            return await self._settled(plan_id)
+        # No worker runs it (its job was still queued, or is lost): it ends here.
+        if not await end_unstarted(self.plans, plan):
+            raise state_error(await self.plans.get_plan(plan_id))
+        return PlanStatus.CANCELLED
+
+    async def _abort_running(self, plan_id: str) -> bool:
+        """Cancel the plan's queued jobs and ask the worker running one to abort it; whether a worker does."""
+        app = await self._open()
+        manager = app.job_manager
+        running = False
+        for job in await manager.list_jobs_async(lock=plan_id):
+            if job.id is None or job.status not in (Status.TODO.value, Status.DOING.value):
+                continue
+            if await manager.cancel_job_by_id_async(job.id, abort=True):
+                running |= await manager.get_job_status_async(job.id) is Status.DOING
+        return running
+
+    async def _settled(self, plan_id: str) -> PlanStatus:
+        """The plan's status once the worker has stopped it (``PlanStateError`` if that takes too long)."""
+        deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            status = (await self.plans.get_plan(plan_id)).status
+            if status is not PlanStatus.EXECUTING:
+                return status
+            await asyncio.sleep(self.poll_seconds / 2)
+        raise PlanStateError(
+            "the cancel was asked for, but the worker running this plan has not stopped it yet"
+        )
+
+    async def resume_interrupted(self) -> list[str]:
+        """Nothing to do here: the workers retry the jobs of a worker that died (``wyshbone.worker``)."""
+        return []
+
+    async def wait_idle(self) -> None:
+        """Wait until every plan submitted here has finished, wherever it ran."""
+        while self._submitted:
+            for plan_id in list(self._submitted):
+                if (await self.plans.get_plan(plan_id)).status is not PlanStatus.EXECUTING:
+                    self._submitted.discard(plan_id)
+            if self._submitted:
+                await asyncio.sleep(self.poll_seconds)
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def shutdown(self) -> None:
+        """Let the jobs being queued reach the queue (for a few seconds), stop following, close the pool."""
+        tasks = list(self._tasks)
+        deferring = [t for t in tasks if t.get_name().startswith("defer-")]
+        if deferring:
+            await asyncio.wait(deferring, timeout=DEFER_GRACE_SECONDS)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._opened:
+            self._opened = False
+            await self.app.close_async()

@@ -1,0 +1,89 @@
+"""Queue mode's pure parts: the settings it insists on, the retry decision, the URL and cron it derives."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from wyshbone.cli import app as cli
+from wyshbone.config import Settings
+from wyshbone.services.queue import libpq_url
+from wyshbone.worker import MAX_ATTEMPTS, _sweep_cron, retry_decision
+
+PG = "postgresql+psycopg://wyshbone:secret@db.example:5432/wyshbone"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        None,  # the default SQLite store
+        "sqlite:////tmp/wyshbone.sqlite",
+    ],
+)
+def test_settings_queue_mode_without_postgres_is_refused(url: str | None) -> None:
+    with pytest.raises(ValidationError, match="needs WYSHBONE_DATABASE_URL=postgresql"):
+        Settings(execution="queue", database_url=url)
+
+
+def test_settings_embedded_is_the_default_and_queue_mode_takes_postgres() -> None:
+    assert Settings().execution == "embedded"
+    assert Settings(execution="queue", database_url=PG).execution == "queue"
+
+
+def test_cli_worker_in_queue_mode_without_postgres_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WYSHBONE_EXECUTION", "queue")
+    monkeypatch.delenv("WYSHBONE_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(cli, ["worker"])
+    assert result.exit_code == 2
+    assert "WYSHBONE_DATABASE_URL=postgresql" in result.output
+
+
+def test_cli_worker_in_embedded_mode_exits_2() -> None:
+    result = CliRunner().invoke(cli, ["worker"])
+    assert result.exit_code == 2
+    assert "only in queue mode" in result.output
+
+
+@pytest.mark.parametrize(
+    ("exception", "attempts", "seconds"),
+    [
+        (asyncio.CancelledError(), 0, 0),  # its worker shut down: at once, on another worker
+        (OSError("store down"), 0, 2),  # the store failed under it: after a growing wait
+        (OSError("store down"), 4, 10),
+        (OSError("store down"), 40 // 2 - 1, 40),
+        (OSError("store down"), 100 // 2, None),  # past the last attempt (MAX_ATTEMPTS): no more
+    ],
+)
+def test_retry_decision_by_exception_and_attempt(
+    exception: BaseException, attempts: int, seconds: int | None
+) -> None:
+    decision = retry_decision(exception, min(attempts, MAX_ATTEMPTS))
+    if seconds is None:
+        assert decision is None
+    else:
+        assert decision is not None and decision.retry_at is not None
+        assert abs((decision.retry_at - datetime.now(UTC)).total_seconds() - seconds) < 1
+
+
+def test_libpq_url_drops_the_driver_and_keeps_the_password() -> None:
+    assert libpq_url(PG) == "postgresql://wyshbone:secret@db.example:5432/wyshbone"
+
+
+@pytest.mark.parametrize(
+    ("stalled", "cron"),
+    [
+        (30.0, "* * * * * */10"),  # the default: a third of it
+        (3.0, "* * * * * */1"),
+        (1.0, "* * * * * */1"),  # never less than a second
+        (600.0, "* * * * * */30"),  # never more than 30 s
+    ],
+)
+def test_sweep_cron_every_third_of_the_stalled_timeout(stalled: float, cron: str) -> None:
+    settings = Settings(
+        execution="queue", database_url=PG, queue_heartbeat_seconds=0.5, queue_stalled_seconds=stalled
+    )
+    assert _sweep_cron(settings) == cron
