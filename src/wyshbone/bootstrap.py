@@ -12,10 +12,10 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 import httpx
 
+from wyshbone.clock import system_clock
 from wyshbone.config import Settings
 from wyshbone.domain.gazetteer import Gazetteer
 from wyshbone.geodata import load_gazetteer
@@ -38,11 +38,6 @@ __all__ = [
     "smtp_mailer",
     "system_clock",
 ]
-
-
-def system_clock() -> datetime:
-    """The wall clock, in UTC: the application's one clock unless a test injects another."""
-    return datetime.now(UTC)
 
 
 def new_owner_id() -> str:

@@ -13,11 +13,12 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
+from wyshbone.clock import Clock, system_clock
 from wyshbone.domain.execution import Blocked, Frontier, overall_status
 from wyshbone.domain.models import (
     LeadGenExecutionResult,
@@ -45,10 +46,6 @@ Status = LeadGenStepStatus
 EventCallback = Callable[[PlanEvent], Awaitable[None] | None]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class Runtime:
     """What a plan run needs from the outside world; tests pass a fake clock and sleep."""
@@ -56,10 +53,32 @@ class Runtime:
     registry: ToolRegistry
     plans: PlanRepository = field(default_factory=MemoryPlanRepository)
     """Where the run's events and step results are written (in memory unless given)."""
-    clock: Callable[[], datetime] = _utcnow
+    clock: Clock = system_clock
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     max_concurrency: int = 4
     """Independent ready steps run side by side, at most this many at once."""
+
+
+def plan_event(
+    plan: LeadGenPlan,
+    type_: PlanEventType,
+    *,
+    at: datetime,
+    user_id: str | None = None,
+    step: LeadGenPlanStep | None = None,
+    **fields: Any,
+) -> PlanEvent:
+    """The one way an event is made, by the executor's run and by whatever else speaks for a plan (a cancel
+    before approval, a crashed run): stamped ``at``, for the plan's user unless ``user_id`` says otherwise."""
+    return PlanEvent(
+        timestamp=at,
+        type=type_,
+        plan_id=plan.id,
+        user_id=user_id or plan.user_id,
+        step_id=step.id if step else None,
+        step_tool=step.tool if step else None,
+        **fields,
+    )
 
 
 async def emit_plan_event(
@@ -98,14 +117,8 @@ class _Run:
 
     async def emit(self, type_: PlanEventType, step: LeadGenPlanStep | None = None, **fields: Any) -> None:
         result = fields.pop("step_result", None)
-        event = PlanEvent(
-            timestamp=self.rt.clock(),
-            type=type_,
-            plan_id=self.plan.id,
-            user_id=self.user.user_id,
-            step_id=step.id if step else None,
-            step_tool=step.tool if step else None,
-            **fields,
+        event = plan_event(
+            self.plan, type_, at=self.rt.clock(), user_id=self.user.user_id, step=step, **fields
         )
         await emit_plan_event(event, plans=self.rt.plans, on_event=self.on_event, step_result=result)
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from wyshbone.clock import Clock
 from wyshbone.config import Settings
 from wyshbone.domain.delivery import delivery_line, outcome_headline, plan_delivery, saved_nearby, step_note
 from wyshbone.domain.gazetteer import Gazetteer
@@ -37,6 +38,7 @@ from wyshbone.executor import (
     announce_queued,
     emit_plan_event,
     execute_lead_generation_plan,
+    plan_event,
 )
 from wyshbone.services.bus import EventBus
 from wyshbone.storage.leads import LeadRepository
@@ -48,7 +50,6 @@ __all__ = ["PROGRESS_MEMO_SIZE", "Clock", "Plans", "state_error", "summarize"]
 
 logger = logging.getLogger("wyshbone.services")
 
-Clock = Callable[[], datetime]
 """The one clock the application runs on (injected by the composition root; tests pass a fake)."""
 
 PROGRESS_MEMO_SIZE = 1000
@@ -292,7 +293,7 @@ class Plans:
     async def record(self, plan: LeadGenPlan, type_: PlanEventType, **fields: Any) -> None:
         """Store (then publish) a plan-level event raised outside the executor's run: a cancellation before
         approval, a crashed run. Stored through the executor's ``emit_plan_event``, stamped by the one clock."""
-        event = PlanEvent(timestamp=self.clock(), type=type_, plan_id=plan.id, user_id=plan.user_id, **fields)
+        event = plan_event(plan, type_, at=self.clock(), **fields)
         await emit_plan_event(event, plans=self.plan_store, on_event=self.bus.publish)
 
     async def record_crash(self, plan: LeadGenPlan, exc: Exception) -> None:
@@ -325,6 +326,17 @@ class Plans:
             status="cancelled",
             data={"reason": "cancelled before approval"},
         )
+
+    async def running_or_cancel_pending(self, plan_id: str, *, session_id: str | None) -> LeadGenPlan | None:
+        """The first part of every cancel: a plan still waiting for approval is cancelled here (None); a running
+        one is returned for its run queue to stop; a finished one is ``PlanStateError``."""
+        plan = await self.get_plan(plan_id, session_id=session_id)
+        if plan.status is PlanStatus.PENDING_APPROVAL:
+            await self.cancel_pending(plan)
+            return None
+        if plan.status is not PlanStatus.EXECUTING:
+            raise state_error(plan)
+        return plan
 
     # --- reports -------------------------------------------------------------------------------------
 

@@ -151,12 +151,9 @@ class QueueRunQueue:
 
     async def cancel(self, plan_id: str, *, session_id: str | None) -> PlanStatus:
         """Stop a running or pending plan wherever it runs; ``PlanStateError`` if it has already finished."""
-        plan = await self.plans.get_plan(plan_id, session_id=session_id)
-        if plan.status is PlanStatus.PENDING_APPROVAL:
-            await self.plans.cancel_pending(plan)
+        plan = await self.plans.running_or_cancel_pending(plan_id, session_id=session_id)
+        if plan is None:
             return PlanStatus.CANCELLED
-        if plan.status is not PlanStatus.EXECUTING:
-            raise state_error(plan)
         if await self._abort_running(plan_id):
             return await self._settled(plan_id)
         # No worker runs it (its job was still queued, or is lost): it ends here.

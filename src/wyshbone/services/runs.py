@@ -19,7 +19,7 @@ from wyshbone.domain.models import (
 )
 from wyshbone.errors import PlanStateError
 from wyshbone.executor import EventCallback
-from wyshbone.services.plans import Plans, state_error, summarize
+from wyshbone.services.plans import Plans, summarize
 from wyshbone.storage.plans import PlanRepository
 from wyshbone.storage.sessions import SessionRepository
 
@@ -236,12 +236,9 @@ class InProcessRunQueue:
 
     async def cancel(self, plan_id: str, *, session_id: str | None) -> PlanStatus:
         """Stop a running or pending plan; ``PlanStateError`` if it has already finished."""
-        plan = await self.plans.get_plan(plan_id, session_id=session_id)
-        if plan.status is PlanStatus.PENDING_APPROVAL:
-            await self.plans.cancel_pending(plan)
+        plan = await self.plans.running_or_cancel_pending(plan_id, session_id=session_id)
+        if plan is None:
             return PlanStatus.CANCELLED
-        if plan.status is not PlanStatus.EXECUTING:
-            raise state_error(plan)
         task, cancel = self._tasks.get(plan_id), self._cancels.get(plan_id)
         if task is None or cancel is None:
             raise PlanStateError("this plan is running in another process of the service; cancel it there")

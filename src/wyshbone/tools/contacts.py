@@ -41,6 +41,9 @@ def _outcome(
     return LeadOutcome(source_id=source_id, outcome=outcome, via=via, reason=reason)
 
 
+EMAILS_PER_DOMAIN = 5
+"""Addresses asked of Hunter per domain (one request either way)."""
+
 LEADS_AT_ONCE = 16
 """Leads looked up side by side; the providers' shared rate limiters keep the request rate within bounds."""
 
@@ -101,10 +104,16 @@ async def _domain_for(lead: Lead, hunter: HunterClient | None) -> tuple[Lead, Le
         return _with(lead, domain=domain, via="website"), _outcome(lead.source_id, "found", "website")
     if hunter is None:
         return lead, _outcome(lead.source_id, "not_found", None, "no website, and Hunter is not configured")
-    found = await hunter.domain_search(company=lead.name, limit=1)
+    found = await hunter.domain_search(company=lead.name, limit=EMAILS_PER_DOMAIN)
     if not found.domain:
         return lead, _outcome(lead.source_id, "not_found", "hunter", "Hunter knows no domain for this name")
-    return _with(lead, domain=found.domain, via="hunter"), _outcome(lead.source_id, "found", "hunter")
+    # Hunter's answer names the domain's addresses too: kept, so the email step need not ask Hunter again.
+    if found.refused:
+        lead = lead.model_copy(update={"notes": list(dict.fromkeys([*lead.notes, *found.refused]))})
+    fields: dict[str, Any] = {"domain": found.domain} | (
+        {"emails": list(found.emails)} if found.emails else {}
+    )
+    return _with(lead, via="hunter", **fields), _outcome(lead.source_id, "found", "hunter")
 
 
 def _with(lead: Lead, *, via: str, **fields: Any) -> Lead:
@@ -169,8 +178,13 @@ async def _emails_for(
         if site.emails:
             return Emails(site.emails, _outcome(lead.source_id, "found", "website"), refused)
         reasons.append(f"website: {site.reason or 'no address found'}")
-    if hunter is not None and lead.domain:
-        found = await hunter.domain_search(domain=lead.domain, limit=5)
+    if lead.provenance.get("domain") == "hunter":
+        # Hunter found the domain, and its answer named the domain's addresses: the same data, not asked twice.
+        if lead.emails:
+            return Emails(list(lead.emails), _outcome(lead.source_id, "found", "hunter"), refused)
+        reasons.append("hunter: no addresses for this domain")
+    elif hunter is not None and lead.domain:
+        found = await hunter.domain_search(domain=lead.domain, limit=EMAILS_PER_DOMAIN)
         refused += found.refused
         if found.emails:
             return Emails(list(found.emails), _outcome(lead.source_id, "found", "hunter"), refused)

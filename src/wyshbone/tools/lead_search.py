@@ -14,6 +14,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -97,6 +98,16 @@ class SearchAsk:
             )
         return self.region
 
+    def directory_terms(self) -> dict[str, Any]:
+        """What the directory's search and its count are both asked: the same kind, words, place and qualifiers."""
+        return {
+            "categories": self.categories,
+            "terms": search_terms(self.persona) if self.persona else [],
+            "region": self.british(),
+            "persona": self.persona,
+            "qualifiers": self.qualifiers,
+        }
+
 
 def local_directory_provider(db_path: Path, *, online: Sequence[str] = ()) -> Provider[SearchParams]:
     """The embedded directory as a search provider; not configured until ``wyshbone db import`` ran.
@@ -117,14 +128,7 @@ def local_directory_provider(db_path: Path, *, online: Sequence[str] = ()) -> Pr
         ask = SearchAsk.of(params)
         try:
             leads = await asyncio.to_thread(
-                search_directory,
-                db_path,
-                categories=ask.categories,
-                terms=search_terms(ask.persona) if ask.persona else [],
-                region=ask.british(),
-                limit=ask.limit,
-                persona=ask.persona,
-                qualifiers=ask.qualifiers,
+                functools.partial(search_directory, db_path, limit=ask.limit, **ask.directory_terms())
             )
         except DirectoryNotImportedError as exc:
             raise PermanentToolError(str(exc)) from exc
@@ -137,15 +141,7 @@ def _directory_coverage(db_path: Path, params: SearchParams) -> SearchCoverage:
     """What the embedded directory holds for a search step, counted before approval."""
     ask = SearchAsk.of(params)
     want = ask.want()
-    found = count_directory(
-        db_path,
-        categories=ask.categories,
-        terms=search_terms(ask.persona) if ask.persona else [],
-        region=ask.british(),
-        persona=ask.persona,
-        qualifiers=ask.qualifiers,
-        wanted=ask.wanted,
-    )
+    found = count_directory(db_path, wanted=ask.wanted, **ask.directory_terms())
     name_only, never = qualifier_reach(want.qualifiers)
     return SearchCoverage(
         available=found.inside,

@@ -4,11 +4,10 @@ the baseline with the wider search, and only the checks after it save and report
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from wyshbone.clock import Clock, system_clock
 from wyshbone.config import Settings
 from wyshbone.domain.models import (
     LeadGenPlan,
@@ -30,11 +29,6 @@ from wyshbone.tools.outreach import saved_list_id
 from wyshbone.tools.registry import Provider
 
 MONITOR = "monitor"
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def monitor_search(
@@ -125,7 +119,7 @@ def monitor_provider(
     monitors: MonitorRepository,
     leads: LeadRepository,
     plans: PlanRepository,
-    clock: Clock = _utcnow,
+    clock: Clock = system_clock,
 ) -> Provider[MonitorParams]:
     """Records the monitor in ``monitors`` with what the saved list (in ``leads``) and the search know, for the
     session of its plan (read from ``plans``)."""

@@ -19,6 +19,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    _sessions()
+    _plans()
+    _leads()
+
+
+def _sessions() -> None:
+    """Sessions and their conversation messages."""
     op.create_table(
         "sessions",
         sa.Column("id", sa.String(length=128), nullable=False),
@@ -26,6 +33,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
 
+    op.create_table(
+        "messages",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("session_id", sa.String(length=128), nullable=False),
+        sa.Column("plan_id", sa.String(length=64), nullable=True),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.String(length=40), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_messages_session_id", "messages", ["session_id", "id"])
+
+
+def _plans() -> None:
+    """Plans, their event log and their step results."""
     op.create_table(
         "plans",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -40,18 +62,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_plans_session_id", "plans", ["session_id"])
     op.create_index("ix_plans_status", "plans", ["status"])
-
-    op.create_table(
-        "messages",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("session_id", sa.String(length=128), nullable=False),
-        sa.Column("plan_id", sa.String(length=64), nullable=True),
-        sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.String(length=40), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    op.create_index("ix_messages_session_id", "messages", ["session_id", "id"])
 
     op.create_table(
         "plan_events",
@@ -74,6 +84,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("plan_id", "step_id"),
     )
 
+
+def _leads() -> None:
+    """Lead lists and their leads."""
     op.create_table(
         "lead_lists",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),

@@ -19,6 +19,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    _suppressions()
+    _monitors()
+    _monitor_history()
+    _outreach()
+    _outreach_messages()
+
+
+def _suppressions() -> None:
+    """The addresses and domains never to write to, per account."""
     op.create_table(
         "suppressions",
         sa.Column("account_id", sa.String(length=128), nullable=False),
@@ -28,6 +37,10 @@ def upgrade() -> None:
         sa.Column("created_at", sa.String(length=40), nullable=False),
         sa.PrimaryKeyConstraint("account_id", "kind", "value"),
     )
+
+
+def _monitors() -> None:
+    """Monitors: what each watches, how often, and when it runs next."""
     op.create_table(
         "monitors",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -53,23 +66,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_monitors_due", ["status", "next_run_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_monitors_session_id"), ["session_id"], unique=False)
 
-    op.create_table(
-        "outreach_sequences",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("plan_id", sa.String(length=64), nullable=False),
-        sa.Column("step_id", sa.String(length=128), nullable=False),
-        sa.Column("list_id", sa.Integer(), nullable=False),
-        sa.Column("account_id", sa.String(length=128), nullable=False),
-        sa.Column("steps", sa.JSON(), nullable=False),
-        sa.Column("sender", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.String(length=40), nullable=False),
-        sa.ForeignKeyConstraint(["list_id"], ["lead_lists.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("plan_id", "step_id", name="uq_outreach_sequences_plan_step"),
-    )
-    with op.batch_alter_table("outreach_sequences", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_outreach_sequences_list_id"), ["list_id"], unique=False)
 
+def _monitor_history() -> None:
+    """The businesses each monitor knows, and its runs."""
     op.create_table(
         "monitor_known",
         sa.Column("monitor_id", sa.Integer(), nullable=False),
@@ -98,6 +97,26 @@ def upgrade() -> None:
     with op.batch_alter_table("monitor_runs", schema=None) as batch_op:
         batch_op.create_index("ix_monitor_runs_monitor", ["monitor_id", "id"], unique=False)
 
+
+def _outreach() -> None:
+    """Sequences and their leads."""
+    op.create_table(
+        "outreach_sequences",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("plan_id", sa.String(length=64), nullable=False),
+        sa.Column("step_id", sa.String(length=128), nullable=False),
+        sa.Column("list_id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.String(length=128), nullable=False),
+        sa.Column("steps", sa.JSON(), nullable=False),
+        sa.Column("sender", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.String(length=40), nullable=False),
+        sa.ForeignKeyConstraint(["list_id"], ["lead_lists.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("plan_id", "step_id", name="uq_outreach_sequences_plan_step"),
+    )
+    with op.batch_alter_table("outreach_sequences", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outreach_sequences_list_id"), ["list_id"], unique=False)
+
     op.create_table(
         "outreach_leads",
         sa.Column("sequence_id", sa.Integer(), nullable=False),
@@ -113,6 +132,9 @@ def upgrade() -> None:
     with op.batch_alter_table("outreach_leads", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outreach_leads_email"), ["email"], unique=False)
 
+
+def _outreach_messages() -> None:
+    """The messages drafted for each lead, each sent once."""
     op.create_table(
         "outreach_messages",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
