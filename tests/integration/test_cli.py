@@ -235,3 +235,24 @@ def test_cli_run_that_delivers_everything_says_so(
     assert_readable(result.stdout)
     assert "Saved 5 dentists in Cardiff." in result.stdout
     assert "5 dentists saved" in result.stdout  # the leads table's title
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"WYSHBONE_MAX_VOLUME": "lots"},
+            "invalid setting: WYSHBONE_MAX_VOLUME: Input should be a valid integer",
+        ),
+        ({"WYSHBONE_EXECUTION": "queue"}, "invalid setting: WYSHBONE_EXECUTION=queue needs"),
+    ],
+)
+def test_cli_a_bad_setting_is_named_in_words_and_exits_2(
+    env: dict[str, str], message: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = runner.invoke(app, ["plan", "Find 20 pubs in Leeds"])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.stderr.split())
+    assert "pydantic" not in result.stderr and "validation error" not in result.stderr

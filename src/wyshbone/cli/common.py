@@ -10,6 +10,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import typer
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from wyshbone.bootstrap import AppContext, open_app
 from wyshbone.cli import CLI_USER_ID
@@ -27,8 +29,17 @@ CLI_USER = SupervisorUserContext(user_id=CLI_USER_ID)
 def settings() -> Settings:
     try:
         return Settings()
+    except ValidationError as exc:
+        raise fail("invalid setting: " + "; ".join(_setting_problem(e) for e in exc.errors())) from None
     except ValueError as exc:
         raise fail(f"invalid WYSHBONE_* setting: {exc}") from None
+
+
+def _setting_problem(error: ErrorDetails) -> str:
+    """One problem with the settings, named by its variable, in the words its check used."""
+    name = "_".join(str(part) for part in error["loc"]).upper()
+    message = error["msg"].removeprefix("Value error, ")
+    return f"WYSHBONE_{name}: {message}" if name else message
 
 
 def setup_logging(settings: Settings, verbose: bool) -> None:
