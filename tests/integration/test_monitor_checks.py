@@ -120,6 +120,9 @@ async def test_a_monitor_check_runs_as_a_plan_with_its_own_events_progress_resul
     assert plans[0]["planId"] == check_id and plans[0]["goal"] == "Check for new coffee shops in Manchester"
     messages = (await web.get("/api/conversations/current/messages", headers=ME)).json()
     assert messages[-1]["planId"] == check_id
+    # The monitor's runs name their checks, the set-up's record none.
+    runs = (await web.get(f"/api/monitors/{monitor['id']}/runs", headers=ME)).json()
+    assert [r.get("planId") for r in runs] == [check_id, baseline["planId"], None]
     assert messages[-1]["text"].startswith("3 new coffee shops in Manchester since ")
 
 

@@ -196,8 +196,8 @@ def _known_rows(monitor_id: int, leads: Iterable[Lead]) -> list[dict[str, Any]]:
 
 
 def run_row(run: MonitorRun) -> dict[str, Any]:
-    """The run as its row holds it (its check plan's id is not kept: the plan names its monitor)."""
-    return run.model_dump(exclude={"id", "plan_id"}, by_alias=False) | {
+    """The run as its row holds it, with the id of the check plan it executed."""
+    return run.model_dump(exclude={"id"}, by_alias=False) | {
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
     }

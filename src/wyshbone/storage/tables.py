@@ -224,5 +224,7 @@ monitor_runs = Table(
     Column("new_leads", JSON, nullable=False),
     Column("message", Text, nullable=True),
     Column("error", Text, nullable=True),
+    # The check plan the run executed (none for the set-up's record).
+    Column("plan_id", String(64), nullable=True),
     Index("ix_monitor_runs_monitor", "monitor_id", "id"),
 )
