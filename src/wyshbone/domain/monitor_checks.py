@@ -201,7 +201,8 @@ def check_run(
             f"Baseline taken: {output.found} found now; later checks report only businesses beyond these."
         )
         return run.model_copy(update={"found": output.found, "message": message})
-    drafted = sum(o.newly_drafted for o in _drafts(check, result))
+    # The outreach step drafts every lead of the list its sequence lacks; of those, this check's are the new ones.
+    drafted = min(sum(o.newly_drafted for o in _drafts(check, result)), output.new)
     goal = check.goal
     text = report(
         output.new,

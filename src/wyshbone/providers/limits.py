@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
-import psycopg
 from pyrate_limiter import (
     InMemoryBucket,
     MonotonicClock,
@@ -134,6 +133,8 @@ class PostgresLimiter:
         return list(self._rates)
 
     async def acquire(self) -> None:
+        import psycopg  # only a Postgres limiter needs it; embedded start-up does not load it
+
         if self._thread is None:
             self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"ratelimit-{self.name}")
         try:

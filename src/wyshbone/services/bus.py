@@ -9,12 +9,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from wyshbone.domain.models import PlanEvent
 from wyshbone.providers.limits import libpq_url
-from wyshbone.storage.notify import PgEventListener, PgNotifier, PlanNotice
+
+if TYPE_CHECKING:  # psycopg is loaded only in queue mode, when a relay starts
+    from wyshbone.storage.notify import PgEventListener, PgNotifier, PlanNotice
 
 __all__ = ["WAKE", "EventBus", "Live", "PgEventRelay"]
 
@@ -44,6 +47,8 @@ class EventBus:
         for queue in self._subscribers.get(event.plan_id, ()):
             queue.put_nowait(event)
         if self.relay is not None:
+            from wyshbone.storage.notify import PlanNotice  # loaded by PgEventRelay.start already
+
             notice = PlanNotice(event.plan_id, event.seq, self.origin, event=event.model_dump_json())
             self.relay(notice)
 
@@ -103,6 +108,8 @@ class PgEventRelay:
     _listener: PgEventListener | None = None
 
     async def start(self) -> None:
+        from wyshbone.storage.notify import PgEventListener, PgNotifier
+
         url = libpq_url(self.url)
         notifier = PgNotifier(url)
         await notifier.start()

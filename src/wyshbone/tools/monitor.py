@@ -17,7 +17,7 @@ from wyshbone.domain.models import (
 )
 from wyshbone.domain.models import LeadToolIdentifier as T
 from wyshbone.domain.monitor_checks import setup_run
-from wyshbone.domain.monitors import identities
+from wyshbone.domain.monitors import new_leads
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.domain.steps import MonitorOutput, MonitorParams, SaveListParams, SearchParams, SequenceParams
 from wyshbone.errors import PermanentToolError
@@ -87,7 +87,7 @@ class _Setup:
         # What it knows now: what the list holds and what the plan's own search found (the save step needed it).
         found = step_leads(env, search_step)
         known = (*await self.leads.of_list(list_id), *found)
-        businesses = len({identities(lead)[0] for lead in known})
+        businesses = len(new_leads(known, set()))  # each business once, by either identity
         # Due at once: the first check takes the baseline with the monitor's wider search (domain.monitor_checks).
         goal, next_run = env.plan.goal, now
         monitor_id, _ = await self.monitors.create(

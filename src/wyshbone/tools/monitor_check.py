@@ -35,7 +35,9 @@ def save_new_provider(monitors: MonitorRepository) -> Provider[SaveNewParams]:
     async def run(params: SaveNewParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         found = step_leads(env, params.search_step_id)
         fresh = with_enrichment(env, step_leads(env, params.source_step_id), params.enrichment_step_ids)
-        await monitors.save_found(
+        # What the list gained, not what was offered: a lead already in it (added by hand, or by a resumed
+        # check) is not new to anyone.
+        added = await monitors.save_found(
             params.monitor_id,
             list_id=params.list_id,
             fresh=fresh,
@@ -43,7 +45,10 @@ def save_new_provider(monitors: MonitorRepository) -> Provider[SaveNewParams]:
             next_run_at=params.next_run_at,
         )
         output = SaveNewOutput(
-            list_id=params.list_id, found=len(found), new=len(fresh), names=[lead.name for lead in fresh]
+            list_id=params.list_id,
+            found=len(found),
+            new=added,
+            names=[lead.name for lead in fresh] if added == len(fresh) else [],
         )
         return LeadToolExecutionResult(success=True, output=output)
 
