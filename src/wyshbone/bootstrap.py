@@ -24,6 +24,7 @@ from wyshbone.providers.limits import close_postgres_limiters
 from wyshbone.providers.smtp import Mailer, SmtpMailer
 from wyshbone.services import Clock, EventBus, InProcessRunQueue, Monitors, Outreach, Plans, RunQueue
 from wyshbone.services.bus import PgEventRelay
+from wyshbone.services.sending import InProcessSends, SendQueue
 from wyshbone.signing import OptOutLinks
 from wyshbone.storage import Repositories, open_repositories
 from wyshbone.tools.builtin import build_registry
@@ -67,6 +68,8 @@ class AppContext:
     runs: RunQueue
     """Where approved plans go: this process's loop (``embedded``), or worker processes (``queue``)."""
     outreach: Outreach
+    sends: SendQueue
+    """Where a list's send runs: a task here (``embedded``), or a worker's job (``queue``)."""
     monitors: Monitors
     relay: PgEventRelay | None = None
     """Queue mode: the bus joined to every other process's over Postgres LISTEN/NOTIFY (None: embedded)."""
@@ -74,6 +77,7 @@ class AppContext:
     async def close(self) -> None:
         """Stop the runs going on here (they resume elsewhere), then the relay and the shared rate limits, then
         close the HTTP client, then the store."""
+        await self.sends.shutdown()
         await self.runs.shutdown()
         if self.relay is not None:
             await self.relay.stop()
@@ -112,6 +116,8 @@ def assemble(
         owner=owner,
         clock=clock,
     )
+    outreach = Outreach(settings, repos.outreach, repos.leads, mailer, links, clock)
+    runs, sends = _queues(settings, repos, plans, outreach, adopt=adopt)
     return AppContext(
         settings=settings,
         clock=clock,
@@ -124,21 +130,26 @@ def assemble(
         owner=owner,
         opt_out_links=links,
         plans=plans,
-        runs=_run_queue(settings, repos, plans, adopt=adopt),
-        outreach=Outreach(settings, repos.outreach, repos.leads, mailer, links, clock),
+        runs=runs,
+        outreach=outreach,
+        sends=sends,
         monitors=Monitors(repos.monitors, repos.sessions, plans, owner, clock),
     )
 
 
-def _run_queue(settings: Settings, repos: Repositories, plans: Plans, *, adopt: bool) -> RunQueue:
-    """The run queue ``settings.execution`` asks for: this process's loop, or procrastinate's workers."""
+def _queues(
+    settings: Settings, repos: Repositories, plans: Plans, outreach: Outreach, *, adopt: bool
+) -> tuple[RunQueue, SendQueue]:
+    """Where approved plans and sends go, as ``settings.execution`` asks: this process's loop, or
+    procrastinate's workers."""
     if settings.execution == "queue":
         # Imported here: embedded mode never loads procrastinate.
-        from wyshbone.services.queue import QueueRunQueue, libpq_url, queue_app
+        from wyshbone.services.queue import QueueRunQueue, QueueSends, libpq_url, queue_app
 
         assert settings.database_url is not None  # Settings insists on Postgres in queue mode
-        return QueueRunQueue(app=queue_app(settings), plans=plans, conninfo=libpq_url(settings.database_url))
-    return InProcessRunQueue(
+        runs = QueueRunQueue(app=queue_app(settings), plans=plans, conninfo=libpq_url(settings.database_url))
+        return runs, QueueSends(runs)
+    in_process = InProcessRunQueue(
         plans=plans,
         plan_store=repos.plans,
         session_store=repos.sessions,
@@ -146,6 +157,7 @@ def _run_queue(settings: Settings, repos: Repositories, plans: Plans, *, adopt: 
         lease_seconds=settings.run_lease_seconds,
         adopt=adopt,
     )
+    return in_process, InProcessSends(outreach)
 
 
 def smtp_mailer(settings: Settings) -> SmtpMailer:

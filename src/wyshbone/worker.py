@@ -1,5 +1,6 @@
-"""Queue mode's worker (``wyshbone worker``): the procrastinate tasks it runs (a plan's run; the periodic sweep
-that retries the jobs of workers that died and re-queues plans nobody holds) and the loop that runs them.
+"""Queue mode's worker (``wyshbone worker``): the procrastinate tasks it runs (a plan's run, a list's send, a
+monitor's check; the periodic sweep that retries the jobs of workers that died and re-queues plans nobody
+holds; the periodic look for due monitors) and the loop that runs them.
 
 A plan runs here exactly as in embedded mode (``InProcessRunQueue.run`` → ``Plans.run_plan``), resuming from
 its stored step results, under a lease this worker takes over with a conditional update and renews.
@@ -24,17 +25,24 @@ from procrastinate.jobs import Job, Status
 from wyshbone.bootstrap import AppContext, open_context
 from wyshbone.config import Settings
 from wyshbone.domain.models import LeadGenPlan, PlanStatus
+from wyshbone.errors import ConflictError, NotFoundError
 from wyshbone.services.plans import Plans
 from wyshbone.services.queue import (
     MAINTENANCE_QUEUE,
+    MONITOR_CHECK_TASK,
+    OUTREACH_QUEUE,
     PLANS_QUEUE,
     RUN_PLAN_TASK,
+    SEND_TASK,
+    defer_once,
     defer_run,
     end_unstarted,
     libpq_url,
+    monitor_key,
     queue_app,
 )
 from wyshbone.services.runs import InProcessRunQueue
+from wyshbone.services.sending import send_list
 from wyshbone.storage.queue_schema import ensure_queue_schema
 from wyshbone.storage.run_claims import SqlRunClaims
 
@@ -43,6 +51,7 @@ __all__ = ["PlanJobs", "PlanRunRetry", "retry_decision", "run_worker", "worker_a
 logger = logging.getLogger("wyshbone.worker")
 
 SWEEP_TASK = "wyshbone.sweep"
+MONITORS_DUE_TASK = "wyshbone.monitors_due"
 SHUTDOWN_GRACE_SECONDS = 5.0
 """A worker asked to stop lets its plans run this long, then interrupts them (they resume on another)."""
 ABORT_POLL_SECONDS = 0.5
@@ -69,10 +78,18 @@ class PlanRunRetry(procrastinate.BaseRetryStrategy):
         return retry_decision(exception, job.attempts)
 
 
+def every_cron(seconds: float) -> str:
+    """A cron line (with procrastinate's seconds column) firing about every ``seconds``: every N seconds up to
+    30, every N minutes up to 30, else hourly."""
+    if seconds < 60:
+        return f"* * * * * */{max(1, min(30, int(seconds)))}"
+    minutes = int(seconds // 60)
+    return f"*/{minutes} * * * *" if minutes <= 30 else "0 * * * *"
+
+
 def _sweep_cron(settings: Settings) -> str:
-    """Every third of the stalled-worker timeout (1 to 30 s), as a cron line with a seconds column."""
-    every = max(1, min(30, int(settings.queue_stalled_seconds / 3)))
-    return f"* * * * * */{every}"
+    """Every third of the stalled-worker timeout, at least every 30 s."""
+    return every_cron(min(30, settings.queue_stalled_seconds / 3))
 
 
 @dataclass
@@ -156,12 +173,17 @@ class PlanJobs:
         left executing with no job and no live holder (e.g. a web server died between approval and queuing)."""
         manager = app.job_manager
         stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=self.settings.queue_stalled_seconds)
+        # The stalled jobs come without their abort flag: asked for separately (a cancel must not be lost).
+        aborting = set(await manager.list_jobs_to_abort_async(queue=PLANS_QUEUE)) if stalled else set()
         for job in stalled:
-            logger.warning("retrying job %s (%s): its worker stopped beating", job.id, job.call_string)
             try:
+                if job.id in aborting and job.task_name == RUN_PLAN_TASK:
+                    await self._end_aborted(manager, job)
+                    continue
+                logger.warning("retrying job %s (%s): its worker stopped beating", job.id, job.call_string)
                 await manager.retry_job(job)
             except Exception:  # retried by another sweep meanwhile, say: the next sweep sees
-                logger.exception("could not retry job %s", job.id)
+                logger.exception("could not retry or end job %s", job.id)
         await manager.delete_old_jobs(nb_hours=1, queue=MAINTENANCE_QUEUE)  # the sweeps' own, done
         context = await self.context()
         assert context.repos.database is not None
@@ -172,6 +194,44 @@ class PlanJobs:
                 await defer_run(
                     app, plan_id=orphan.plan_id, session_id=orphan.session_id, holder=orphan.holder
                 )
+
+    async def send(self, *, list_id: int, session_id: str | None) -> None:
+        """Send the list's due messages (each claimed once: a send retried after its worker died sends only
+        what was not sent)."""
+        context = await self.context()
+        await send_list(context.outreach, list_id, session_id=session_id)
+
+    async def queue_due_monitors(self, app: procrastinate.App) -> int:
+        """Queue a check of every due monitor (at most one queued per monitor); how many were queued."""
+        context = await self.context()
+        queued = 0
+        for monitor_id in await context.monitors.due():
+            key = monitor_key(monitor_id)
+            queued += await defer_once(
+                app, MONITOR_CHECK_TASK, key=key, queue=PLANS_QUEUE, monitor_id=monitor_id
+            )
+        return queued
+
+    async def check_monitor(self, *, monitor_id: int) -> None:
+        """Run the monitor's check here if it is still due and nobody else runs it (else nothing)."""
+        context = await self.context()
+        try:
+            run = await context.monitors.run(monitor_id, kind="scheduled")
+        except (ConflictError, NotFoundError) as exc:
+            logger.info("monitor %s not checked: %s", monitor_id, exc)
+            return
+        logger.info("monitor %s checked (plan %s): %s", monitor_id, run.plan_id, run.status)
+
+    async def _end_aborted(self, manager: procrastinate.manager.JobManager, job: Job) -> None:
+        """A plan's job whose worker died after its cancel was asked for: the job ends aborted and the plan
+        cancelled, instead of running again on another worker."""
+        assert job.id is not None
+        plan_id = str(job.task_kwargs["plan_id"])
+        logger.warning("plan %s: cancelled, and the worker running it stopped beating; ending it", plan_id)
+        await manager.finish_job_by_id_async(job.id, Status.ABORTED, delete_job=False)
+        context = await self.context()
+        if (plan := await context.repos.plans.get(plan_id)) is not None:
+            await end_unstarted(context.plans, plan, reason="cancelled; the worker running it had stopped")
 
 
 def _live(job: Job) -> bool:
@@ -193,6 +253,21 @@ def worker_app(settings: Settings, *, concurrency: int = 1) -> tuple[procrastina
     @app.task(name=SWEEP_TASK, queue=MAINTENANCE_QUEUE)
     async def sweep(timestamp: int) -> None:
         await jobs.sweep(app)
+
+    @app.task(name=SEND_TASK, queue=OUTREACH_QUEUE)
+    async def send_outreach(list_id: int, session_id: str | None = None) -> None:
+        await jobs.send(list_id=list_id, session_id=session_id)
+
+    @app.task(name=MONITOR_CHECK_TASK, queue=PLANS_QUEUE)
+    async def check_monitor(monitor_id: int) -> None:
+        await jobs.check_monitor(monitor_id=monitor_id)
+
+    if settings.monitor_tick_seconds > 0:  # 0: monitors are left to cron (wyshbone monitors run-due)
+
+        @app.periodic(cron=every_cron(settings.monitor_tick_seconds), periodic_id="monitors")
+        @app.task(name=MONITORS_DUE_TASK, queue=MAINTENANCE_QUEUE)
+        async def monitors_due(timestamp: int) -> None:
+            await jobs.queue_due_monitors(app)
 
     return app, jobs
 

@@ -142,7 +142,9 @@ async def test_monitors_record_a_run_whole(repos: Repositories) -> None:
     )
     # a failed run is recorded, releases the hold, and leaves the schedule: it is due again at the next tick
     failed = await repos.monitors.record_run(
-        run("failed", kind="scheduled", at=due, monitor_id=monitor_id, error="down"), list_id=list_id
+        run("failed", kind="scheduled", at=due, monitor_id=monitor_id, error="down"),
+        list_id=list_id,
+        owner="a",
     )
     assert failed.id is not None
     assert await repos.monitors.due(due) == [monitor_id]
@@ -154,7 +156,12 @@ async def test_monitors_record_a_run_whole(repos: Repositories) -> None:
         monitor_id, owner="b", now=due, until=due + timedelta(minutes=1), due=True
     )
     recorded = await repos.monitors.record_run(
-        done, list_id=list_id, fresh=[lead(3)], seen=[lead(1), lead(4, "Seen Only")], next_run_at=due + WEEK
+        done,
+        list_id=list_id,
+        owner="b",
+        fresh=[lead(3)],
+        seen=[lead(1), lead(4, "Seen Only")],
+        next_run_at=due + WEEK,
     )
     assert recorded == done.model_copy(update={"id": recorded.id})
     assert [x.source_id for x in await repos.leads.of_list(list_id)] == [
@@ -179,6 +186,28 @@ async def test_monitors_record_a_run_whole(repos: Repositories) -> None:
     ]
     assert runs[1] == failed
     assert [r.id for r in await repos.monitors.runs(monitor_id, limit=1)] == [recorded.id]
+
+
+async def test_monitors_held_are_not_due_and_a_late_run_leaves_the_new_holders_lease(
+    repos: Repositories,
+) -> None:
+    monitor_id, list_id, _ = await monitor_of(repos)
+    due = T0 + WEEK
+    minute = timedelta(minutes=1)
+    assert await repos.monitors.lease(monitor_id, owner="a", now=due, until=due + minute, due=True)
+    assert await repos.monitors.due(due) == []  # held: nobody queues another check of it
+    late = due + 2 * minute  # a's hold lapsed (its runner stalled): due again, and b takes it
+    assert await repos.monitors.due(late) == [monitor_id]
+    assert await repos.monitors.lease(monitor_id, owner="b", now=late, until=late + minute, due=True)
+    assert not await repos.monitors.renew_lease(monitor_id, owner="a", until=late + minute)
+    await repos.monitors.record_run(
+        run("failed", kind="scheduled", at=due, monitor_id=monitor_id, error="late"),
+        list_id=list_id,
+        owner="a",
+    )
+    # a's record ended no lease but b's: b still holds it, so nobody else may
+    assert not await repos.monitors.lease(monitor_id, owner="c", now=late, until=late + minute)
+    assert await repos.monitors.renew_lease(monitor_id, owner="b", until=late + 2 * minute)
 
 
 async def test_monitors_deleted_are_gone_with_their_runs_and_what_they_knew(repos: Repositories) -> None:

@@ -22,10 +22,10 @@ from wyshbone.config import Settings
 from wyshbone.domain.models import LeadGenExecutionResult, SupervisorUserContext
 from wyshbone.domain.outreach import SuppressionReason
 from wyshbone.errors import ConflictError, NotFoundError
+from wyshbone.services.sending import InProcessSends
 from wyshbone.storage import tables
 from wyshbone.storage.db import sync_url
 from wyshbone.web import create_app
-from wyshbone.web.routes.sales import send_in_background
 
 pytestmark = pytest.mark.data
 
@@ -277,20 +277,20 @@ async def test_a_background_send_that_crashes_is_logged_and_forgotten(
     unretrieved: list[dict[str, object]] = []
     loop.set_exception_handler(lambda _, context: unretrieved.append(context))
     try:
-        sending: dict[int, asyncio.Task[object]] = {}
-        task = send_in_background(crash(), list_id=7, sending=sending)
-        assert sending == {7: task}
+        sends = InProcessSends(outreach=None)  # type: ignore[arg-type]  # never reached: the work is given
+        task = sends.run_in_background(crash(), list_id=7)
+        assert await sends.sending(7)
         await asyncio.wait([task])
         await asyncio.sleep(0)  # the done-callbacks run
         del task
         gc.collect()  # an exception never retrieved is reported when its task is collected
     finally:
         loop.set_exception_handler(None)
-    assert sending == {} and unretrieved == []
+    assert not await sends.sending(7) and unretrieved == []
     assert [
         (r.levelname, r.getMessage(), r.exc_info[0] if r.exc_info else None)
         for r in caplog.records
-        if r.name == "wyshbone.web"
+        if r.name == "wyshbone.services"
     ] == [("ERROR", "outreach send for list 7 crashed: the database went away", RuntimeError)]
 
 

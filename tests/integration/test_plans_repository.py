@@ -127,6 +127,14 @@ async def test_plans_leases_keep_a_running_plan_from_other_processes(plans: Plan
     assert [row.plan_id for row in await plans.claim_orphans(lease("d", 60), now=T1)] == ["p2"]
 
 
+async def test_plans_cancelled_by_another_process_are_lost_to_their_runner(plans: PlanRepository) -> None:
+    await plans.save(plan_of(), session_id="s1")
+    assert await approve(plans, "p1", "a")
+    # ended cancelled elsewhere (a cancel that found no live job), while a's run still holds it
+    assert await plans.transition("p1", from_=PlanStatus.EXECUTING, to=PlanStatus.CANCELLED)
+    assert await plans.renew_leases({"p1"}, lease("a", seconds=90)) == {"p1"}
+
+
 async def test_plans_events_are_ordered_per_plan_and_pageable(plans: PlanRepository) -> None:
     # appended concurrently: the group commit must keep each caller's seq and the log order
     stored = await asyncio.gather(

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from wyshbone.cli import app as cli
 from wyshbone.config import Settings
 from wyshbone.services.queue import libpq_url
-from wyshbone.worker import MAX_ATTEMPTS, _sweep_cron, retry_decision
+from wyshbone.worker import MAX_ATTEMPTS, _sweep_cron, every_cron, retry_decision
 
 PG = "postgresql+psycopg://wyshbone:secret@db.example:5432/wyshbone"
 
@@ -40,6 +40,14 @@ def test_cli_worker_in_queue_mode_without_postgres_exits_2(monkeypatch: pytest.M
     result = CliRunner().invoke(cli, ["worker"])
     assert result.exit_code == 2
     assert "WYSHBONE_DATABASE_URL=postgresql" in result.output
+
+
+def test_cli_worker_on_a_queue_that_does_not_exist_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WYSHBONE_EXECUTION", "queue")
+    monkeypatch.setenv("WYSHBONE_DATABASE_URL", PG)
+    result = CliRunner().invoke(cli, ["worker", "--queues", "plans,emails"])
+    assert result.exit_code == 2
+    assert "no such queue: emails (the queues are plans, outreach, maintenance)" in result.output
 
 
 def test_cli_worker_in_embedded_mode_exits_2() -> None:
@@ -87,3 +95,18 @@ def test_sweep_cron_every_third_of_the_stalled_timeout(stalled: float, cron: str
         execution="queue", database_url=PG, queue_heartbeat_seconds=0.5, queue_stalled_seconds=stalled
     )
     assert _sweep_cron(settings) == cron
+
+
+@pytest.mark.parametrize(
+    ("seconds", "cron"),
+    [
+        (1.0, "* * * * * */1"),
+        (0.2, "* * * * * */1"),  # never less than a second
+        (59.0, "* * * * * */30"),  # seconds up to 30
+        (60.0, "*/1 * * * *"),  # the monitors' default: every minute
+        (600.0, "*/10 * * * *"),
+        (7200.0, "0 * * * *"),  # hourly at most
+    ],
+)
+def test_every_cron(seconds: float, cron: str) -> None:
+    assert every_cron(seconds) == cron

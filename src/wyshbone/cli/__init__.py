@@ -124,15 +124,20 @@ def serve(
 @app.command()
 def worker(
     concurrency: Annotated[
-        int, typer.Option(min=1, max=1000, help="How many plans this worker runs at once.")
+        int,
+        typer.Option(min=1, max=1000, help="How many jobs (plans, sends, checks) this worker runs at once."),
     ] = 8,
     queues: Annotated[
         list[str] | None,
-        typer.Option("--queues", help="Only these queues (repeat, or separate with commas; default: all)."),
+        typer.Option(
+            "--queues",
+            help="Only these queues: plans, outreach, maintenance (repeat, or separate with commas; default: all).",
+        ),
     ] = None,
 ) -> None:
-    """Run approved plans as jobs from the shared Postgres queue (WYSHBONE_EXECUTION=queue), until Ctrl-C or
-    SIGTERM; start as many as you like, on any machine. A worker that dies mid-plan: another resumes it."""
+    """Run approved plans, sends and monitor checks as jobs from the shared Postgres queue
+    (WYSHBONE_EXECUTION=queue), until Ctrl-C or SIGTERM; start as many as you like, on any machine. A worker
+    that dies mid-plan: another resumes it."""
     from wyshbone.cli.worker import work
 
     work(concurrency=concurrency, queues=queues)

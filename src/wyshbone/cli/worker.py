@@ -1,4 +1,4 @@
-"""``wyshbone worker`` (queue mode: run plan jobs from the shared Postgres) and ``wyshbone db migrate``."""
+"""``wyshbone worker`` (queue mode: run plan, send and monitor jobs from the shared Postgres) and ``wyshbone db migrate``."""
 
 from __future__ import annotations
 
@@ -18,12 +18,15 @@ def work(*, concurrency: int, queues: list[str] | None) -> None:
             "a worker runs plans only in queue mode: set WYSHBONE_EXECUTION=queue and "
             "WYSHBONE_DATABASE_URL=postgresql://… (embedded mode runs plans inside `wyshbone serve`)"
         )
+    names = [q.strip() for value in queues or [] for q in value.split(",") if q.strip()]
+    from wyshbone.services.queue import QUEUES
     from wyshbone.worker import run_worker
 
+    if unknown := [name for name in names if name not in QUEUES]:
+        raise fail(f"no such queue: {', '.join(unknown)} (the queues are {', '.join(QUEUES)})")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     # procrastinate logs every job, the sweep's each second or so too: its warnings, and our own lines, say enough.
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
-    names = [q.strip() for value in queues or [] for q in value.split(",") if q.strip()]
     asyncio.run(run_worker(chosen, concurrency=concurrency, queues=names or None))
 
 

@@ -47,37 +47,33 @@ class Monitors:
     """Who this process is when it holds a monitor's run."""
     clock: Clock
 
-    @property
-    def _repo(self) -> MonitorRepository:
-        return self.store
-
     async def all(self, *, session_id: str | None = None) -> list[Monitor]:
-        return await self._repo.find(session_id=session_id)
+        return await self.store.find(session_id=session_id)
 
     async def get(self, monitor_id: int, *, session_id: str | None = None) -> Monitor:
-        found = await self._repo.find(monitor_id=monitor_id)
+        found = await self.store.find(monitor_id=monitor_id)
         if not found or (session_id is not None and found[0].session_id != session_id):
             raise NotFoundError(f"no monitor {monitor_id}")
         return found[0]
 
     async def runs(self, monitor_id: int, *, session_id: str | None = None) -> list[MonitorRun]:
         await self.get(monitor_id, session_id=session_id)
-        return await self._repo.runs(monitor_id)
+        return await self.store.runs(monitor_id)
 
     async def pause(self, monitor_id: int, *, session_id: str | None = None) -> Monitor:
         await self.get(monitor_id, session_id=session_id)
-        await self._repo.transition(monitor_id, from_=ACTIVE, to=PAUSED)  # already paused: nothing to do
+        await self.store.transition(monitor_id, from_=ACTIVE, to=PAUSED)  # already paused: nothing to do
         return await self.get(monitor_id)
 
     async def resume(self, monitor_id: int, *, session_id: str | None = None) -> Monitor:
         """Active again; a run missed while paused is due at once."""
         await self.get(monitor_id, session_id=session_id)
-        await self._repo.transition(monitor_id, from_=PAUSED, to=ACTIVE)
+        await self.store.transition(monitor_id, from_=PAUSED, to=ACTIVE)
         return await self.get(monitor_id)
 
     async def delete(self, monitor_id: int, *, session_id: str | None = None) -> None:
         await self.get(monitor_id, session_id=session_id)
-        await self._repo.delete(monitor_id)
+        await self.store.delete(monitor_id)
 
     async def run(
         self,
@@ -114,7 +110,7 @@ class Monitors:
 
     async def _lease(self, monitor_id: int, *, now: datetime, scheduled: bool) -> None:
         """Hold the monitor for this run (only while still due, for a scheduled one); else ``ConflictError``."""
-        if await self._repo.lease(
+        if await self.store.lease(
             monitor_id, owner=self.owner, now=now, until=now + MONITOR_LEASE, due=scheduled
         ):
             return
@@ -126,10 +122,17 @@ class Monitors:
         """Renew the monitor's lease, and its check plan's, while the check goes on (a crashed run's monitor
         lease lapses within a minute; its check plan is then resumed like any orphaned plan)."""
         every = min(MONITOR_HEARTBEAT.total_seconds(), self.plans.settings.run_lease_seconds / 3)
+        held = True
         while True:
             await asyncio.sleep(every)
             try:
-                await self._repo.renew_lease(monitor_id, owner=self.owner, until=self.clock() + MONITOR_LEASE)
+                if held and not await self.store.renew_lease(
+                    monitor_id, owner=self.owner, until=self.clock() + MONITOR_LEASE
+                ):
+                    held = False  # it lapsed and another runner took the monitor: its schedule is theirs now
+                    logger.warning(
+                        "monitor %s: its hold passed to another runner during check %s", monitor_id, check_id
+                    )
                 await self.plans.renew_leases({check_id})
             except Exception:  # the store is down: the lease lapses, and the run's own writes will fail too
                 logger.exception("renewing monitor %s's lease failed", monitor_id)
@@ -169,17 +172,21 @@ class Monitors:
             finished=self.clock(),
             crash=crash,
         )
-        recorded = await self._repo.record_run(run, list_id=monitor.list_id)
+        recorded = await self.store.record_run(run, list_id=monitor.list_id, owner=self.owner)
         if run.status == "succeeded" and monitor.session_id is not None:
             await self.session_store.add_message(
                 session_id=monitor.session_id, plan_id=check.id, role="assistant", text=run.message or ""
             )
         return recorded
 
+    async def due(self) -> list[int]:
+        """The active monitors whose time has come and that nobody is checking, the longest waiting first."""
+        return await self.store.due(self.clock())
+
     async def run_due(self) -> list[MonitorRun]:
         """Run every active monitor whose time has come (one after another); skip any another runner holds."""
         runs = []
-        for monitor_id in await self._repo.due(self.clock()):
+        for monitor_id in await self.due():
             try:
                 runs.append(await self.run(monitor_id, kind="scheduled"))
             except (ConflictError, NotFoundError) as exc:

@@ -1,6 +1,7 @@
-"""Queue mode's ``RunQueue``: an approved plan becomes a procrastinate job (queued once, run by one worker at
-a time, keyed by the plan id) that ``wyshbone worker`` processes run; a cancel is the job's abort, noticed by
-the worker running it. The procrastinate ``App`` over the settings' Postgres is built here too.
+"""Queue mode's ``RunQueue`` and ``SendQueue``: an approved plan, a list's send and a due monitor's check each
+become a procrastinate job (queued once, run by one worker at a time, keyed by what it works on) that
+``wyshbone worker`` processes run; a plan's cancel is its job's abort, noticed by the worker running it. The
+procrastinate ``App`` over the settings' Postgres is built here too.
 """
 
 from __future__ import annotations
@@ -22,27 +23,45 @@ from wyshbone.domain.models import LeadGenPlan, PlanEventType, PlanStatus
 from wyshbone.errors import PlanStateError
 from wyshbone.executor import EventCallback
 from wyshbone.services.plans import Plans, state_error
+from wyshbone.services.sending import already_sending
 from wyshbone.storage.queue_schema import ensure_queue_schema
 
 __all__ = [
     "MAINTENANCE_QUEUE",
+    "MONITOR_CHECK_TASK",
+    "OUTREACH_QUEUE",
     "PLANS_QUEUE",
+    "QUEUES",
     "RUN_PLAN_TASK",
+    "SEND_TASK",
     "QueueRunQueue",
+    "QueueSends",
+    "defer_once",
     "defer_run",
     "end_unstarted",
     "libpq_url",
+    "live_jobs",
+    "monitor_key",
     "queue_app",
+    "send_key",
 ]
 
 logger = logging.getLogger("wyshbone.services")
 
 RUN_PLAN_TASK = "wyshbone.run_plan"
 """The task that runs one plan (``wyshbone.worker`` defines it; deferred here by name)."""
+SEND_TASK = "wyshbone.send_outreach"
+"""The task that sends one list's due messages."""
+MONITOR_CHECK_TASK = "wyshbone.check_monitor"
+"""The task that runs one due monitor's check (a plan of its own)."""
 PLANS_QUEUE = "plans"
-"""Where plan runs wait for a worker."""
+"""Where plan runs and monitor checks wait for a worker."""
+OUTREACH_QUEUE = "outreach"
+"""Where sends wait: apart from plans, as a send spends most of its time waiting between messages."""
 MAINTENANCE_QUEUE = "maintenance"
-"""Where the workers' own periodic chores go (retrying the jobs of workers that died)."""
+"""Where the workers' own periodic chores go (retrying the jobs of workers that died, looking for due
+monitors)."""
+QUEUES = (PLANS_QUEUE, OUTREACH_QUEUE, MAINTENANCE_QUEUE)
 DEFER_GRACE_SECONDS = 5.0
 """How long a shutdown waits for the plans approved just before it to reach the queue."""
 CANCEL_WAIT_SECONDS = 15.0
@@ -65,26 +84,55 @@ def queue_app(settings: Settings, *, max_connections: int = 4) -> procrastinate.
     return procrastinate.App(connector=connector)
 
 
-async def defer_run(
-    app: procrastinate.App, *, plan_id: str, session_id: str | None, holder: str | None
-) -> bool:
-    """Queue the run of an approved plan, held by ``holder`` (who hands it to the worker); False when a run of
-    it is queued already (its queueing lock). Its lock keeps it to one worker at a time."""
-    deferrer = app.configure_task(RUN_PLAN_TASK, lock=plan_id, queueing_lock=plan_id, queue=PLANS_QUEUE)
+async def defer_once(app: procrastinate.App, task: str, *, key: str, queue: str, **kwargs: Any) -> bool:
+    """Queue ``task(**kwargs)`` unless a job keyed ``key`` is queued already (its queueing lock: False then);
+    its lock keeps the jobs keyed ``key`` to one worker at a time."""
+    deferrer = app.configure_task(task, lock=key, queueing_lock=key, queue=queue)
     try:
-        await deferrer.defer_async(plan_id=plan_id, session_id=session_id, holder=holder)
+        await deferrer.defer_async(**kwargs)
     except AlreadyEnqueued:
         return False
     return True
 
 
-async def end_unstarted(plans: Plans, plan: LeadGenPlan) -> bool:
+async def defer_run(
+    app: procrastinate.App, *, plan_id: str, session_id: str | None, holder: str | None
+) -> bool:
+    """Queue the run of an approved plan, held by ``holder`` (who hands it to the worker); False when a run of
+    it is queued already."""
+    return await defer_once(
+        app,
+        RUN_PLAN_TASK,
+        key=plan_id,
+        queue=PLANS_QUEUE,
+        plan_id=plan_id,
+        session_id=session_id,
+        holder=holder,
+    )
+
+
+def send_key(list_id: int) -> str:
+    return f"send:{list_id}"
+
+
+def monitor_key(monitor_id: int) -> str:
+    return f"monitor:{monitor_id}"
+
+
+async def live_jobs(app: procrastinate.App, key: str) -> list[int]:
+    """The ids of the jobs keyed ``key`` that are queued or running."""
+    jobs = await app.job_manager.list_jobs_async(lock=key)
+    return [j.id for j in jobs if j.id is not None and j.status in (Status.TODO.value, Status.DOING.value)]
+
+
+async def end_unstarted(
+    plans: Plans, plan: LeadGenPlan, *, reason: str = "cancelled before a worker started it"
+) -> bool:
     """End as cancelled an executing plan that no worker runs (whoever holds it); False when it is no longer
-    executing. Its log says so."""
+    executing. Its log says so, with ``reason``."""
     if not await plans.plan_store.transition(plan.id, from_=PlanStatus.EXECUTING, to=PlanStatus.CANCELLED):
         return False
-    reason = {"reason": "cancelled before a worker started it"}
-    await plans.record(plan, PlanEventType.PLAN_CANCELLED, status="cancelled", data=reason)
+    await plans.record(plan, PlanEventType.PLAN_CANCELLED, status="cancelled", data={"reason": reason})
     return True
 
 
@@ -105,7 +153,8 @@ class QueueRunQueue:
     _submitted: set[str] = field(default_factory=set)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
-    async def _open(self) -> procrastinate.App:
+    async def opened(self) -> procrastinate.App:
+        """The app, its connection pool opened (and procrastinate's schema applied) on first use."""
         async with self._open_lock:
             if not self._opened:
                 await ensure_queue_schema(self.conninfo)
@@ -130,7 +179,7 @@ class QueueRunQueue:
     async def _defer(self, plan: LeadGenPlan, session_id: str | None) -> None:
         try:
             await defer_run(
-                await self._open(), plan_id=plan.id, session_id=session_id, holder=self.plans.owner
+                await self.opened(), plan_id=plan.id, session_id=session_id, holder=self.plans.owner
             )
         except Exception:  # the approval's lease runs out, and the workers' sweep queues the plan again
             logger.exception("could not queue the run of plan %s; a worker will pick it up later", plan.id)
@@ -163,14 +212,12 @@ class QueueRunQueue:
 
     async def _abort_running(self, plan_id: str) -> bool:
         """Cancel the plan's queued jobs and ask the worker running one to abort it; whether a worker does."""
-        app = await self._open()
+        app = await self.opened()
         manager = app.job_manager
         running = False
-        for job in await manager.list_jobs_async(lock=plan_id):
-            if job.id is None or job.status not in (Status.TODO.value, Status.DOING.value):
-                continue
-            if await manager.cancel_job_by_id_async(job.id, abort=True):
-                running |= await manager.get_job_status_async(job.id) is Status.DOING
+        for job_id in await live_jobs(app, plan_id):
+            if await manager.cancel_job_by_id_async(job_id, abort=True):
+                running |= await manager.get_job_status_async(job_id) is Status.DOING
         return running
 
     async def _settled(self, plan_id: str) -> PlanStatus:
@@ -211,3 +258,28 @@ class QueueRunQueue:
         if self._opened:
             self._opened = False
             await self.app.close_async()
+
+
+@dataclass
+class QueueSends:
+    """Each list's send is a job on the ``outreach`` queue (keyed by the list: queued once, one worker at a
+    time); the worker runs ``sending.send_list``. Nothing is sent from this process."""
+
+    runs: QueueRunQueue
+    """Whose app (and connection pool) the jobs are queued through."""
+
+    async def start(self, list_id: int, *, session_id: str | None) -> None:
+        app = await self.runs.opened()
+        key = send_key(list_id)
+        if await live_jobs(app, key):  # running: a second would only wait for it, then find nothing due
+            raise already_sending(list_id)
+        if not await defer_once(
+            app, SEND_TASK, key=key, queue=OUTREACH_QUEUE, list_id=list_id, session_id=session_id
+        ):
+            raise already_sending(list_id)
+
+    async def sending(self, list_id: int) -> bool:
+        return bool(await live_jobs(await self.runs.opened(), send_key(list_id)))
+
+    async def shutdown(self) -> None:
+        """Nothing runs here; the run queue closes the shared app."""

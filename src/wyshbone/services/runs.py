@@ -140,7 +140,7 @@ class InProcessRunQueue:
             return result
         except asyncio.CancelledError:
             if plan.id in self._lost:
-                logger.warning("plan %s stopped here: another process took it over", plan.id)
+                logger.warning("plan %s stopped here: another process took it over or cancelled it", plan.id)
             else:
                 logger.info("plan run interrupted", extra={"planId": plan.id, "sessionId": session_id})
             raise
@@ -227,9 +227,12 @@ class InProcessRunQueue:
                 logger.exception("renewing plan leases failed")
 
     async def renew(self) -> None:
-        """Renew the leases of the plans this process holds; stop any that another process took over."""
+        """Renew the leases of the plans this process holds; stop any that another process took over or ended
+        cancelled (unless this process is cancelling it itself, and then records it so)."""
         lost = await self.plans.renew_leases(set(self._held))
         for plan_id in lost & self._held:
+            if (cancel := self._cancels.get(plan_id)) is not None and cancel.is_set():
+                continue
             self._lost.add(plan_id)
             if (task := self._tasks.get(plan_id)) is not None:
                 task.cancel()

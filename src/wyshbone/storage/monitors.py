@@ -8,6 +8,7 @@ in the same transaction as the run (hence each implementation's lead repository)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,8 @@ from wyshbone.storage._memory import Table
 from wyshbone.storage._sql import insert_once, iso, new_id
 from wyshbone.storage.db import Database
 from wyshbone.storage.leads import MemoryLeadRepository, SqlLeadRepository
+
+logger = logging.getLogger("wyshbone.storage")
 
 ACTIVE = "active"
 PAUSED = "paused"
@@ -52,7 +55,9 @@ class RunRecord:
     seen: Sequence[Lead]
     """Every lead the run saw: the monitor knows them from now on."""
     after: dict[str, Any]
-    """What the run changes on its monitor: its lease ends, its times move on."""
+    """What the run changes on its monitor: its times move on."""
+    owner: str
+    """Who ran it: the monitor's lease ends only if that runner still holds it."""
 
 
 class MonitorRepository(Protocol):
@@ -111,7 +116,8 @@ class MonitorRepository(Protocol):
         ...
 
     async def due(self, now: datetime) -> list[int]:
-        """The active monitors whose next run is due by ``now``, the longest waiting first."""
+        """The active monitors whose next run is due by ``now`` and that no runner holds, the longest waiting
+        first."""
         ...
 
     async def transition(self, monitor_id: int, *, from_: str, to: str) -> bool:
@@ -136,23 +142,21 @@ class MonitorRepository(Protocol):
         run: MonitorRun,
         *,
         list_id: int,
+        owner: str,
         fresh: Sequence[Lead] = (),
         seen: Sequence[Lead] = (),
         next_run_at: datetime | None = None,
     ) -> MonitorRun:
         """At once: add the ``fresh`` leads to the list, remember every lead ``seen``, record the run, release
-        the lease and (when ``next_run_at`` is given) move the schedule on. A failed run leaves the schedule as
-        it was: it is due again at the next tick. Returns the run with its id."""
-        after: dict[str, Any] = {
-            "lease_until": None,
-            "lease_owner": None,
-            "last_run_at": iso(run.finished_at),
-        }
+        ``owner``'s lease (not another runner's, should it have passed on) and (when ``next_run_at`` is given)
+        move the schedule on. A failed run leaves the schedule as it was: it is due again at the next tick.
+        Returns the run with its id."""
+        after: dict[str, Any] = {"last_run_at": iso(run.finished_at)}
         if run.status == "succeeded":
             after["last_success_at"] = iso(run.started_at)
         if next_run_at is not None:
             after["next_run_at"] = iso(next_run_at)
-        run_id = await self._record(RunRecord(run, list_id, fresh, seen, after))
+        run_id = await self._record(RunRecord(run, list_id, fresh, seen, after, owner))
         return run.model_copy(update={"id": run_id})
 
     async def _record(self, record: RunRecord) -> int:
@@ -263,7 +267,12 @@ class SqlMonitorRepository(MonitorRepository):
 
     async def due(self, now: datetime) -> list[int]:
         m = t.monitors.c
-        stmt = select(m.id).where(m.status == ACTIVE, m.next_run_at <= iso(now)).order_by(m.next_run_at, m.id)
+        free = m.lease_until.is_(None) | (m.lease_until < iso(now))
+        stmt = (
+            select(m.id)
+            .where(m.status == ACTIVE, m.next_run_at <= iso(now), free)
+            .order_by(m.next_run_at, m.id)
+        )
         return list(await self._db.read(lambda conn: conn.execute(stmt).scalars().all()))
 
     async def _update(self, *where: Any, **values: Any) -> bool:
@@ -296,7 +305,13 @@ class SqlMonitorRepository(MonitorRepository):
             self._leads.add_in(conn, record.list_id, record.fresh)
             self._remember(conn, run.monitor_id, (*record.fresh, *record.seen))
             run_id = new_id(conn, t.monitor_runs.insert().values(run_row(run)))
-            conn.execute(update(t.monitors).where(t.monitors.c.id == run.monitor_id).values(record.after))
+            m = t.monitors.c
+            conn.execute(update(t.monitors).where(m.id == run.monitor_id).values(record.after))
+            held = (m.id == run.monitor_id, m.lease_owner == record.owner)
+            if not conn.execute(
+                update(t.monitors).where(*held).values(lease_until=None, lease_owner=None)
+            ).rowcount:
+                _lost_lease(run.monitor_id)
             return run_id
 
         return await self._db.write(work)
@@ -386,7 +401,11 @@ class MemoryMonitorRepository(MonitorRepository):
 
     async def due(self, now: datetime) -> list[int]:
         at = iso(now)
-        due = [r for r in self._monitors.where(status=ACTIVE) if r["next_run_at"] <= at]
+        due = [
+            r
+            for r in self._monitors.where(status=ACTIVE)
+            if r["next_run_at"] <= at and (r["lease_until"] is None or r["lease_until"] < at)
+        ]
         return [r["id"] for r in sorted(due, key=lambda r: (r["next_run_at"], r["id"]))]
 
     async def transition(self, monitor_id: int, *, from_: str, to: str) -> bool:
@@ -420,7 +439,12 @@ class MemoryMonitorRepository(MonitorRepository):
         self.leads.add(record.list_id, record.fresh)
         self._remember(run.monitor_id, (*record.fresh, *record.seen))
         run_id = self._runs.insert(run_row(run))
-        self._monitors.rows[run.monitor_id].update(record.after)
+        row = self._monitors.rows[run.monitor_id]
+        row.update(record.after)
+        if row["lease_owner"] == record.owner:
+            row.update(lease_until=None, lease_owner=None)
+        else:
+            _lost_lease(run.monitor_id)
         return run_id
 
     async def save_found(
@@ -446,3 +470,7 @@ class MemoryMonitorRepository(MonitorRepository):
         self._runs.delete(monitor_id=monitor_id)
         self._known.pop(monitor_id, None)
         self._monitors.delete(id=monitor_id)
+
+
+def _lost_lease(monitor_id: int) -> None:
+    logger.warning("monitor %s: its run ended after its hold had passed to another runner", monitor_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from wyshbone.domain.models import (
     LeadGenExecutionResult,
@@ -26,6 +26,7 @@ from wyshbone.storage._sql import iso, stamp
 from wyshbone.storage.db import Database, GroupCommit
 
 EXECUTING = PlanStatus.EXECUTING
+CANCELLED = PlanStatus.CANCELLED
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,7 @@ class PlanRepository(Protocol):
 
     async def renew_leases(self, plan_ids: Collection[str], lease: RunLease) -> set[str]:
         """Extend ``lease.owner``'s lease on those of ``plan_ids`` it still owns; returns the ids of those
-        another process has taken over meanwhile (the owner must stop running them)."""
+        another process has taken over meanwhile, or ended cancelled (the owner must stop running them)."""
         ...
 
     async def claim_orphans(self, lease: RunLease, *, now: datetime) -> list[PlanRow]:
@@ -273,7 +274,8 @@ class SqlPlanRepository(PlanRepository):
         p = t.plans.c
         running = (p.id.in_(list(plan_ids)), p.status == EXECUTING.value)
         renew = update(t.plans).where(*running, p.owner == lease.owner).values(lease_until=iso(lease.until))
-        others = select(p.id).where(*running, p.owner.is_(None) | (p.owner != lease.owner))
+        taken = p.status == EXECUTING.value, p.owner.is_(None) | (p.owner != lease.owner)
+        others = select(p.id).where(p.id.in_(list(plan_ids)), and_(*taken) | (p.status == CANCELLED.value))
 
         def work(conn: Connection) -> set[str]:
             conn.execute(renew)
@@ -461,7 +463,8 @@ class MemoryPlanRepository(PlanRepository):
                 stored.lease_until = lease.until
             else:
                 lost.add(stored.plan.id)
-        return lost
+        ended = (self._plans.get(plan_id) for plan_id in plan_ids)
+        return lost | {s.plan.id for s in ended if s is not None and s.plan.status is CANCELLED}
 
     async def claim_orphans(self, lease: RunLease, *, now: datetime) -> list[PlanRow]:
         claimed = []

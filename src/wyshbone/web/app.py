@@ -35,13 +35,12 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         embedded = settings.execution == "embedded"
         context = await open_context(settings, adopt=embedded)
         app.state.context = context
-        app.state.sending = {}
         # In queue mode the workers resume interrupted plans (procrastinate's stalled-job detection).
         resumed = await context.runs.resume_interrupted()
         if resumed:
             logger.info("resumed %d interrupted plan(s): %s", len(resumed), ", ".join(resumed))
         # The embedded monitor scheduler (WYSHBONE_MONITOR_TICK_SECONDS=0 leaves it to cron: monitors run-due).
-        # Queue mode leaves monitors to cron for now (monitor checks as worker jobs are a later step).
+        # In queue mode the workers check due monitors (a periodic task: wyshbone.worker).
         scheduler = (
             asyncio.create_task(context.monitors.run_forever(settings.monitor_tick_seconds), name="monitors")
             if settings.monitor_tick_seconds > 0 and embedded
@@ -50,13 +49,10 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         try:
             yield
         finally:
-            background = [t for t in (scheduler, *app.state.sending.values()) if t is not None]
-            for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
-            await (
-                context.close()
-            )  # the runs first (they resume elsewhere), then the HTTP client, then the store
+            if scheduler is not None:
+                scheduler.cancel()
+                await asyncio.gather(scheduler, return_exceptions=True)
+            await context.close()  # the sends and runs first, then the HTTP client, then the store
 
     return lifespan
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
 from wyshbone.bootstrap import AppContext
 from wyshbone.services import Monitors, Outreach, Plans, RunQueue
+from wyshbone.services.sending import SendQueue
 
 # Async on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per dependency per request.
 
@@ -34,10 +34,8 @@ async def get_monitors(request: Request) -> Monitors:
     return (await get_context(request)).monitors
 
 
-async def get_sending(request: Request) -> dict[int, asyncio.Task[object]]:
-    """The lists this server is sending right now (the send route's background tasks)."""
-    sending: dict[int, asyncio.Task[object]] = request.app.state.sending
-    return sending
+async def get_sends(request: Request) -> SendQueue:
+    return (await get_context(request)).sends
 
 
 async def get_session_id(request: Request, response: Response) -> str:
@@ -51,5 +49,5 @@ PlansDep = Annotated[Plans, Depends(get_plans)]
 RunsDep = Annotated[RunQueue, Depends(get_runs)]
 OutreachDep = Annotated[Outreach, Depends(get_outreach)]
 MonitorsDep = Annotated[Monitors, Depends(get_monitors)]
-SendingDep = Annotated[dict[int, asyncio.Task[object]], Depends(get_sending)]
+SendsDep = Annotated[SendQueue, Depends(get_sends)]
 SessionDep = Annotated[str, Depends(get_session_id)]

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import logging
-from collections.abc import Coroutine
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 from pydantic import Field
@@ -14,13 +10,11 @@ from pydantic import Field
 from wyshbone.domain.models import CamelModel
 from wyshbone.domain.monitors import Monitor, MonitorRun
 from wyshbone.domain.outreach import OutreachSequence, Suppression, SuppressionReason
-from wyshbone.errors import ConflictError, WyshboneError
-from wyshbone.services import Outreach
-from wyshbone.web.deps import MonitorsDep, OutreachDep, SendingDep, SessionDep
+from wyshbone.services.sending import already_sending
+from wyshbone.web.deps import MonitorsDep, OutreachDep, SendsDep, SessionDep
 from wyshbone.web.routes.api import BAD_INPUT, CONFLICT, MAX_SEQ, POST_GUARD, EmptyBody, Responses, user_of
 from wyshbone.web.schemas import ErrorBody
 
-logger = logging.getLogger("wyshbone.web")
 ListId = Annotated[int, Path(ge=1, le=MAX_SEQ, description="The lead list's id")]
 MonitorId = Annotated[int, Path(ge=1, le=MAX_SEQ, description="The monitor's id")]
 router = APIRouter(prefix="/api", responses=BAD_INPUT)
@@ -55,17 +49,17 @@ class SuppressRequest(CamelModel):
 
 class OutreachView(OutreachSequence):
     sending: bool = False
-    """True while this server is sending the list's due messages (started by the send route)."""
+    """True while the list's due messages are being sent (or the send waits for a worker)."""
 
 
 @router.get("/lists/{list_id}/outreach", tags=["outreach"], responses=NO_LIST)
 async def outreach(
-    list_id: ListId, outreach: OutreachDep, sending: SendingDep, session_id: SessionDep
+    list_id: ListId, outreach: OutreachDep, sends: SendsDep, session_id: SessionDep
 ) -> OutreachView:
     """The list's sequence: its steps, each lead's status (and why it got no drafts), each message, and
     whether a send is running."""
     sequence = await outreach.sequence(list_id, session_id=session_id)
-    return OutreachView(**dict(sequence), sending=list_id in sending)
+    return OutreachView(**dict(sequence), sending=await sends.sending(list_id))
 
 
 @router.post(
@@ -77,44 +71,17 @@ async def outreach(
 async def send(
     list_id: ListId,
     outreach: OutreachDep,
-    sending: SendingDep,
+    sends: SendsDep,
     session_id: SessionDep,
     _body: EmptyBody = None,
 ) -> SendStarted:
     """Start sending the list's due messages in the background (409 while a send for it is running)."""
-    if list_id in sending:
-        raise ConflictError(f"list {list_id} is already being sent")
+    if await sends.sending(list_id):
+        raise already_sending(list_id)
     due = await outreach.due(list_id, session_id=session_id)
     outreach.check_mailer()
-    send_in_background(_send(outreach, list_id, session_id), list_id=list_id, sending=sending)
+    await sends.start(list_id, session_id=session_id)
     return SendStarted(list_id=list_id, due=due)
-
-
-def send_in_background(
-    work: Coroutine[Any, Any, object], *, list_id: int, sending: dict[int, asyncio.Task[object]]
-) -> asyncio.Task[object]:
-    """Run ``work`` as the list's send, known in ``sending`` until it ends; however it ends, its outcome is
-    retrieved (a crash is logged with its traceback, never left for the event loop to complain about)."""
-    task: asyncio.Task[object] = asyncio.create_task(work, name=f"send-{list_id}")
-    sending[list_id] = task
-    task.add_done_callback(functools.partial(_send_finished, sending, list_id))
-    return task
-
-
-def _send_finished(
-    sending: dict[int, asyncio.Task[object]], list_id: int, task: asyncio.Task[object]
-) -> None:
-    sending.pop(list_id, None)
-    if not task.cancelled() and (exc := task.exception()) is not None:
-        logger.error("outreach send for list %s crashed: %s", list_id, exc, exc_info=exc)
-
-
-async def _send(outreach: Outreach, list_id: ListId, session_id: str) -> None:
-    try:
-        report = await outreach.send(list_id, session_id=session_id)
-        logger.info("outreach send for list %s: %s", list_id, report.model_dump_json(exclude={"messages"}))
-    except WyshboneError as exc:  # e.g. the SMTP server went away: what was sent is marked, the rest waits
-        logger.warning("outreach send for list %s stopped: %s", list_id, exc)
 
 
 @router.post("/lists/{list_id}/outreach/replied", tags=["outreach"], responses={**NO_LIST, **POST_GUARD})
