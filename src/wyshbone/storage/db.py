@@ -165,22 +165,31 @@ class GroupCommit(Generic[T, R]):
         self._database = database
         self._write = write
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
-        self._writing = False
+        self._drainer: asyncio.Task[None] | None = None
 
     async def submit(self, item: T) -> R:
-        """Write ``item`` (with whatever else is queued) and return what ``write`` returned for it."""
+        """Write ``item`` (with whatever else is queued) and return what ``write`` returned for it, as soon as
+        its own batch is committed: callers resume in the order their items were written."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        if not self._writing:
-            # The first caller leads: it commits everything queued, including what arrives meanwhile.
-            self._writing = True
-            try:
-                while self._pending:
-                    batch, self._pending = self._pending, []
-                    await self._commit(batch)
-            finally:
-                self._writing = False
+        if self._drainer is None or self._drainer.done():
+            # A task of its own commits the batches, not a caller: no caller waits for others' batches.
+            self._drainer = asyncio.create_task(self._drain(), name="group-commit")
         return await future
+
+    async def _drain(self) -> None:
+        """Commit everything queued, including what arrives meanwhile, one batch per transaction."""
+        batch: list[tuple[T, asyncio.Future[R]]] = []
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                await self._commit(batch)
+                batch = []
+        except BaseException:  # cancelled (the loop is closing): what was not committed is not known to be
+            for _, future in [*batch, *self._pending]:
+                future.cancel()
+            self._pending = []
+            raise
 
     async def _commit(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         items = [item for item, _ in batch]
