@@ -50,8 +50,6 @@ __all__ = ["PROGRESS_MEMO_SIZE", "Clock", "Plans", "state_error", "summarize"]
 
 logger = logging.getLogger("wyshbone.services")
 
-"""The one clock the application runs on (injected by the composition root; tests pass a fake)."""
-
 PROGRESS_MEMO_SIZE = 1000
 """Projections kept for the most recently read plans."""
 
@@ -89,6 +87,8 @@ def summarize(plan: LeadGenPlan, result: LeadGenExecutionResult) -> str:
 @dataclass(frozen=True, slots=True)
 class _Memo:
     head: PlanHead
+    plan: LeadGenPlan
+    """The plan's body (its steps never change), with the status it had then."""
     events: list[PlanEvent]
     progress: PlanProgress
 
@@ -360,13 +360,17 @@ class Plans:
         if memo is not None and memo.head == head and memo.progress.session_id == session_id:
             self._memo.move_to_end(head.plan_id)
             return memo.progress
-        plan = await self.plan_store.get(head.plan_id)
-        assert plan is not None  # the head was just read
+        if memo is not None:  # the body is read once; only its status moves (read with the head)
+            plan = memo.plan.model_copy(update={"status": head.status})
+        elif (found := await self.plan_store.get(head.plan_id)) is not None:
+            plan = found
+        else:
+            raise NotFoundError(f"no plan {head.plan_id!r}")  # deleted since its head was read
         known = memo.events if memo is not None and memo.head.last_seq <= head.last_seq else []
         after = known[-1].seq or 0 if known else 0
         events = [*known, *await self.plan_store.events(head.plan_id, after=after)]
         progress = project(events, plan=plan, session_id=session_id)
-        self._memo[head.plan_id] = _Memo(head, events, progress)
+        self._memo[head.plan_id] = _Memo(head, plan, events, progress)
         while len(self._memo) > PROGRESS_MEMO_SIZE:
             self._memo.popitem(last=False)
         return progress

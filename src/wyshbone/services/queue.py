@@ -188,15 +188,21 @@ class QueueRunQueue:
         """Hand the plan's stored events to ``on_event`` until it has finished (another process runs it)."""
         after = 0
         while True:
-            finished = (await self.plans.get_plan(plan_id)).status is not PlanStatus.EXECUTING
-            for event in await self.plans.events(plan_id, after=after):
-                after = event.seq or after
-                outcome = on_event(event)
-                if outcome is not None:
-                    await outcome
+            head = await self.plans.plan_store.head(plan_id)  # its status and last seq: no body, no events
+            finished = head is None or head.status is not PlanStatus.EXECUTING
+            if head is not None and head.last_seq > after:
+                for event in await self.plans.plan_store.events(plan_id, after=after):
+                    after = event.seq or after
+                    outcome = on_event(event)
+                    if outcome is not None:
+                        await outcome
             if finished:
                 return
             await asyncio.sleep(self.poll_seconds)
+
+    async def _status(self, plan_id: str) -> PlanStatus | None:
+        head = await self.plans.plan_store.head(plan_id)
+        return None if head is None else head.status
 
     async def cancel(self, plan_id: str, *, session_id: str | None) -> PlanStatus:
         """Stop a running or pending plan wherever it runs; ``PlanStateError`` if it has already finished."""
@@ -224,9 +230,9 @@ class QueueRunQueue:
         """The plan's status once the worker has stopped it (``PlanStateError`` if that takes too long)."""
         deadline = time.monotonic() + CANCEL_WAIT_SECONDS
         while time.monotonic() < deadline:
-            status = (await self.plans.get_plan(plan_id)).status
+            status = await self._status(plan_id)
             if status is not PlanStatus.EXECUTING:
-                return status
+                return status or PlanStatus.CANCELLED
             await asyncio.sleep(self.poll_seconds / 2)
         raise PlanStateError(
             "the cancel was asked for, but the worker running this plan has not stopped it yet"
@@ -240,7 +246,7 @@ class QueueRunQueue:
         """Wait until every plan submitted here has finished, wherever it ran."""
         while self._submitted:
             for plan_id in list(self._submitted):
-                if (await self.plans.get_plan(plan_id)).status is not PlanStatus.EXECUTING:
+                if await self._status(plan_id) is not PlanStatus.EXECUTING:
                     self._submitted.discard(plan_id)
             if self._submitted:
                 await asyncio.sleep(self.poll_seconds)

@@ -13,6 +13,11 @@ def iso(when: datetime | None = None) -> str:
     return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
+def lapsed(lease_until: Any, now: datetime) -> Any:
+    """A lease column's condition "nobody holds it at ``now``": never taken, released, or run out."""
+    return lease_until.is_(None) | (lease_until < iso(now))
+
+
 def stamp() -> str:
     """Now, as the plan, session, message and lead-list rows record when they were written (never compared
     with the fixed-width times above, only ordered among themselves)."""

@@ -20,7 +20,7 @@ from wyshbone.domain.models import Lead
 from wyshbone.domain.monitors import Monitor, MonitorRun, identities
 from wyshbone.storage import tables as t
 from wyshbone.storage._memory import Table
-from wyshbone.storage._sql import insert_once, iso, new_id
+from wyshbone.storage._sql import insert_once, iso, lapsed, new_id
 from wyshbone.storage.db import Database
 from wyshbone.storage.leads import MemoryLeadRepository, SqlLeadRepository
 
@@ -267,7 +267,7 @@ class SqlMonitorRepository(MonitorRepository):
 
     async def due(self, now: datetime) -> list[int]:
         m = t.monitors.c
-        free = m.lease_until.is_(None) | (m.lease_until < iso(now))
+        free = lapsed(m.lease_until, now)
         stmt = (
             select(m.id)
             .where(m.status == ACTIVE, m.next_run_at <= iso(now), free)
@@ -288,7 +288,7 @@ class SqlMonitorRepository(MonitorRepository):
         self, monitor_id: int, *, owner: str, now: datetime, until: datetime, due: bool = False
     ) -> bool:
         m = t.monitors.c
-        where = [m.id == monitor_id, (m.lease_until.is_(None)) | (m.lease_until < iso(now))]
+        where = [m.id == monitor_id, lapsed(m.lease_until, now)]
         if due:
             where += [m.status == ACTIVE, m.next_run_at <= iso(now)]
         return await self._update(*where, lease_until=iso(until), lease_owner=owner)

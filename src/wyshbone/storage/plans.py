@@ -22,7 +22,7 @@ from wyshbone.domain.models import (
     PlanStatus,
 )
 from wyshbone.storage import tables as t
-from wyshbone.storage._sql import iso, stamp
+from wyshbone.storage._sql import iso, lapsed, stamp
 from wyshbone.storage.db import Database, GroupCommit
 
 EXECUTING = PlanStatus.EXECUTING
@@ -285,7 +285,7 @@ class SqlPlanRepository(PlanRepository):
 
     async def claim_orphans(self, lease: RunLease, *, now: datetime) -> list[PlanRow]:
         p = t.plans.c
-        expired = (p.status == EXECUTING.value, p.lease_until.is_(None) | (p.lease_until < iso(now)))
+        expired = (p.status == EXECUTING.value, lapsed(p.lease_until, now))
         candidates = select(p.id).where(*expired).order_by(p.created_at)
 
         def work(conn: Connection) -> list[PlanRow]:

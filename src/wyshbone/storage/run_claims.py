@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select, update
 
 from wyshbone.domain.models import PlanStatus
 from wyshbone.storage import tables as t
-from wyshbone.storage._sql import iso
+from wyshbone.storage._sql import iso, lapsed
 from wyshbone.storage.db import Database
 from wyshbone.storage.plans import RunLease
 
@@ -43,7 +43,7 @@ class SqlRunClaims:
         handed it on), by ``lease.owner`` already, or by nobody live (its lease ran out by ``now``). Of any
         number of takers at once, at most one wins; False for the others, and for a plan no longer executing."""
         p = t.plans.c
-        free = p.owner.is_(None) | p.lease_until.is_(None) | (p.lease_until < iso(now))
+        free = p.owner.is_(None) | lapsed(p.lease_until, now)
         ours = p.owner == lease.owner if holder is None else p.owner.in_([holder, lease.owner])
         stmt = (
             update(t.plans)
@@ -57,7 +57,7 @@ class SqlRunClaims:
         p = t.plans.c
         stmt = (
             select(p.id, p.session_id, p.owner)
-            .where(p.status == EXECUTING, p.lease_until.is_(None) | (p.lease_until < iso(now)))
+            .where(p.status == EXECUTING, lapsed(p.lease_until, now))
             .order_by(p.created_at)
             .limit(limit)
         )
