@@ -5,7 +5,18 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench import concurrent_plans, directory, enrich, executor, load, outreach, queue, relevance, web
+from bench import (
+    concurrent_plans,
+    directory,
+    enrich,
+    executor,
+    load,
+    outreach,
+    queue,
+    queue_latency,
+    relevance,
+    web,
+)
 from wyshbone.config import Settings
 
 
@@ -25,6 +36,8 @@ def main() -> None:
     _print(outreach.run())
     print("== queue mode: plans/s with 1, 2, 4 workers (issue 13) ==", flush=True)
     _print(queue.run())
+    print("== queue mode: wall time, per-step overhead, SSE across processes (issue 13) ==", flush=True)
+    _print(queue_latency.run())
     open_data = Settings().open_data_dir
     if not (open_data / "uk_businesses.csv.gz").is_file():
         print(f"directory and web figures skipped: no open data at {open_data} (set WYSHBONE_OPEN_DATA_DIR)")
