@@ -57,6 +57,8 @@ async def _planned(web: httpx.AsyncClient) -> dict[str, Any]:
         if (await web.get(f"/api/plan/{plan_id}/progress", headers=ME)).json()["status"] == "completed":
             break
         await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"plan {plan_id} did not complete within 30 s")
     (monitor,) = (await web.get("/api/monitors", headers=ME)).json()
     return dict(monitor)
 

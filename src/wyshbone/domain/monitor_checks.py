@@ -168,6 +168,12 @@ def setup_run(*, found: int, known: int, at: datetime) -> MonitorRun:
     )
 
 
+def takes_baseline(check: LeadGenPlan) -> bool:
+    """Whether the check was planned to take the monitor's baseline (its new-leads step says so)."""
+    step = next((s for s in check.steps if s.id == NEW_LEADS_STEP), None)
+    return step is not None and NewLeadsParams.model_validate(step.params).baseline
+
+
 def check_run(
     monitor: Monitor,
     check: LeadGenPlan,
@@ -186,7 +192,7 @@ def check_run(
     output = saved.output_as(SaveNewOutput) if saved is not None else None
     run = MonitorRun(
         monitor_id=monitor.id,
-        kind="baseline" if monitor.last_success_at is None else kind,
+        kind="baseline" if takes_baseline(check) else kind,
         status="failed" if output is None else "succeeded",
         started_at=started,
         finished_at=finished,

@@ -137,7 +137,7 @@ class NewLeadsParams(StepParams):
     monitor_id: int
     source_step_id: str
     baseline: bool = False
-    """The monitor has no baseline yet (its set-up failed): it learns what was found, and nothing counts as new."""
+    """The monitor has no baseline yet (its first check): it learns what was found, and nothing counts as new."""
 
 
 class SaveNewParams(StepParams):
