@@ -91,9 +91,6 @@ class InProcessRunQueue:
         self._tasks.pop(plan_id, None)
         self._cancels.pop(plan_id, None)
 
-    def running(self, plan_id: str) -> bool:
-        return plan_id in self._tasks
-
     def stop(self, plan_id: str) -> bool:
         """Ask a run going on here to stop (Ctrl-C on the command line): its steps stop and it ends cancelled.
         False when the plan does not run here."""
