@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     google_places_api_key: SecretStr | None = None
     """Google Places API (New) key; without it the provider is not configured and never called."""
     google_places_base_url: str = "https://places.googleapis.com"
+    google_places_per_minute: int = Field(default=600, ge=1)
+    """Text Search requests per minute, held in total across processes (Google's default quota is 600)."""
     hunter_api_key: SecretStr | None = None
     """Hunter.io key (sent in the X-API-KEY header, never in a URL)."""
     hunter_base_url: str = "https://api.hunter.io"
@@ -60,6 +62,8 @@ class Settings(BaseSettings):
     """OpenStreetMap Overpass endpoint, e.g. https://overpass-api.de/api/interpreter; unset → not used."""
     website_crawl: bool = False
     """Fetch businesses' own websites for contact addresses (off by default: it makes outside requests)."""
+    crawl_host_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
+    """Seconds between two requests to the same website host, counted across processes; 0 turns it off."""
     allow_private_addresses: bool = False
     """Let the website crawler reach loopback/private addresses (tests only: an SSRF guard otherwise)."""
     plugins: str = ""
@@ -84,8 +88,8 @@ class Settings(BaseSettings):
     outreach_gap_seconds: float = Field(default=30.0, ge=0)
     """Seconds between two messages sent in one run."""
     monitor_tick_seconds: float = Field(default=60.0, ge=0)
-    """How often the web process looks for due monitors; 0 turns the embedded scheduler off (use cron and
-    ``wyshbone monitors run-due`` instead)."""
+    """How often the web process (in queue mode, the workers) looks for due monitors; 0 turns the scheduler off
+    (use cron and ``wyshbone monitors run-due`` instead)."""
     monitor_max_results: int = Field(default=MONITOR_MAX_RESULTS, ge=1, le=1000)
     """How many businesses a monitor's search looks at each run (a new business need not rank in the top few)."""
     max_concurrent_plans: int = Field(default=8, ge=1, le=1000)

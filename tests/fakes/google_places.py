@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,22 +88,34 @@ def restaurant_places(*, lat: float = 53.4808, lon: float = -2.2426) -> list[dic
             "displayName": {"text": name, "languageCode": "en"},
             "formattedAddress": f"{n} Deansgate, Manchester M3 {n}AA, UK",
             "location": {"latitude": lat + dlat, "longitude": lon},
-            "types": [*types, "food", "point_of_interest", "establishment"],
+            "types": [*types, "point_of_interest", "establishment"],
             "businessStatus": "OPERATIONAL",
             "primaryType": types[0],
             **extra,
         }
 
     return [
-        place(1, "Da Mario", ["italian_restaurant", "restaurant"], 0.002, rating=4.6, userRatingCount=812),
-        place(2, "Slice", ["pizza_restaurant", "restaurant"], 0.004),
-        place(3, "Trattoria Verde", ["restaurant"], 0.006),
-        place(4, "Haweli Tandoori", ["indian_restaurant", "restaurant"], 0.008),
-        place(5, "Luigi's Pizzeria", ["restaurant"], 0.13),
         place(
-            6, "Pizza Express", ["pizza_restaurant", "restaurant"], 0.01, businessStatus="CLOSED_PERMANENTLY"
+            1,
+            "Da Mario",
+            ["italian_restaurant", "restaurant", "food"],
+            0.002,
+            rating=4.6,
+            userRatingCount=812,
         ),
-        place(7, "The Foundry", ["gym", "health"], 0.012),
+        place(2, "Slice", ["pizza_restaurant", "restaurant", "food"], 0.004),
+        place(3, "Trattoria Verde", ["restaurant", "food"], 0.006),
+        place(4, "Haweli Tandoori", ["indian_restaurant", "restaurant", "food"], 0.008),
+        place(5, "Luigi's Pizzeria", ["restaurant", "food"], 0.13),
+        place(
+            6,
+            "Pizza Express",
+            ["pizza_restaurant", "restaurant", "food"],
+            0.01,
+            businessStatus="CLOSED_PERMANENTLY",
+        ),
+        # A gym is typed as Google types one: no "food" (only eating and drinking places carry it).
+        place(7, "The Foundry", ["gym", "health", "sports_activity_location"], 0.012),
     ]
 
 
@@ -118,6 +131,15 @@ class FakeGooglePlaces(ServedFake):
     """Seconds to wait before answering (slow responses)."""
     retry_after: str | None = None
     """``Retry-After`` sent with 429/503 answers (Google itself rarely sends one)."""
+    quota: int | None = None
+    """Requests admitted per rolling ``quota_seconds`` (the project's per-minute quota); one more is answered
+    429 RESOURCE_EXHAUSTED (``SearchTextRequestsPerMinutePerProject``), as Google does. None: no quota."""
+    quota_seconds: float = 60.0
+    """The quota's window: a minute, as Google's; shorter in tests, so a quota's worth takes seconds."""
+    admitted: list[float] = field(default_factory=list)
+    """When each request the quota let through arrived (``time.monotonic()``)."""
+    refused: int = 0
+    """Requests answered 429 because the quota was used up."""
     requests: list[RecordedRequest] = field(default_factory=list)
     base_url: str = ""
     """Set while ``running()``: what WYSHBONE_GOOGLE_PLACES_BASE_URL would be."""
@@ -125,6 +147,16 @@ class FakeGooglePlaces(ServedFake):
 
     def fail_next(self, fault: Fault, times: int = 1) -> None:
         self.faults.extend([fault] * times)
+
+    def max_in_window(self, seconds: float) -> int:
+        """The most requests that arrived within any ``seconds``-long stretch."""
+        times = sorted(r.at for r in self.requests)
+        most, start = 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] >= seconds:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
 
     @property
     def app(self) -> Starlette:
@@ -152,6 +184,10 @@ class FakeGooglePlaces(ServedFake):
         mask = request.headers.get("x-goog-fieldmask") or request.query_params.get("fields")
         if not mask:
             return _error(400, "INVALID_ARGUMENT", _NO_MASK_MESSAGE)
+        if not self._within_quota():
+            self.refused += 1
+            headers = {"Retry-After": self.retry_after} if self.retry_after else None
+            return _quota_error("minute", "min", str(self.quota), headers)
         if not isinstance(body, dict) or not str(body.get("textQuery") or "").strip():
             return _error(400, "INVALID_ARGUMENT", "Empty text_query.")
         page_size = int(body.get("pageSize") or 20)
@@ -186,6 +222,16 @@ class FakeGooglePlaces(ServedFake):
             self._tokens[token] = (query, end)
             answer["nextPageToken"] = token
         return JSONResponse(answer, media_type="application/json; charset=UTF-8")
+
+    def _within_quota(self) -> bool:
+        """Counts this request against the rolling window's quota when there is room; False when there is none."""
+        if self.quota is None:
+            return True
+        now = time.monotonic()
+        if sum(1 for at in self.admitted if now - at < self.quota_seconds) >= self.quota:
+            return False
+        self.admitted.append(now)
+        return True
 
     def _fault(self, fault: Fault) -> Response:
         headers = {"Retry-After": self.retry_after} if self.retry_after else None

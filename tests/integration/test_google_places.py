@@ -31,6 +31,10 @@ from wyshbone.providers.google_places import (
     tool_error,
 )
 from wyshbone.providers.http import make_client
+from wyshbone.providers.limits import InMemoryLimiter, windows
+
+ROOMY = InMemoryLimiter("google_places_test", windows((1000, 1.0)))
+"""A limit these tests never reach (the quota held in total is tested in test_places_quota_shared.py)."""
 
 
 @pytest.fixture
@@ -54,6 +58,7 @@ async def _search(
         persona="coffee shop",
         region=region,
         limit=limit,
+        limiter=ROOMY,
     )
 
 
@@ -229,6 +234,7 @@ async def test_search_places_keeps_what_types_or_names_show_and_says_how(
         persona="restaurant",
         region=MANCHESTER,
         limit=20,
+        limiter=ROOMY,
         qualifiers=["italian"],
     )
 
@@ -236,7 +242,8 @@ async def test_search_places_keeps_what_types_or_names_show_and_says_how(
     assert fake.requests[0].body["textQuery"] == "Italian restaurant in Manchester"
     assert "includedType" not in fake.requests[0].body
     # ... and each place is kept only when its types or its name show it; nearby ones after those inside.
-    assert [(lead.name, lead.match.area, lead.match.qualifiers) for lead in leads if lead.match] == [
+    # Every lead kept has its match (a place that does not match is left out, not kept without one).
+    assert [(lead.name, lead.match.area, lead.match.qualifiers) for lead in leads] == [
         ("Da Mario", "inside", {"italian": "type"}),
         ("Slice", "inside", {"italian": "type"}),
         ("Trattoria Verde", "inside", {"italian": "name"}),
@@ -260,9 +267,11 @@ async def test_search_places_a_kind_known_only_by_its_type(
         persona="gym",
         region=MANCHESTER,
         limit=20,
+        limiter=ROOMY,
     )
 
-    assert [(lead.name, lead.match.kind) for lead in leads if lead.match] == [("The Foundry", "category")]
+    # The gym's own type marks it; no restaurant is a gym (nor is any place typed "food").
+    assert [(lead.name, lead.match.kind) for lead in leads] == [("The Foundry", "category")]
 
 
 # --- errors -------------------------------------------------------------------------------------------------
@@ -361,7 +370,13 @@ async def test_search_places_unreachable_server_is_retryable(client: httpx.Async
 
     with pytest.raises(RetryableToolError) as caught:
         await search_places(
-            client=client, api_key=key, base_url=base_url, persona="cafe", region=MANCHESTER, limit=5
+            client=client,
+            api_key=key,
+            base_url=base_url,
+            persona="cafe",
+            region=MANCHESTER,
+            limit=5,
+            limiter=ROOMY,
         )
 
     assert str(caught.value) == "google_places: ConnectError (no response)"

@@ -7,12 +7,14 @@ request body, the places and Google's error envelope are read in ``_google_place
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from pyrate_limiter import Rate
 
 from wyshbone.config import Settings
 from wyshbone.domain.areas import Where, circle_area
@@ -37,6 +39,7 @@ from wyshbone.providers._google_places_api import (
     tool_error,
 )
 from wyshbone.providers.http import raise_for_status, retry_after_seconds, transport_error
+from wyshbone.providers.limits import Limiter, limiter_for, smoothed
 
 # The request and answer names are re-exported: callers import them from here.
 __all__ = [
@@ -51,6 +54,8 @@ __all__ = [
     "kind_types",
     "lead_from_place",
     "parse_error",
+    "places_limiter",
+    "places_rates",
     "quota_window",
     "search_body",
     "search_places",
@@ -149,6 +154,23 @@ def google_places_info(settings: Settings) -> ProviderInfo:
     )
 
 
+# --- the per-minute quota ------------------------------------------------------------------------------
+
+
+def places_rates(per_minute: int, *, minute: float = 60.0) -> list[Rate]:
+    """Google's per-minute quota of Text Search requests as the rates kept before each request (``minute`` is
+    shorter in tests, so a quota's worth of requests takes seconds)."""
+    return smoothed(per_minute, minute)
+
+
+@functools.cache
+def places_limiter(per_minute: int, postgres_url: str | None = None) -> Limiter:
+    """The limiter every Text Search request of this process waits on: one per process, kept in a Postgres table
+    shared by every process on that database when given its URL (queue mode), so together they keep the
+    project's quota and Google answers no 429."""
+    return limiter_for(GOOGLE_PLACES, places_rates(per_minute), postgres_url=postgres_url)
+
+
 # --- kinds: which place types mark the asked kind (pure) ---------------------------------------------------
 
 _CATEGORY_TYPES: Mapping[str, tuple[str, ...]] = {
@@ -232,12 +254,14 @@ async def search_places(
     persona: str,
     region: RegionMatch,
     limit: int,
+    limiter: Limiter,
     qualifiers: Sequence[str] = (),
     categories: Sequence[str] | None = None,
 ) -> list[Lead]:
     """Text Search for "<qualifiers> <persona> in <region>", biased to the region's circle, up to
     ``min(limit, 60)`` leads, inside the place first; each with its ``match`` (a place whose types and name do
-    not bear out the kind and every qualifier, or that lies beyond nearby, is left out)."""
+    not bear out the kind and every qualifier, or that lies beyond nearby, is left out). Every request (each
+    page) waits on ``limiter`` first (``places_limiter``: the quota, held in total)."""
     cats = categories_for(persona) if categories is None else list(categories)
     want = wanted(persona=persona, categories=cats, qualifiers=qualifiers)
     words = [q.label for q in (*want.qualifiers, *want.unverifiable)]
@@ -251,6 +275,7 @@ async def search_places(
         body = search_body(
             persona=persona, region=region, page_size=most - len(leads), page_token=token, qualifiers=words
         )
+        await limiter.acquire()
         page = await _post(
             client=client, api_key=api_key, url=base_url.rstrip("/") + SEARCH_TEXT_PATH, body=body
         )

@@ -1,7 +1,8 @@
 """Contact discovery on a business's own website: a small, polite, SSRF-guarded crawler.
 
 Pure parts (registrable domain, email extraction, the address guard, which pages to try) are plain functions;
-``discover_contacts`` does the I/O around them: per-hop guard → robots.txt → one capped, timed request.
+``discover_contacts`` does the I/O around them: per-hop guard → robots.txt → the host's turn (politeness, held
+across processes in queue mode) → one capped, timed request.
 Every address found is checked and normalised (``domain.emails``) before it is returned.
 """
 
@@ -26,6 +27,7 @@ from wyshbone.domain.emails import RefusedAddress, normalise_address
 from wyshbone.domain.models import ContactEmail
 from wyshbone.errors import InputError
 from wyshbone.providers.http import USER_AGENT
+from wyshbone.providers.keyed_limits import KeyedLimiter, host_key
 
 __all__ = [
     "WebsiteContacts",
@@ -90,38 +92,13 @@ _EMAIL = re.compile(
 )
 _AT = re.compile(r"\s*[\[\(\{<]\s*at\s*[\]\)\}>]\s*", re.I)
 _DOT = re.compile(r"\s*[\[\(\{<]\s*dot\s*[\]\)\}>]\s*", re.I)
-_FILE_SUFFIXES = frozenset(
-    {
-        "png",
-        "jpg",
-        "jpeg",
-        "gif",
-        "svg",
-        "webp",
-        "avif",
-        "bmp",
-        "ico",
-        "tif",
-        "tiff",
-        "css",
-        "js",
-        "pdf",
-        "mp4",
-    }
+_IMAGE_SUFFIXES = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "bmp", "ico", "tif", "tiff"})
+_FILE_SUFFIXES = _IMAGE_SUFFIXES | {"css", "js", "pdf", "mp4"}
+"""An address-like text ending so (logo@2x.png) is a file's name, not an address."""
+_PLACEHOLDER_DOMAINS = frozenset(
+    {"example.com", "example.org", "example.net", "domain.com", "yourdomain.com"}
 )
-_JUNK_DOMAINS = frozenset(
-    {
-        "example.com",
-        "example.org",
-        "example.net",
-        "domain.com",
-        "yourdomain.com",
-        "email.com",
-        "sentry.io",
-        "wixpress.com",
-        "sentry-next.wixpress.com",
-    }
-)
+_JUNK_DOMAINS = _PLACEHOLDER_DOMAINS | {"email.com", "sentry.io", "wixpress.com", "sentry-next.wixpress.com"}
 _HEX_ID = re.compile(r"^[0-9a-f]{24,}$")
 
 
@@ -307,6 +284,7 @@ class _Crawler:
     allow_private: bool
     max_bytes: int
     page_timeout: float
+    politeness: KeyedLimiter | None = None
     robots: dict[str, urllib.robotparser.RobotFileParser | _Skip] = field(default_factory=dict)
 
     async def page(self, url: str) -> _Page | _Skip:
@@ -351,7 +329,10 @@ class _Crawler:
         return rules
 
     async def _once(self, url: str, types: tuple[str, ...]) -> _Page | _Skip | str:
-        """One request: the redirect target, the page, or why not."""
+        """One request, in its host's turn: the redirect target, the page, or why not."""
+        key = host_key(url)
+        if self.politeness is not None and key is not None:
+            await self.politeness.acquire(key)  # before the page's timeout starts: waiting is not slowness
         try:
             async with asyncio.timeout(self.page_timeout):
                 return await self._request(url, types)
@@ -438,14 +419,16 @@ async def discover_contacts(
     max_pages: int = 4,
     max_bytes: int = 512_000,
     page_timeout: float = 5.0,
+    politeness: KeyedLimiter | None = None,
 ) -> WebsiteContacts:
-    """Read the home page and likely contact pages of ``url`` for email addresses.
+    """Read the home page and likely contact pages of ``url`` for email addresses, each request (robots.txt and
+    redirects too) in its host's turn of ``politeness`` (``host_politeness``; None: no wait).
 
     An unreachable, slow, refused or unhelpful site is an answer (``reason`` says why), not an error.
     Stops at the first page that yields an address on the site's own domain (any address, for an IP site).
     """
     start = _start_url(url)
-    crawler = _Crawler(client, allow_private, max_bytes, page_timeout)
+    crawler = _Crawler(client, allow_private, max_bytes, page_timeout, politeness)
     home = await crawler.page(start)
     if isinstance(home, _Skip) and home.fatal:
         return WebsiteContacts(domain=registrable_domain(start), reason=home.reason)

@@ -18,6 +18,7 @@ from wyshbone.domain.planner import ProviderInfo
 from wyshbone.domain.steps import OUTPUTS, PARAMS, EnrichParams, StepOutput
 from wyshbone.errors import RegistryError
 from wyshbone.providers.hunter import HunterClient, hunter_limiters, hunter_provider_info
+from wyshbone.providers.keyed_limits import host_politeness
 from wyshbone.providers.limits import shared_limits_url
 from wyshbone.signing import OptOutLinks
 from wyshbone.storage import Repositories
@@ -122,4 +123,6 @@ def _enrich(
         client=client,
         crawl_websites=settings.website_crawl,
         allow_private=settings.allow_private_addresses,
+        # One request per interval to each host, held in total by every process (through Postgres in queue mode).
+        politeness=host_politeness(settings.crawl_host_interval_seconds, shared_limits_url(settings)),
     )

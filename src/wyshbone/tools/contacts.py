@@ -25,6 +25,7 @@ from wyshbone.domain.models import (
 from wyshbone.domain.planner import ProviderInfo
 from wyshbone.domain.steps import ContactsOutput, DomainLookupParams, EnrichParams, LeadOutcome
 from wyshbone.providers.hunter import HunterClient
+from wyshbone.providers.keyed_limits import KeyedLimiter
 from wyshbone.providers.website import discover_contacts, registrable_domain
 from wyshbone.tools.lead_list import step_leads
 from wyshbone.tools.registry import Provider
@@ -128,9 +129,11 @@ def enrich_provider(
     client: httpx.AsyncClient | None,
     crawl_websites: bool,
     allow_private: bool = False,
+    politeness: KeyedLimiter | None = None,
 ) -> Provider[EnrichParams]:
-    """Emails per lead: the business's own website first (when crawling), then Hunter. The addresses a source
-    refused (two in one value are two addresses; a line break, or garbage, is refused) are noted on the lead.
+    """Emails per lead: the business's own website first (when crawling, each host's requests spaced by
+    ``politeness``), then Hunter. The addresses a source refused (two in one value are two addresses; a line
+    break, or garbage, is refused) are noted on the lead.
 
     Claimed addresses (Hunter's 451) are not this step's concern: a domain search names no single person, so
     Hunter never answers it so; the verifier does, which drafting asks (``tools.outreach``), suppressing them.
@@ -140,7 +143,10 @@ def enrich_provider(
         leads = step_leads(env, params.source_step_id, params.leads_step_id)[: params.limit]
         crawl_client = client if crawl_websites else None
         found = await bounded_map(
-            lambda lead: _emails_for(lead, hunter, client=crawl_client, allow_private=allow_private), leads
+            lambda lead: _emails_for(
+                lead, hunter, client=crawl_client, allow_private=allow_private, politeness=politeness
+            ),
+            leads,
         )
         updated = [_with_emails(lead, each) for lead, each in zip(leads, found, strict=True)]
         return _result(updated, [each.outcome for each in found])
@@ -168,12 +174,19 @@ def _with_emails(lead: Lead, found: Emails) -> Lead:
 
 
 async def _emails_for(
-    lead: Lead, hunter: HunterClient | None, *, client: httpx.AsyncClient | None, allow_private: bool
+    lead: Lead,
+    hunter: HunterClient | None,
+    *,
+    client: httpx.AsyncClient | None,
+    allow_private: bool,
+    politeness: KeyedLimiter | None,
 ) -> Emails:
     reasons: list[str] = []
     refused: list[str] = []
     if client is not None and lead.website:
-        site = await discover_contacts(lead.website, client=client, allow_private=allow_private)
+        site = await discover_contacts(
+            lead.website, client=client, allow_private=allow_private, politeness=politeness
+        )
         refused += site.refused
         if site.emails:
             return Emails(site.emails, _outcome(lead.source_id, "found", "website"), refused)

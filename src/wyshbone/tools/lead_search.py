@@ -42,9 +42,11 @@ from wyshbone.providers.google_places import (
     GOOGLE_PLACES,
     MAX_RESULTS,
     google_places_info,
+    places_limiter,
     search_places,
 )
 from wyshbone.providers.google_places import SERVICE as PLACES_SERVICE
+from wyshbone.providers.limits import shared_limits_url
 from wyshbone.providers.local_directory import count_directory, directory_info, search_directory
 from wyshbone.providers.overpass import OVERPASS, overpass_info, search_overpass
 from wyshbone.providers.overpass import SERVICE as OSM_SERVICE
@@ -219,8 +221,10 @@ def overpass_provider(settings: Settings, client: httpx.AsyncClient) -> Provider
 
 
 def google_places_provider(settings: Settings, client: httpx.AsyncClient) -> Provider[SearchParams]:
-    """Google Places (New) Text Search: configured when ``WYSHBONE_GOOGLE_PLACES_API_KEY`` is set."""
+    """Google Places (New) Text Search: configured when ``WYSHBONE_GOOGLE_PLACES_API_KEY`` is set; every request
+    within ``WYSHBONE_GOOGLE_PLACES_PER_MINUTE``, held in total by every process (through Postgres in queue mode)."""
     key = settings.google_places_api_key
+    limiter = places_limiter(settings.google_places_per_minute, shared_limits_url(settings))
 
     async def run(params: SearchParams, env: LeadToolExecutionEnv) -> LeadToolExecutionResult:
         ask = SearchAsk.of(params)
@@ -231,6 +235,7 @@ def google_places_provider(settings: Settings, client: httpx.AsyncClient) -> Pro
             persona=ask.persona,
             region=ask.region,
             limit=ask.limit,
+            limiter=limiter,
             qualifiers=ask.qualifiers,
             categories=ask.categories or categories_for(ask.persona),
         )
