@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import sqlalchemy.exc
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -20,13 +21,21 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 
-from wyshbone.errors import InputError
+from wyshbone.errors import InputError, SetupError
 from wyshbone.storage import migrate
 
 R = TypeVar("R")
 T = TypeVar("T")
 READERS = 3
 """Reader threads (and pooled read connections) per database."""
+
+
+def shown_url(url: str) -> str:
+    """Where the store is, as a person may be shown it: a SQLite file's path, or the URL without its password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
 
 
 def sync_url(url: str) -> URL:
@@ -48,16 +57,26 @@ class Database:
     Queries run on dedicated threads with a blocking driver, so the event loop never waits on the database and
     each call costs one thread hop (an async driver costs several per statement). One writer thread on one
     connection (its page cache stays warm, and writes never contend with each other), and a few reader
-    threads: in WAL mode (and on Postgres) reads run beside the writer. The schema is migrated on first use.
+    threads: in WAL mode (and on Postgres) reads run beside the writer. On Postgres the group commits (a plan's
+    events) have a writer thread and connection of their own, so they never queue behind the other writes.
+    The schema is migrated on first use.
     """
 
-    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
+    def __init__(
+        self, engine: Engine, read_engine: Engine | None = None, batch_engine: Engine | None = None
+    ) -> None:
         self._engine = engine
         self._read_engine = read_engine or engine
+        self._batch_engine = batch_engine or engine
         self.dialect: str = engine.dialect.name
         """``sqlite`` or ``postgresql``."""
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wyshbone-db-write")
         self._readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="wyshbone-db-read")
+        self._batcher = (
+            self._writer
+            if batch_engine is None
+            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="wyshbone-db-batch")
+        )
         self._create_lock = threading.Lock()
         self._created = False
         self._loop_conn: sqlite3.Connection | None = None
@@ -72,14 +91,33 @@ class Database:
         if writer.dialect.name == "sqlite":
             sa_event.listen(writer, "connect", sqlite_pragmas)
             sa_event.listen(reader, "connect", sqlite_pragmas)
-        return cls(writer, reader)
+            return cls(writer, reader)
+        # Postgres takes writes side by side: group commits (a plan's events) get a thread and connection of
+        # their own, so they never queue behind the other writes (leases, transitions, leads).
+        return cls(writer, reader, create_engine(target, pool_pre_ping=ping, pool_size=1, max_overflow=0))
 
     @classmethod
     async def connect(cls, url: str) -> Database:
         """Open and migrate the database at ``url`` now; a SQLite file gets WAL mode and its folder is made."""
         database = cls.lazy(url)
-        await database._call(lambda: None)
+        try:
+            await database.open()
+        except BaseException:
+            await database.close()
+            raise
         return database
+
+    async def open(self) -> None:
+        """Connect and migrate now (else done on first use); ``SetupError`` saying in plain words why when the
+        database cannot be reached."""
+        try:
+            await self._call(lambda: None)
+        except sqlalchemy.exc.OperationalError as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            where = shown_url(self._engine.url.render_as_string(hide_password=False))
+            raise SetupError(
+                f"cannot reach the database at {where} ({reason}); check WYSHBONE_DATABASE_URL"
+            ) from exc
 
     def insert(self, table: Any) -> Any:
         """``INSERT`` into ``table`` in this dialect's form, which has ``on_conflict_do_nothing/update``."""
@@ -92,7 +130,9 @@ class Database:
         migrate.upgrade(self._engine)
         self._created = True
 
-    async def _call(self, fn: Callable[[], R], *, write: bool = True) -> R:
+    async def _call(
+        self, fn: Callable[[], R], *, write: bool = True, pool: ThreadPoolExecutor | None = None
+    ) -> R:
         def work() -> R:
             if not self._created:
                 with self._create_lock:
@@ -100,7 +140,8 @@ class Database:
                         self._create()
             return fn()
 
-        pool = self._writer if write else self._readers
+        if pool is None:
+            pool = self._writer if write else self._readers
         return await asyncio.get_running_loop().run_in_executor(pool, work)
 
     async def write(self, fn: Callable[[Connection], R]) -> R:
@@ -111,6 +152,16 @@ class Database:
                 return fn(conn)
 
         return await self._call(work)
+
+    async def write_apart(self, fn: Callable[[Connection], R]) -> R:
+        """``write``, but on Postgres on a thread and connection of its own (group commits): it does not wait
+        for the other writes. On SQLite, ``write``."""
+
+        def work() -> R:
+            with self._batch_engine.begin() as conn:
+                return fn(conn)
+
+        return await self._call(work, pool=self._batcher)
 
     async def read(self, fn: Callable[[Connection], R]) -> R:
         """Run ``fn`` on a reader thread (its own connection; sees everything committed before it starts)."""
@@ -150,8 +201,10 @@ class Database:
 
         def shut() -> None:
             self._readers.shutdown(wait=True)
+            self._batcher.shutdown(wait=True)
             self._writer.shutdown(wait=True)
             self._read_engine.dispose()
+            self._batch_engine.dispose()
             self._engine.dispose()
 
         await asyncio.to_thread(shut)
@@ -159,11 +212,15 @@ class Database:
 
 class GroupCommit(Generic[T, R]):
     """Writes ``write(conn, items)`` in batches: items submitted while a commit is in flight go into the next
-    single transaction, so a burst of small writes (a plan's events) costs one commit, not one each."""
+    single transaction, so a burst of small writes (a plan's events) costs one commit, not one each. ``apart``:
+    committed by ``Database.write_apart``, not behind the other writes."""
 
-    def __init__(self, database: Database, write: Callable[[Connection, list[T]], list[R]]) -> None:
+    def __init__(
+        self, database: Database, write: Callable[[Connection, list[T]], list[R]], *, apart: bool = False
+    ) -> None:
         self._database = database
         self._write = write
+        self._commit_with = database.write_apart if apart else database.write
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._drainer: asyncio.Task[None] | None = None
 
@@ -194,7 +251,7 @@ class GroupCommit(Generic[T, R]):
     async def _commit(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         items = [item for item, _ in batch]
         try:
-            results = await self._database.write(lambda conn: self._write(conn, items))
+            results = await self._commit_with(lambda conn: self._write(conn, items))
         except Exception as exc:
             for _, future in batch:
                 if not future.done():

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from wyshbone.domain.models import (
     LeadGenExecutionResult,
@@ -175,7 +175,16 @@ _LATEST_HEAD = (
     .order_by(t.plans.c.created_at.desc(), t.plans.c.id.desc())
     .limit(1)
 )
-_INSERT_EVENT = t.plan_events.insert()
+_INSERT_EVENTS = t.plan_events.insert().returning(t.plan_events.c.seq, sort_by_parameter_order=True)
+_RENEW = (
+    update(t.plans)
+    .where(
+        t.plans.c.id == bindparam("plan_id"),
+        t.plans.c.status == EXECUTING.value,
+        t.plans.c.owner == bindparam("holder"),
+    )
+    .values(lease_until=bindparam("until"))
+)
 _PLAN_ROW = (
     t.plans.c.id,
     t.plans.c.session_id,
@@ -186,6 +195,13 @@ _PLAN_ROW = (
     t.plans.c.updated_at,
 )
 _Appended = tuple[PlanEvent, "LeadGenStepResult | None"]
+_Renewal = tuple[tuple[str, ...], RunLease]
+
+
+def _lost(status: str, owner: str | None, *, owner_was: str) -> bool:
+    """Whether a run holding its plan as ``owner_was`` must stop: another process took the plan over, or it
+    ended cancelled."""
+    return status == CANCELLED.value or (status == EXECUTING.value and owner != owner_was)
 
 
 class SqlPlanRepository(PlanRepository):
@@ -194,7 +210,8 @@ class SqlPlanRepository(PlanRepository):
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._events: GroupCommit[_Appended, int] = GroupCommit(db, self._write_events)
+        self._events: GroupCommit[_Appended, int] = GroupCommit(db, self._write_events, apart=True)
+        self._renewals: GroupCommit[_Renewal, set[str]] = GroupCommit(db, self._write_renewals)
 
     async def save(self, plan: LeadGenPlan, *, session_id: str | None = None) -> None:
         now = stamp()
@@ -271,17 +288,28 @@ class SqlPlanRepository(PlanRepository):
     async def renew_leases(self, plan_ids: Collection[str], lease: RunLease) -> set[str]:
         if not plan_ids:
             return set()
+        return await self._renewals.submit((tuple(plan_ids), lease))
+
+    def _write_renewals(self, conn: Connection, batch: list[_Renewal]) -> list[set[str]]:
+        """The renewals asked for meanwhile (each run's heartbeat asks for its own plans) in one update, then
+        one read of who holds their plans now."""
+        renew = [
+            {"plan_id": i, "holder": lease.owner, "until": iso(lease.until)}
+            for ids, lease in batch
+            for i in ids
+        ]
+        conn.execute(_RENEW, renew)
         p = t.plans.c
-        running = (p.id.in_(list(plan_ids)), p.status == EXECUTING.value)
-        renew = update(t.plans).where(*running, p.owner == lease.owner).values(lease_until=iso(lease.until))
-        taken = p.status == EXECUTING.value, p.owner.is_(None) | (p.owner != lease.owner)
-        others = select(p.id).where(p.id.in_(list(plan_ids)), and_(*taken) | (p.status == CANCELLED.value))
-
-        def work(conn: Connection) -> set[str]:
-            conn.execute(renew)
-            return set(conn.execute(others).scalars())
-
-        return await self._db.write(work)
+        wanted = list({i for ids, _ in batch for i in ids})
+        now = {
+            row.id: (row.status, row.owner)
+            for row in conn.execute(select(p.id, p.status, p.owner).where(p.id.in_(wanted)))
+        }
+        lost = []
+        for ids, lease in batch:
+            held = ((i, now.get(i)) for i in ids)
+            lost.append({i for i, h in held if h is not None and _lost(*h, owner_was=lease.owner)})
+        return lost
 
     async def claim_orphans(self, lease: RunLease, *, now: datetime) -> list[PlanRow]:
         p = t.plans.c
@@ -322,24 +350,29 @@ class SqlPlanRepository(PlanRepository):
         return event.model_copy(update={"seq": seq})
 
     def _write_events(self, conn: Connection, batch: list[_Appended]) -> list[int]:
-        seqs = []
-        for event, step_result in batch:
-            row = {
+        """The batch in two statements: one insert of every event (their ``seq``s come back in the batch's
+        order), one upsert of the step results they finalise."""
+        rows = [
+            {
                 "plan_id": event.plan_id,
                 "type": event.type.value,
                 "step_id": event.step_id,
                 "timestamp": event.timestamp.isoformat(),
                 "event": event.model_dump(mode="json", exclude={"seq"}),
             }
-            seqs.append(int(conn.execute(_INSERT_EVENT, row).inserted_primary_key[0]))  # type: ignore[index]
-            if step_result is not None:
-                payload = step_result.to_json_dict()
-                values = {"status": step_result.status.value, "result": payload}
-                stmt = self._db.insert(t.step_results).values(
-                    plan_id=event.plan_id, step_id=step_result.step_id, **values
-                )
-                keys = [t.step_results.c.plan_id, t.step_results.c.step_id]
-                conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=values))
+            for event, _ in batch
+        ]
+        seqs = [int(seq) for seq in conn.execute(_INSERT_EVENTS, rows).scalars()]
+        results = [
+            {"plan_id": e.plan_id, "step_id": r.step_id, "status": r.status.value, "result": r.to_json_dict()}
+            for e, r in batch
+            if r is not None
+        ]
+        if results:  # executemany, a row at a time: a batch may finalise the same step twice (a retry)
+            stmt = self._db.insert(t.step_results)
+            keys = [t.step_results.c.plan_id, t.step_results.c.step_id]
+            latest = {"status": stmt.excluded.status, "result": stmt.excluded.result}
+            conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=latest), results)
         return seqs
 
     async def events(self, plan_id: str, *, after: int = 0) -> list[PlanEvent]:
