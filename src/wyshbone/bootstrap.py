@@ -169,12 +169,21 @@ def smtp_mailer(settings: Settings) -> SmtpMailer:
 async def open_context(
     settings: Settings, *, store_url: str | None = None, adopt: bool = False, listen: bool = True
 ) -> AppContext:
-    """Open the gazetteer, the repositories (at ``store_url``, else the settings' store) and the HTTP client,
-    build the tool registry over them, and wire the use cases. In queue mode, join the event bus to the other
-    processes' (``listen=False``: announce this process's events only, as a worker with no readers does).
+    """Open the gazetteer, the repositories (at ``store_url``, else the settings' store: ``SetupError`` when it
+    cannot be reached) and the HTTP client, build the tool registry over them, and wire the use cases. In queue
+    mode, join the event bus to the other processes' (``listen=False``: announce this process's events only, as
+    a worker with no readers does).
     Close it with ``AppContext.close``."""
     gazetteer = await asyncio.to_thread(load_gazetteer, settings.open_data_dir)
     repos = open_repositories(store_url or settings.store_url)
+    if repos.database is not None and repos.database.dialect != "sqlite":
+        try:
+            # A server that cannot be reached says so now, in words (a SQLite file is made on first use, so
+            # a goal refused before it writes nothing).
+            await repos.database.open()
+        except BaseException:
+            await repos.close()
+            raise
     http = make_client()
     registry = build_registry(settings=settings, repos=repos, client=http)
     context = assemble(settings, repos=repos, registry=registry, gazetteer=gazetteer, http=http, adopt=adopt)

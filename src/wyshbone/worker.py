@@ -10,8 +10,10 @@ its stored step results, under a lease this worker takes over with a conditional
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import signal
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +60,10 @@ ABORT_POLL_SECONDS = 0.5
 """How often a worker asks for cancel requests besides being told (LISTEN/NOTIFY): a cancel lands within it."""
 TAKE_POLL_SECONDS = 0.5
 MAX_ATTEMPTS = 20
+RESTART_FIRST_SECONDS = 1.0
+"""After the job queue stopped under a worker (its database went away), the first pause before starting again;
+it doubles each time, up to ``RESTART_MAX_SECONDS``."""
+RESTART_MAX_SECONDS = 30.0
 
 
 def retry_decision(exception: BaseException, attempts: int) -> RetryDecision | None:
@@ -273,29 +279,68 @@ def worker_app(settings: Settings, *, concurrency: int = 1) -> tuple[procrastina
 
 
 async def run_worker(settings: Settings, *, concurrency: int, queues: list[str] | None = None) -> None:
-    """Run plan jobs (``concurrency`` at once) until SIGINT/SIGTERM; plans still running after a short grace
-    are interrupted and resume on another worker."""
+    """Run jobs (``concurrency`` at once) until SIGINT/SIGTERM; plans still running after a short grace are
+    interrupted and resume on another worker. When the queue stops under it (the database went away), the worker
+    says so and starts again once the database answers, rather than ending. ``SetupError`` when the database
+    cannot be reached at start."""
     assert settings.database_url is not None
     app, jobs = worker_app(settings, concurrency=concurrency)
-    await ensure_queue_schema(libpq_url(settings.database_url))
     options: WorkerOptions = {
         "concurrency": concurrency,
         "update_heartbeat_interval": settings.queue_heartbeat_seconds,
         "stalled_worker_timeout": settings.queue_stalled_seconds,
         "shutdown_graceful_timeout": SHUTDOWN_GRACE_SECONDS,
         "abort_job_polling_interval": ABORT_POLL_SECONDS,
+        "install_signal_handlers": False,  # ours: a stop asked for is told from the queue stopping by itself
     }
     if queues:
         options["queues"] = queues
+    stop = _stop_on_signals()
     try:
-        await jobs.context()  # the gazetteer and the store, opened before the first job
+        await jobs.context()  # the gazetteer and the store (migrated), opened before the first job
+        await ensure_queue_schema(libpq_url(settings.database_url))  # SetupError: unreachable
         async with app.open_async():
             logger.info(
                 "wyshbone worker ready: %d at once, queues %s", concurrency, ", ".join(queues or ["all"])
             )
-            await app.run_worker_async(**options)
+            await _work_until_stopped(app, options, stop)
     finally:
         await jobs.close()
+    logger.info("wyshbone worker stopped")
+
+
+async def _work_until_stopped(app: procrastinate.App, options: WorkerOptions, stop: asyncio.Event) -> None:
+    """Run procrastinate's worker until ``stop``; start it again (after a growing pause) whenever it ends by
+    itself, as it does when its connection to the database fails."""
+    pause = RESTART_FIRST_SECONDS
+    while not stop.is_set():
+        began = time.monotonic()
+        running = asyncio.create_task(app.run_worker_async(**options), name="procrastinate-worker")
+        stopping = asyncio.create_task(stop.wait(), name="stop-asked")
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            logger.info("wyshbone worker stopping: the plans running here get %.0f s", SHUTDOWN_GRACE_SECONDS)
+            running.cancel()  # procrastinate's graceful stop: no new jobs, a grace, then the rest interrupted
+            await asyncio.gather(running, return_exceptions=True)
+            return
+        stopping.cancel()
+        if time.monotonic() - began > RESTART_MAX_SECONDS:
+            pause = RESTART_FIRST_SECONDS  # it had been running: a new outage starts with a short pause
+        failure = running.exception() if not running.cancelled() else None
+        why = f"{type(failure).__name__}: {failure}" if failure else "its connection to the database failed"
+        logger.warning("the job queue stopped (%s); starting again in %.0f s", why, pause)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), pause)
+        pause = min(RESTART_MAX_SECONDS, pause * 2)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 def __getattr__(name: str) -> Any:

@@ -73,6 +73,14 @@ class PostgresServer:
     def url(self, database: str = TEST_DATABASE) -> str:
         return f"postgresql+psycopg://{SERVER_USER}@127.0.0.1:{self.port}/{database}"
 
+    def down(self) -> None:
+        """Stop the server as an outage would (clients cut off), keeping its files for ``up``."""
+        _stop_postmaster(self.bin_dir, self.data_dir)
+
+    def up(self) -> None:
+        """Start it again after ``down``, on the same port."""
+        _start(self, self.port)
+
     def stop(self) -> None:
         if self._stopped:
             return
@@ -143,17 +151,22 @@ def _admin(url: str) -> psycopg.Connection[tuple[object, ...]]:
     )
 
 
-def _start_on_free_port(server: PostgresServer, attempts: int = 3) -> int:
+def _start(server: PostgresServer, port: int) -> None:
     log = server.data_dir / "server.log"
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {server.root} {_SPEED_OVER_SAFETY}"
+    pg_ctl = [server.bin_dir / "pg_ctl", "-D", server.data_dir, "-l", log, "-o", options]
+    _run([*pg_ctl, "-w", "-t", "30", "start"], cwd=server.root)
+
+
+def _start_on_free_port(server: PostgresServer, attempts: int = 3) -> int:
     for attempt in range(1, attempts + 1):
         port = _free_port()
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {server.root} {_SPEED_OVER_SAFETY}"
-        pg_ctl = [server.bin_dir / "pg_ctl", "-D", server.data_dir, "-l", log, "-o", options]
         try:
-            _run([*pg_ctl, "-w", "-t", "30", "start"], cwd=server.root)
+            _start(server, port)
         except PostgresFailed as exc:
             # Someone may have taken the port between our probe and the server's bind: try another.
             if attempt == attempts:
+                log = server.data_dir / "server.log"
                 raise PostgresFailed(f"{exc}\nserver log:\n{_tail(log)}") from None
         else:
             return port

@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from tests.fakes.server import free_port
 from wyshbone.cli import app as cli
 from wyshbone.config import Settings
 from wyshbone.services.queue import libpq_url
@@ -48,6 +49,23 @@ def test_cli_worker_on_a_queue_that_does_not_exist_exits_2(monkeypatch: pytest.M
     result = CliRunner().invoke(cli, ["worker", "--queues", "plans,emails"])
     assert result.exit_code == 2
     assert "no such queue: emails (the queues are plans, outreach, maintenance)" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["worker"], ["db", "migrate"], ["plan", "Find 3 coffee shops in Leeds"], ["serve", "--port", "1"]],
+)
+def test_cli_with_a_database_that_does_not_answer_says_so_without_the_password(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"postgresql://sales:S3cretPass@127.0.0.1:{free_port()}/wyshbone"  # nothing listens there
+    monkeypatch.setenv("WYSHBONE_EXECUTION", "queue")
+    monkeypatch.setenv("WYSHBONE_DATABASE_URL", url)
+    result = CliRunner().invoke(cli, args)
+    said = " ".join(result.output.split())  # as wrapped for the terminal, joined again
+    assert result.exit_code == 2, said
+    assert "error: cannot reach the database at postgresql://sales:***@127.0.0.1:" in said
+    assert "S3cretPass" not in said and "Traceback" not in said
 
 
 def test_cli_worker_in_embedded_mode_exits_2() -> None:

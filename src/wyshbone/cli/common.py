@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 
 from wyshbone.bootstrap import AppContext, open_app
 from wyshbone.cli import CLI_USER_ID
-from wyshbone.cli.output import fail
+from wyshbone.cli.output import err, fail
 from wyshbone.config import Settings
 from wyshbone.domain.models import GoalOverrides, SupervisorUserContext
 from wyshbone.errors import ConflictError, InputError, UnplannableGoalError, WyshboneError
@@ -90,3 +90,26 @@ def overrides(must_be: list[str] | None) -> GoalOverrides | None:
         return None
     words = [w.strip() for value in must_be for w in value.split(",") if w.strip()]
     return GoalOverrides(qualifiers=words)
+
+
+def warn_if_no_directory(chosen: Settings) -> None:
+    """Say on stderr when the business directory is not imported (its searches would be skipped)."""
+    from wyshbone.providers.local_directory import directory_info
+
+    if directory_info(chosen.directory_file) is None:
+        err.print(
+            "[yellow]warning:[/] the directory is not imported: run `wyshbone db import` (searches will be skipped)"
+        )
+
+
+def store_reachable(chosen: Settings) -> None:
+    """Open (and migrate) the store once; a store that cannot be reached → stderr and exit 2."""
+    from wyshbone.storage.db import Database
+
+    async def check() -> None:
+        await (await Database.connect(chosen.store_url)).close()
+
+    try:
+        asyncio.run(check())
+    except WyshboneError as exc:
+        raise fail(str(exc)) from None

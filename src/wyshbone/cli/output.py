@@ -341,7 +341,9 @@ def print_outcome(
         out.print("No leads were saved.")
     if leads:
         out.print(f"CSV: wyshbone leads {result.plan_id} --csv", highlight=False)
-        out.print(f"[dim]Stored in {settings.store_url.split('///')[-1]}[/]", highlight=False)
+        from wyshbone.storage.db import shown_url  # never the password
+
+        out.print(f"[dim]Stored in {shown_url(settings.store_url)}[/]", highlight=False)
     tools = {step.id: step.tool for step in the_plan.steps}
     for step in result.step_results:
         data = step.data or {}

@@ -9,9 +9,7 @@ from logging.handlers import QueueHandler, QueueListener
 
 import uvicorn
 
-from wyshbone.cli.common import settings
-from wyshbone.cli.output import err
-from wyshbone.providers.local_directory import directory_info
+from wyshbone.cli.common import settings, store_reachable, warn_if_no_directory
 from wyshbone.web import create_app
 
 
@@ -21,10 +19,11 @@ def serve(host: str | None, port: int | None) -> None:
     lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     writer = QueueListener(lines, logging.StreamHandler(sys.stderr))
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[QueueHandler(lines)], force=True)
-    if directory_info(chosen.directory_file) is None:
-        err.print(
-            "[yellow]warning:[/] the directory is not imported: run `wyshbone db import` (searches will be skipped)"
-        )
+    # Their routine lines (tasks loaded, schema checked) say nothing to whoever reads this terminal.
+    for chatty in ("procrastinate", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    warn_if_no_directory(chosen)
+    store_reachable(chosen)
     writer.start()
     try:
         uvicorn.run(create_app(chosen), host=host or chosen.host, port=port or chosen.port, log_level="info")

@@ -6,8 +6,9 @@ import asyncio
 import logging
 import sys
 
-from wyshbone.cli.common import settings
+from wyshbone.cli.common import settings, warn_if_no_directory
 from wyshbone.cli.output import err, fail
+from wyshbone.errors import WyshboneError
 from wyshbone.storage.db import Database
 
 
@@ -24,10 +25,14 @@ def work(*, concurrency: int, queues: list[str] | None) -> None:
 
     if unknown := [name for name in names if name not in QUEUES]:
         raise fail(f"no such queue: {', '.join(unknown)} (the queues are {', '.join(QUEUES)})")
+    warn_if_no_directory(chosen)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     # procrastinate logs every job, the sweep's each second or so too: its warnings, and our own lines, say enough.
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
-    asyncio.run(run_worker(chosen, concurrency=concurrency, queues=names or None))
+    try:
+        asyncio.run(run_worker(chosen, concurrency=concurrency, queues=names or None))
+    except WyshboneError as exc:  # the database cannot be reached, say
+        raise fail(str(exc)) from None
 
 
 def migrate() -> None:
@@ -44,5 +49,8 @@ def migrate() -> None:
         await ensure_queue_schema(libpq_url(chosen.database_url))
         return True
 
-    with_queue = asyncio.run(run())
+    try:
+        with_queue = asyncio.run(run())
+    except WyshboneError as exc:
+        raise fail(str(exc)) from None
     err.print(f"The store is at the newest schema{' (with the job queue)' if with_queue else ''}.")

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -108,6 +109,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         problems = [_describe(err) for err in exc.errors()]
         return _error(422, "the request is not valid: " + "; ".join(problems), problems)
 
+    async def store_down(request: Request, exc: Exception) -> Response:
+        logger.warning("the database did not answer on %s %s: %s", request.method, request.url.path, exc)
+        response = _error(503, "the database is not answering right now; try again in a few seconds")
+        response.headers["Retry-After"] = "5"
+        return response
+
     async def unexpected(request: Request, exc: Exception) -> Response:
         logger.error("unhandled error on %s %s: %r", request.method, request.url.path, exc, exc_info=exc)
         return _error(500, "something went wrong on our side; the error is logged")
@@ -118,6 +125,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InputError, bad_input)
     app.add_exception_handler(WyshboneError, bad_input)
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(sqlalchemy.exc.OperationalError, store_down)
     app.add_exception_handler(Exception, unexpected)
 
 
