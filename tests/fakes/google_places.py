@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import RecordedRequest, ServedFake
+from tests.fakes.server import RecordedRequest, ServedFake, busiest
 
 SEARCH_TEXT_PATH = "/v1/places:searchText"
 PROJECT = "123456789012"
@@ -150,13 +150,7 @@ class FakeGooglePlaces(ServedFake):
 
     def max_in_window(self, seconds: float) -> int:
         """The most requests that arrived within any ``seconds``-long stretch."""
-        times = sorted(r.at for r in self.requests)
-        most, start = 0, 0
-        for end, at in enumerate(times):
-            while at - times[start] >= seconds:
-                start += 1
-            most = max(most, end - start + 1)
-        return most
+        return busiest([r.at for r in self.requests], seconds)
 
     @property
     def app(self) -> Starlette:

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import RecordedRequest, ServedFake
+from tests.fakes.server import RecordedRequest, ServedFake, busiest
 
 DOMAIN_SEARCH_PATH = "/v2/domain-search"
 EMAIL_VERIFIER_PATH = "/v2/email-verifier"
@@ -158,13 +158,7 @@ class FakeHunter(ServedFake):
 
     def max_in_window(self, path: str, seconds: float) -> int:
         """The most requests to ``path`` that arrived within any ``seconds``-long stretch."""
-        times = sorted(r.at for r in self.requests if r.path == path)
-        most, start = 0, 0
-        for end, at in enumerate(times):
-            while at - times[start] >= seconds:
-                start += 1
-            most = max(most, end - start + 1)
-        return most
+        return busiest([r.at for r in self.requests if r.path == path], seconds)
 
     @property
     def app(self) -> Starlette:

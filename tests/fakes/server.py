@@ -18,6 +18,17 @@ from starlette.requests import Request
 from starlette.types import ASGIApp
 
 
+def busiest(times: list[float], seconds: float) -> int:
+    """The most of ``times`` (arrivals, in seconds) within any ``seconds``-long stretch."""
+    times = sorted(times)
+    most, start = 0, 0
+    for end, at in enumerate(times):
+        while at - times[start] >= seconds:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:

@@ -20,7 +20,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from tests.fakes.server import free_port
-from tests.processes import poll
+from tests.processes import event_log, poll, step_started
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 45.0
@@ -28,6 +28,8 @@ READY_LINE = "wyshbone worker ready"
 GOAL = {"goal": "Find 20 coffee shops in Manchester"}
 FAST_TOOLS = "bench.fake_tools:providers"
 SLOW_LOOKUP = "tests.fakes.slow_tools:providers"
+SLOW_STEP = "hunter_domain_lookup_1"
+"""The step ``SLOW_LOOKUP`` makes slow."""
 
 
 @dataclass
@@ -165,3 +167,18 @@ def wait_finished(client: httpx.Client, plan_ids: list[str], *, within: float) -
 
 def started_at(start: float) -> float:
     return time.monotonic() - start
+
+
+def slow(seconds: float) -> dict[str, str]:
+    """A process's settings whose ``SLOW_STEP`` takes ``seconds`` (the other tools 20 ms)."""
+    return {"WYSHBONE_PLUGINS": f"{FAST_TOOLS},{SLOW_LOOKUP}", "WYSHBONE_FAKE_STEP_SECONDS": str(seconds)}
+
+
+def until_slow_step(client: httpx.Client, plan_id: str, *, within: float = 20) -> None:
+    """Wait until the plan's ``SLOW_STEP`` has started (it runs on a worker with ``slow`` settings)."""
+    poll(
+        lambda: event_log(client, plan_id),
+        lambda log: step_started(log, SLOW_STEP),
+        within=within,
+        what=f"{SLOW_STEP} did not start",
+    )

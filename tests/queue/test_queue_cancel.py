@@ -12,28 +12,22 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.processes import event_log, poll, step_started
-from tests.queue.cluster import FAST_TOOLS, SLOW_LOOKUP, Cluster, start_plans
+from tests.processes import event_log, poll
+from tests.queue.cluster import Cluster, slow, start_plans, until_slow_step
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
 
 SESSION = {"X-Session-Id": "session-queue-cancel-01"}
-SLOW_STEP = "hunter_domain_lookup_1"
 
 
 def test_queue_a_cancel_asked_just_before_its_worker_dies_ends_the_plan_cancelled(cluster: Cluster) -> None:
-    slow = {"WYSHBONE_PLUGINS": f"{FAST_TOOLS},{SLOW_LOOKUP}", "WYSHBONE_FAKE_STEP_SECONDS": "30"}
-    web, doomed = cluster.web(), cluster.worker(**slow)
+    slow_settings = slow(30)
+    web, doomed = cluster.web(), cluster.worker(**slow_settings)
     cluster.wait_ready(web, doomed)
     with httpx.Client(base_url=web.base_url, headers=SESSION, timeout=30) as client:
         [plan_id] = start_plans(client, 1)
         assert client.post(f"/api/plan/{plan_id}/approve", json={}).status_code == 200
-        poll(
-            lambda: event_log(client, plan_id),
-            lambda log: step_started(log, SLOW_STEP),
-            within=20,
-            what=f"{SLOW_STEP} did not start",
-        )
+        until_slow_step(client, plan_id)
         # Frozen, the worker cannot hear the cancel; it dies once the cancel is stored.
         os.kill(doomed.process.pid, signal.SIGSTOP)
         with ThreadPoolExecutor(1) as pool:
@@ -48,7 +42,7 @@ def test_queue_a_cancel_asked_just_before_its_worker_dies_ends_the_plan_cancelle
             )
             os.kill(doomed.process.pid, signal.SIGKILL)
             assert doomed.process.wait(timeout=10) == -signal.SIGKILL
-            survivor = cluster.worker(**slow)
+            survivor = cluster.worker(**slow_settings)
             cluster.wait_ready(survivor)
             cancelled = cancelling.result(timeout=30)
         assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled"), cancelled.text

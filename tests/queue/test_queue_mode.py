@@ -14,14 +14,20 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.processes import event_log, poll, step_started
-from tests.queue.cluster import FAST_TOOLS, SLOW_LOOKUP, Cluster, start_plans, wait_finished
+from tests.processes import event_log
+from tests.queue.cluster import (
+    SLOW_STEP,
+    Cluster,
+    slow,
+    start_plans,
+    until_slow_step,
+    wait_finished,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
 
 SESSION = {"X-Session-Id": "session-queue-000001"}
 SEARCH_STEP = "global_db_search_1"
-SLOW_STEP = "hunter_domain_lookup_1"
 STEPS = [SEARCH_STEP, SLOW_STEP, "hunter_enrich_1", "lead_list_save_1"]
 FINISHED_OK = {"succeeded", "partial"}
 STEP_ENDS = {"STEP_SUCCEEDED", "STEP_FAILED", "STEP_SKIPPED"}
@@ -72,8 +78,8 @@ def test_queue_two_workers_run_twenty_plans_each_step_once(cluster: Cluster) -> 
 
 
 def test_queue_killed_worker_plans_resume_on_the_other(cluster: Cluster) -> None:
-    slow = {"WYSHBONE_PLUGINS": f"{FAST_TOOLS},{SLOW_LOOKUP}", "WYSHBONE_FAKE_STEP_SECONDS": "2"}
-    web, doomed, survivor = cluster.web(), cluster.worker(**slow), cluster.worker(**slow)
+    slow_settings = slow(2)
+    web, doomed, survivor = cluster.web(), cluster.worker(**slow_settings), cluster.worker(**slow_settings)
     cluster.wait_ready(web, doomed, survivor)
     with httpx.Client(base_url=web.base_url, headers=SESSION, timeout=10) as client:
         plan_ids = start_plans(client, 8)
@@ -81,12 +87,7 @@ def test_queue_killed_worker_plans_resume_on_the_other(cluster: Cluster) -> None
             assert client.post(f"/api/plan/{plan_id}/approve", json={}).status_code == 200
         # Eight slots over two workers: every plan is in its slow step, half of them on the doomed worker.
         for plan_id in plan_ids:
-            poll(
-                lambda p=plan_id: event_log(client, p),  # type: ignore[misc]
-                lambda log: step_started(log, SLOW_STEP),
-                within=20,
-                what=f"{SLOW_STEP} did not start",
-            )
+            until_slow_step(client, plan_id)
         os.kill(doomed.process.pid, signal.SIGKILL)
         assert doomed.process.wait(timeout=10) == -signal.SIGKILL
         statuses = wait_finished(client, plan_ids, within=40)
@@ -108,8 +109,8 @@ def test_queue_killed_worker_plans_resume_on_the_other(cluster: Cluster) -> None
 def test_queue_racing_approvals_through_two_servers_run_once_and_cancel_reaches_the_worker(
     cluster: Cluster,
 ) -> None:
-    slow = {"WYSHBONE_PLUGINS": f"{FAST_TOOLS},{SLOW_LOOKUP}", "WYSHBONE_FAKE_STEP_SECONDS": "30"}
-    first, second, worker = cluster.web(), cluster.web(), cluster.worker(**slow)
+    slow_settings = slow(30)
+    first, second, worker = cluster.web(), cluster.web(), cluster.worker(**slow_settings)
     cluster.wait_ready(first, second, worker)
     with (
         httpx.Client(base_url=first.base_url, headers=SESSION, timeout=10) as a,
@@ -121,12 +122,7 @@ def test_queue_racing_approvals_through_two_servers_run_once_and_cancel_reaches_
                 pool.map(lambda n: (a, b)[n % 2].post(f"/api/plan/{plan_id}/approve", json={}), range(20))
             )
         assert sorted(r.status_code for r in answers) == [200] + [409] * 19, [r.text for r in answers]
-        poll(
-            lambda: event_log(b, plan_id),
-            lambda log: step_started(log, SLOW_STEP),
-            within=20,
-            what=f"{SLOW_STEP} did not start",
-        )
+        until_slow_step(b, plan_id)
         # The worker runs it; a cancel through either server stops it there.
         cancelled = b.post(f"/api/plan/{plan_id}/cancel", json={})
         assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled"), cancelled.text
@@ -150,17 +146,10 @@ def test_queue_cancel_before_any_worker_and_a_stopped_worker_hands_its_plan_on(c
         assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled"), cancelled.text
         assert [e["type"] for e in event_log(client, waiting)] == ["PLAN_CANCELLED"]
 
-        stopping = cluster.worker(
-            WYSHBONE_PLUGINS=f"{FAST_TOOLS},{SLOW_LOOKUP}", WYSHBONE_FAKE_STEP_SECONDS="30"
-        )
+        stopping = cluster.worker(**slow(30))
         cluster.wait_ready(stopping)
         assert client.post(f"/api/plan/{handed_on}/approve", json={}).status_code == 200
-        poll(
-            lambda: event_log(client, handed_on),
-            lambda log: step_started(log, SLOW_STEP),
-            within=20,
-            what=f"{SLOW_STEP} did not start",
-        )
+        until_slow_step(client, handed_on)
         # SIGTERM: a short grace, then the plan is interrupted, its lease released, its job retried at once.
         stopping.process.terminate()
         cluster.worker()

@@ -16,13 +16,19 @@ import httpx
 import pytest
 
 from tests.fakes.postgres import PostgresServer, find_bin_dir, running_postgres
-from tests.processes import event_log, poll, step_started
-from tests.queue.cluster import FAST_TOOLS, SLOW_LOOKUP, Cluster, queue_env, start_plans, wait_finished
+from tests.processes import event_log
+from tests.queue.cluster import (
+    Cluster,
+    queue_env,
+    slow,
+    start_plans,
+    until_slow_step,
+    wait_finished,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
 
 SESSION = {"X-Session-Id": "session-queue-outage-01"}
-SLOW_STEP = "hunter_domain_lookup_1"
 STEP_ENDS = {"STEP_SUCCEEDED", "STEP_FAILED", "STEP_SKIPPED"}
 OUTAGE_SECONDS = 5.0
 
@@ -41,18 +47,13 @@ def test_queue_worker_rides_out_a_database_outage_and_the_plan_completes(
 ) -> None:
     cluster = Cluster(queue_env(own_postgres.url(), tmp_path / "home"), own_postgres.url(), tmp_path)
     try:
-        slow = {"WYSHBONE_PLUGINS": f"{FAST_TOOLS},{SLOW_LOOKUP}", "WYSHBONE_FAKE_STEP_SECONDS": "3"}
-        web, worker = cluster.web(), cluster.worker(**slow)
+        slow_settings = slow(3)
+        web, worker = cluster.web(), cluster.worker(**slow_settings)
         cluster.wait_ready(web, worker)
         with httpx.Client(base_url=web.base_url, headers=SESSION, timeout=30) as client:
             [plan_id] = start_plans(client, 1)
             assert client.post(f"/api/plan/{plan_id}/approve", json={}).status_code == 200
-            poll(
-                lambda: event_log(client, plan_id),
-                lambda log: step_started(log, SLOW_STEP),
-                within=30,
-                what=f"{SLOW_STEP} did not start",
-            )
+            until_slow_step(client, plan_id, within=30)
             own_postgres.down()
             began = time.monotonic()
             answer = client.get(f"/api/plan/{plan_id}/progress")  # the web server says what is wrong
