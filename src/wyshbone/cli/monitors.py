@@ -31,13 +31,20 @@ def _next_check(monitor: Monitor, now: datetime) -> str:
         return "paused"
     if monitor.next_run_at <= now:
         return "due now"
-    return f"{monitor.next_run_at:%Y-%m-%d %H:%M}"
+    return f"{monitor.next_run_at:%d %b %H:%M}"
 
 
 def _last_run(run: MonitorRun | None) -> str:
+    """The last run in a few words (its full sentence: ``monitors run`` and ``--json``)."""
     if run is None:
         return ""
-    return f"{RUN_WORDS.get(run.kind, 'Checked')} {run.finished_at:%Y-%m-%d %H:%M}: {run.message or run.error or ''}"
+    said = f"{RUN_WORDS.get(run.kind, 'Checked')} {run.finished_at:%d %b %H:%M}"
+    if run.status != "succeeded":
+        return f"{said}: failed"
+    if run.kind in ("setup", "baseline"):
+        return f"{said}: {run.found} found"
+    drafted = f", {run.drafted} drafted" if run.drafted else ""
+    return f"{said}: {run.new} new{drafted}"
 
 
 def list_all(*, as_json: bool) -> None:
