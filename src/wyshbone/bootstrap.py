@@ -24,6 +24,7 @@ from wyshbone.providers.limits import close_postgres_limiters
 from wyshbone.providers.smtp import Mailer, SmtpMailer
 from wyshbone.services import Clock, EventBus, InProcessRunQueue, Monitors, Outreach, Plans, RunQueue
 from wyshbone.services.bus import PgEventRelay
+from wyshbone.services.monitors import CheckRunner
 from wyshbone.services.sending import InProcessSends, SendQueue
 from wyshbone.signing import OptOutLinks
 from wyshbone.storage import Repositories, open_repositories
@@ -70,6 +71,8 @@ class AppContext:
     outreach: Outreach
     sends: SendQueue
     """Where a list's send runs: a task here (``embedded``), or a worker's job (``queue``)."""
+    checks: CheckRunner
+    """Where "check this monitor now" runs: here (``embedded``), or a worker's job (``queue``)."""
     monitors: Monitors
     relay: PgEventRelay | None = None
     """Queue mode: the bus joined to every other process's over Postgres LISTEN/NOTIFY (None: embedded)."""
@@ -117,7 +120,8 @@ def assemble(
         clock=clock,
     )
     outreach = Outreach(settings, repos.outreach, repos.leads, mailer, links, clock)
-    runs, sends = _queues(settings, repos, plans, outreach, adopt=adopt)
+    monitors = Monitors(repos.monitors, repos.sessions, plans, owner, clock)
+    runs, sends, checks = _queues(settings, repos, plans, outreach, monitors, adopt=adopt)
     return AppContext(
         settings=settings,
         clock=clock,
@@ -133,22 +137,29 @@ def assemble(
         runs=runs,
         outreach=outreach,
         sends=sends,
-        monitors=Monitors(repos.monitors, repos.sessions, plans, owner, clock),
+        checks=checks,
+        monitors=monitors,
     )
 
 
 def _queues(
-    settings: Settings, repos: Repositories, plans: Plans, outreach: Outreach, *, adopt: bool
-) -> tuple[RunQueue, SendQueue]:
-    """Where approved plans and sends go, as ``settings.execution`` asks: this process's loop, or
-    procrastinate's workers."""
+    settings: Settings,
+    repos: Repositories,
+    plans: Plans,
+    outreach: Outreach,
+    monitors: Monitors,
+    *,
+    adopt: bool,
+) -> tuple[RunQueue, SendQueue, CheckRunner]:
+    """Where approved plans, sends and checks asked for by hand go, as ``settings.execution`` asks: this
+    process's loop, or procrastinate's workers."""
     if settings.execution == "queue":
         # Imported here: embedded mode never loads procrastinate.
-        from wyshbone.services.queue import QueueRunQueue, QueueSends, libpq_url, queue_app
+        from wyshbone.services.queue import QueueChecks, QueueRunQueue, QueueSends, libpq_url, queue_app
 
         assert settings.database_url is not None  # Settings insists on Postgres in queue mode
         runs = QueueRunQueue(app=queue_app(settings), plans=plans, conninfo=libpq_url(settings.database_url))
-        return runs, QueueSends(runs)
+        return runs, QueueSends(runs), QueueChecks(runs, monitors)
     in_process = InProcessRunQueue(
         plans=plans,
         plan_store=repos.plans,
@@ -157,7 +168,7 @@ def _queues(
         lease_seconds=settings.run_lease_seconds,
         adopt=adopt,
     )
-    return in_process, InProcessSends(outreach)
+    return in_process, InProcessSends(outreach), monitors
 
 
 def smtp_mailer(settings: Settings) -> SmtpMailer:

@@ -218,11 +218,12 @@ class PlanJobs:
             )
         return queued
 
-    async def check_monitor(self, *, monitor_id: int) -> None:
-        """Run the monitor's check here if it is still due and nobody else runs it (else nothing)."""
+    async def check_monitor(self, *, monitor_id: int, kind: str) -> None:
+        """Run the monitor's check here if nobody else runs it and (``scheduled``) it is still due, else
+        nothing; ``manual``: asked for by hand (``QueueChecks`` waits for its run)."""
         context = await self.context()
         try:
-            run = await context.monitors.run(monitor_id, kind="scheduled")
+            run = await context.monitors.run(monitor_id, kind="manual" if kind == "manual" else "scheduled")
         except (ConflictError, NotFoundError) as exc:
             logger.info("monitor %s not checked: %s", monitor_id, exc)
             return
@@ -265,8 +266,8 @@ def worker_app(settings: Settings, *, concurrency: int = 1) -> tuple[procrastina
         await jobs.send(list_id=list_id, session_id=session_id)
 
     @app.task(name=MONITOR_CHECK_TASK, queue=PLANS_QUEUE)
-    async def check_monitor(monitor_id: int) -> None:
-        await jobs.check_monitor(monitor_id=monitor_id)
+    async def check_monitor(monitor_id: int, kind: str = "scheduled") -> None:
+        await jobs.check_monitor(monitor_id=monitor_id, kind=kind)
 
     if settings.monitor_tick_seconds > 0:  # 0: monitors are left to cron (wyshbone monitors run-due)
 

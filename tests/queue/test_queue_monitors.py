@@ -1,5 +1,6 @@
 """Queue mode's monitors: the workers look for due monitors (a procrastinate periodic task) and queue one check
 job per due monitor; with two workers and two web servers running, a due monitor is checked once, by a worker.
+A check asked for by hand ("Run now") is a worker's job too.
 """
 
 from __future__ import annotations
@@ -62,3 +63,14 @@ def test_queue_due_monitor_is_checked_once_by_a_worker_with_two_of_each_running(
         assert str(check_id) not in web_log
     statuses = cluster.query("SELECT status FROM plans WHERE id = ANY(%s)", check_ids)
     assert sorted(s for (s,) in statuses) == ["succeeded", "succeeded"]
+
+    # "Run now" through the other web server: a worker runs it, and the answer is its run.
+    with httpx.Client(base_url=web_b.base_url, headers=SESSION, timeout=60) as client:
+        answer = client.post(f"/api/monitors/{monitor['id']}/run", json={})
+        assert answer.status_code == 200, answer.text
+        manual = answer.json()
+        assert client.post("/api/monitors/999/run", json={}).status_code == 404
+    assert (manual["kind"], manual["status"]) == ("manual", "succeeded"), manual
+    assert [c[:2] for c in checks(cluster)][-1] == ("manual", "succeeded")
+    assert f"(plan {manual['planId']})" in "".join(w.output() for w in workers)
+    assert manual["planId"] not in web_a.output() + web_b.output()

@@ -13,6 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from wyshbone.domain.models import LeadGenExecutionResult, LeadGenPlan, OverallStatus, SupervisorUserContext
 from wyshbone.domain.monitor_checks import check_run, plan_check
@@ -23,7 +24,7 @@ from wyshbone.services.plans import Clock, Plans
 from wyshbone.storage.monitors import ACTIVE, PAUSED, MonitorRepository
 from wyshbone.storage.sessions import SessionRepository
 
-__all__ = ["MONITOR_HEARTBEAT", "MONITOR_LEASE", "Monitors"]
+__all__ = ["MONITOR_HEARTBEAT", "MONITOR_LEASE", "CheckRunner", "Monitors"]
 
 logger = logging.getLogger("wyshbone.services")
 
@@ -33,6 +34,14 @@ MONITOR_LEASE = timedelta(seconds=60)
 MONITOR_HEARTBEAT = timedelta(seconds=20)
 """How often a running monitor run renews its hold (and its check plan's, more often when plan leases are
 shorter)."""
+
+
+class CheckRunner(Protocol):
+    """Where "check this monitor now" runs: this process (``Monitors``), or a worker (``services.queue``)."""
+
+    async def run_now(self, monitor_id: int, *, session_id: str | None) -> MonitorRun:
+        """Check the monitor now and return its run; ``ConflictError`` while another runner checks it."""
+        ...
 
 
 @dataclass
@@ -107,6 +116,10 @@ class Monitors:
         finally:
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
+
+    async def run_now(self, monitor_id: int, *, session_id: str | None) -> MonitorRun:
+        """``run`` by hand, here (the embedded mode's ``CheckRunner``)."""
+        return await self.run(monitor_id, session_id=session_id)
 
     async def _lease(self, monitor_id: int, *, now: datetime, scheduled: bool) -> None:
         """Hold the monitor for this run (only while still due, for a scheduled one); else ``ConflictError``."""

@@ -20,8 +20,10 @@ from sqlalchemy.engine import make_url
 
 from wyshbone.config import Settings
 from wyshbone.domain.models import LeadGenPlan, PlanEventType, PlanStatus
-from wyshbone.errors import PlanStateError
+from wyshbone.domain.monitors import MonitorRun
+from wyshbone.errors import ConflictError, PlanStateError
 from wyshbone.executor import EventCallback
+from wyshbone.services.monitors import Monitors
 from wyshbone.services.plans import Plans, state_error
 from wyshbone.services.sending import already_sending
 from wyshbone.storage.queue_schema import ensure_queue_schema
@@ -34,6 +36,7 @@ __all__ = [
     "QUEUES",
     "RUN_PLAN_TASK",
     "SEND_TASK",
+    "QueueChecks",
     "QueueRunQueue",
     "QueueSends",
     "defer_once",
@@ -64,6 +67,8 @@ monitors)."""
 QUEUES = (PLANS_QUEUE, OUTREACH_QUEUE, MAINTENANCE_QUEUE)
 DEFER_GRACE_SECONDS = 5.0
 """How long a shutdown waits for the plans approved just before it to reach the queue."""
+CHECK_WAIT_SECONDS = 600.0
+"""How long "check this monitor now" waits for the worker's run before answering without it."""
 CANCEL_WAIT_SECONDS = 15.0
 """How long a cancel waits for the worker running the plan to record it as cancelled."""
 
@@ -289,3 +294,48 @@ class QueueSends:
 
     async def shutdown(self) -> None:
         """Nothing runs here; the run queue closes the shared app."""
+
+
+@dataclass
+class QueueChecks:
+    """ "Check this monitor now" as a job a worker runs (keyed by the monitor, like the scheduled checks); the
+    request waits for the run it records. Nothing is checked from this process."""
+
+    runs: QueueRunQueue
+    """Whose app (and connection pool) the jobs are queued through."""
+    monitors: Monitors
+    poll_seconds: float = 0.2
+    wait_seconds: float = CHECK_WAIT_SECONDS
+
+    async def run_now(self, monitor_id: int, *, session_id: str | None) -> MonitorRun:
+        await self.monitors.get(monitor_id, session_id=session_id)  # NotFoundError: not this session's
+        before = await self._last_run_id(monitor_id)
+        app = await self.runs.opened()
+        key = monitor_key(monitor_id)
+        if not await defer_once(
+            app, MONITOR_CHECK_TASK, key=key, queue=PLANS_QUEUE, monitor_id=monitor_id, kind="manual"
+        ):
+            raise ConflictError(f"monitor {monitor_id} is waiting to be checked already")
+        return await self._recorded(app, monitor_id, key, after=before)
+
+    async def _last_run_id(self, monitor_id: int) -> int:
+        runs = await self.monitors.runs(monitor_id)
+        return max((run.id or 0 for run in runs), default=0)
+
+    async def _new_run(self, monitor_id: int, *, after: int) -> MonitorRun | None:
+        runs = await self.monitors.runs(monitor_id)
+        return next((r for r in runs if (r.id or 0) > after and r.kind == "manual"), None)
+
+    async def _recorded(self, app: procrastinate.App, monitor_id: int, key: str, *, after: int) -> MonitorRun:
+        """The monitor's manual run recorded after run ``after`` (the job ends with it); ``ConflictError``
+        when the job ended without one (another runner held the monitor), or after ``wait_seconds``."""
+        deadline = time.monotonic() + self.wait_seconds
+        while time.monotonic() < deadline:
+            if (run := await self._new_run(monitor_id, after=after)) is not None:
+                return run
+            if not await live_jobs(app, key):  # ended: its run was recorded just before, or there is none
+                if (run := await self._new_run(monitor_id, after=after)) is not None:
+                    return run
+                raise ConflictError(f"monitor {monitor_id} is being run by another process right now")
+            await asyncio.sleep(self.poll_seconds)
+        raise ConflictError(f"monitor {monitor_id}'s check is still running; its run will show in the list")

@@ -8,6 +8,7 @@ from fastapi import Depends, Request, Response
 
 from wyshbone.bootstrap import AppContext
 from wyshbone.services import Monitors, Outreach, Plans, RunQueue
+from wyshbone.services.monitors import CheckRunner
 from wyshbone.services.sending import SendQueue
 
 # Async on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per dependency per request.
@@ -34,6 +35,10 @@ async def get_monitors(request: Request) -> Monitors:
     return (await get_context(request)).monitors
 
 
+async def get_checks(request: Request) -> CheckRunner:
+    return (await get_context(request)).checks
+
+
 async def get_sends(request: Request) -> SendQueue:
     return (await get_context(request)).sends
 
@@ -50,4 +55,5 @@ RunsDep = Annotated[RunQueue, Depends(get_runs)]
 OutreachDep = Annotated[Outreach, Depends(get_outreach)]
 MonitorsDep = Annotated[Monitors, Depends(get_monitors)]
 SendsDep = Annotated[SendQueue, Depends(get_sends)]
+ChecksDep = Annotated[CheckRunner, Depends(get_checks)]
 SessionDep = Annotated[str, Depends(get_session_id)]

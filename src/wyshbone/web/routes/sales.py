@@ -11,7 +11,7 @@ from wyshbone.domain.models import CamelModel
 from wyshbone.domain.monitors import Monitor, MonitorRun
 from wyshbone.domain.outreach import OutreachSequence, Suppression, SuppressionReason
 from wyshbone.services.sending import already_sending
-from wyshbone.web.deps import MonitorsDep, OutreachDep, SendsDep, SessionDep
+from wyshbone.web.deps import ChecksDep, MonitorsDep, OutreachDep, SendsDep, SessionDep
 from wyshbone.web.routes.api import BAD_INPUT, CONFLICT, MAX_SEQ, POST_GUARD, EmptyBody, Responses, user_of
 from wyshbone.web.schemas import ErrorBody
 
@@ -138,10 +138,11 @@ async def resume(
     "/monitors/{monitor_id}/run", tags=["monitors"], responses={**NO_MONITOR, **CONFLICT, **POST_GUARD}
 )
 async def run_now(
-    monitor_id: MonitorId, monitors: MonitorsDep, session_id: SessionDep, _body: EmptyBody = None
+    monitor_id: MonitorId, checks: ChecksDep, session_id: SessionDep, _body: EmptyBody = None
 ) -> MonitorRun:
-    """Run the monitor now and return the run (409 while another process runs it)."""
-    return await monitors.run(monitor_id, session_id=session_id)
+    """Run the monitor now and return the run (409 while another process runs it). In queue mode a worker
+    runs it; the answer comes once it has."""
+    return await checks.run_now(monitor_id, session_id=session_id)
 
 
 @router.delete(
