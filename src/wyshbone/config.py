@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from wyshbone.domain.goals import MAX_VOLUME
@@ -112,6 +112,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     """Where ``wyshbone serve`` listens."""
     port: int = 8000
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_alias(cls, url: str | None) -> str | None:
+        """``postgres://`` (libpq's other spelling) means ``postgresql://``."""
+        if url is not None and url.startswith("postgres://"):
+            return "postgresql://" + url.removeprefix("postgres://")
+        return url
 
     @model_validator(mode="after")
     def _queue_needs_postgres(self) -> Settings:

@@ -60,10 +60,17 @@ ABORT_POLL_SECONDS = 0.5
 """How often a worker asks for cancel requests besides being told (LISTEN/NOTIFY): a cancel lands within it."""
 TAKE_POLL_SECONDS = 0.5
 MAX_ATTEMPTS = 20
+JOBS_KEPT_HOURS = 7 * 24
+"""Finished jobs (succeeded, failed, cancelled, aborted) stay this long in the queue's tables, to look back on;
+the plans, their events and results are ours and stay. The maintenance queue's own go after an hour."""
+PRUNE_EVERY_SECONDS = 3600.0
 RESTART_FIRST_SECONDS = 1.0
 """After the job queue stopped under a worker (its database went away), the first pause before starting again;
 it doubles each time, up to ``RESTART_MAX_SECONDS``."""
 RESTART_MAX_SECONDS = 30.0
+RESTART_RESET_SECONDS = 120.0
+"""A job queue that ran this long before it stopped had been working: its next pause is the first again. (A try
+against a database that is still down can itself take half a minute, the pool's wait for a connection.)"""
 
 
 def retry_decision(exception: BaseException, attempts: int) -> RetryDecision | None:
@@ -105,6 +112,7 @@ class PlanJobs:
     settings: Settings
     _context: AppContext | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _pruned_at: float = -PRUNE_EVERY_SECONDS
 
     async def context(self) -> AppContext:
         async with self._lock:
@@ -191,6 +199,11 @@ class PlanJobs:
             except Exception:  # retried by another sweep meanwhile, say: the next sweep sees
                 logger.exception("could not retry or end job %s", job.id)
         await manager.delete_old_jobs(nb_hours=1, queue=MAINTENANCE_QUEUE)  # the sweeps' own, done
+        if time.monotonic() - self._pruned_at >= PRUNE_EVERY_SECONDS:  # the rest once in a while
+            self._pruned_at = time.monotonic()
+            await manager.delete_old_jobs(
+                nb_hours=JOBS_KEPT_HOURS, include_failed=True, include_cancelled=True, include_aborted=True
+            )
         context = await self.context()
         assert context.repos.database is not None
         for orphan in await SqlRunClaims(context.repos.database).orphans(now=context.clock()):
@@ -325,10 +338,11 @@ async def _work_until_stopped(app: procrastinate.App, options: WorkerOptions, st
             await asyncio.gather(running, return_exceptions=True)
             return
         stopping.cancel()
-        if time.monotonic() - began > RESTART_MAX_SECONDS:
+        if time.monotonic() - began > RESTART_RESET_SECONDS:
             pause = RESTART_FIRST_SECONDS  # it had been running: a new outage starts with a short pause
         failure = running.exception() if not running.cancelled() else None
-        why = f"{type(failure).__name__}: {failure}" if failure else "its connection to the database failed"
+        said = " ".join(str(failure).split()) if failure else ""
+        why = f"{type(failure).__name__}: {said}" if said else "its connection to the database failed"
         logger.warning("the job queue stopped (%s); starting again in %.0f s", why, pause)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), pause)

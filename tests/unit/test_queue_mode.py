@@ -13,6 +13,7 @@ from tests.fakes.server import free_port
 from wyshbone.cli import app as cli
 from wyshbone.config import Settings
 from wyshbone.services.queue import libpq_url
+from wyshbone.storage.db import shown_url
 from wyshbone.worker import MAX_ATTEMPTS, _sweep_cron, every_cron, retry_decision
 
 PG = "postgresql+psycopg://wyshbone:secret@db.example:5432/wyshbone"
@@ -128,3 +129,23 @@ def test_sweep_cron_every_third_of_the_stalled_timeout(stalled: float, cron: str
 )
 def test_every_cron(seconds: float, cron: str) -> None:
     assert every_cron(seconds) == cron
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql+psycopg://sales:S3cret@db:5432/wyshbone", "postgresql://sales:***@db:5432/wyshbone"),
+        (
+            "postgresql://sales@db/wyshbone?password=S3cret&sslmode=disable",
+            "postgresql://sales@db/wyshbone?sslmode=disable",
+        ),
+        ("sqlite:////var/lib/wyshbone/wyshbone.sqlite", "/var/lib/wyshbone/wyshbone.sqlite"),
+    ],
+)
+def test_shown_url_never_holds_the_password(url: str, shown: str) -> None:
+    assert shown_url(url) == shown
+
+
+def test_settings_take_postgres_as_postgresql() -> None:
+    settings = Settings(execution="queue", database_url="postgres://sales:S3cret@db/wyshbone")
+    assert settings.database_url == "postgresql://sales:S3cret@db/wyshbone"

@@ -235,7 +235,8 @@ def libpq_url(url: str) -> str:
     """A SQLAlchemy-style URL (``postgresql+psycopg://…``) as libpq reads it (``postgresql://…``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
-        raise ValueError(f"not a PostgreSQL URL: {parsed.render_as_string(hide_password=True)}")
+        shown = parsed.difference_update_query(["password"]).render_as_string(hide_password=True)
+        raise ValueError(f"not a PostgreSQL URL: {shown}")
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 

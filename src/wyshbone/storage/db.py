@@ -35,7 +35,8 @@ def shown_url(url: str) -> str:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return parsed.database or ":memory:"
-    return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
+    plain = parsed.set(drivername=parsed.get_backend_name()).difference_update_query(["password"])
+    return plain.render_as_string(hide_password=True)  # nor in ?password=
 
 
 def sync_url(url: str) -> URL:
@@ -46,9 +47,7 @@ def sync_url(url: str) -> URL:
         return parsed.set(drivername="sqlite")
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+psycopg")
-    raise InputError(
-        f"unsupported database URL {parsed.render_as_string(hide_password=True)}: use sqlite or postgresql"
-    )
+    raise InputError(f"unsupported database URL {shown_url(url)}: use sqlite or postgresql")
 
 
 class Database:
