@@ -146,6 +146,9 @@ class PostgresLimiter:
         self._limiter: Pyrate | None = None
         self._bucket: PostgresBucket | None = None
         self._leaked_at = 0.0
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
         track_postgres_limiter(self)
 
     def __repr__(self) -> str:
@@ -160,8 +163,14 @@ class PostgresLimiter:
 
         if self._thread is None:
             self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"ratelimit-{self.name}")
+        loop = asyncio.get_running_loop()
+        # One acquisition of this process at a time, the next asked only once the loop has taken the last
+        # grant: a stalled loop (a garbage collection) then holds back at most one granted request, which
+        # would otherwise pile up on the thread and arrive at the service together with the next ones.
+        turn = self._turns.setdefault(loop, asyncio.Lock())
         try:
-            admitted = await asyncio.get_running_loop().run_in_executor(self._thread, self._acquire_blocking)
+            async with turn:
+                admitted = await loop.run_in_executor(self._thread, self._acquire_blocking)
         except psycopg.Error as exc:
             raise unreadable_limit(self.name, exc) from exc
         if not admitted:
