@@ -662,6 +662,11 @@ def test_parse_goal_reads_channels_monitoring_and_timing(
             "I run a brewery in Leeds and want 20 pubs",  # no place for the search: the seller's own, said so
             ["No place given for the search: looked in Leeds, where you said you are.", GB],
         ),
+        (
+            # "we" names no place (it was read as Huế, Vietnam): the radius is around the seller's town
+            "We bake sourdough in Nottingham - find 12 delis within 15 miles we could sell to",
+            ["No place given for the search: looked in Nottingham, where you said you are.", GB],
+        ),
         # each qualifier says how leads will show it
         ("Find 20 Italian restaurants in Birmingham", [GB, ITALIAN]),
         (

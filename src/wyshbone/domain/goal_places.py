@@ -36,9 +36,10 @@ _POSTCODE_AREA = (
     rf"{_AREA_PREPOSITION}\b(?P<letters>(?!(?:in|an|at|of|to|on|by|or|my|no)\b)[a-z]{{1,2}})\s+postcode\s+area\b"
     rf"|{_AREA_PREPOSITION}\bpostcode\s+area\s+(?:of\s+)?(?P<after>[a-z]{{1,2}})\b"
 )
-# Words after "in" that name no place and must not be read as one, even as a misspelling ("in town" ≠ Towyn).
+# Words after "in" that name no place and must not be read as one, even as a misspelling ("in town" ≠ Towyn;
+# "within 15 miles we could sell to" ≠ Huế).
 _NOT_PLACES = frozenset(
-    ("least", "most", "me", "us", "here", "there", "town", "the town", "city", "the city", "area", "the area",
+    ("least", "most", "me", "us", "we", "you", "i", "they", "them", "it", "here", "there", "town", "the town", "city", "the city", "area", "the area",
      "my area", "our area", "this area", "my town", "our town", "my city", "our city", "home", "house", "work",
      "office", "bulk", "stock", "total", "person", "general", "particular", "detail", "full", "time", "order",
      "store", "touch", "advance", "mind", "future", "case", "print", "region", "county", "country", "village",
@@ -267,10 +268,12 @@ def _longest_place(
         words = tokens[start:end]
         if words[-1].text == "," or words[0].text == ",":
             continue
+        written = " ".join(w.text for w in words).replace(" ,", ",")
+        if place_key(written) in _NOT_PLACES:
+            continue
         resolved = _resolve(words, gazetteer, default_country, scope)
         if resolved is not None:
             source, country, named, note = resolved
-            written = " ".join(w.text for w in words).replace(" ,", ",")
             return _Found(source, written, country, named, words[0].start, words[-1].end, note)
     return None
 
