@@ -1,5 +1,5 @@
 """Queue mode's latencies, each against a baseline measured in the same run: one plan's wall time against
-embedded mode; the overhead of one durable step against procrastinate's bare job round trip (the floor); and
+embedded mode; the time of one durable step against procrastinate's bare job round trip (a reference: one job runs a whole plan); and
 event → SSE client latency across processes with 100 plans running. ``python -m bench.queue_latency``.
 """
 
@@ -170,7 +170,7 @@ def _new_cluster(server_url: str, work_dir: Path, name: str, plugins: str) -> Cl
     return Cluster({**env, "WYSHBONE_PLUGINS": plugins}, url, log_dir)
 
 
-# --- procrastinate's floor: defer → a worker picks the job → done -----------------------------------------
+# --- procrastinate's bare job, for reference: defer → a worker picks the job → done -----------------------------------------
 
 
 async def _bare_round_trips_ms(conninfo: str) -> list[float]:
@@ -281,7 +281,7 @@ def _step_rows(queue_ms: float, embedded_ms: float, trips: list[float]) -> list[
     ratio = queue_ms / bare
     return [
         (
-            "queue mode overhead per durable step vs procrastinate's bare job round trip",
+            "queue mode time per durable step vs procrastinate's bare job round trip",
             ratio,
             f"{queue_ms:.2f} ms/step (instant tools; (plan of 1+{STEPS} steps − plan of 1) / {STEPS}, "
             f"median of {STEP_RUNS}; embedded {embedded_ms:.2f} ms/step) vs bare job defer → done "

@@ -40,6 +40,7 @@ from wyshbone.services.queue import (
     defer_run,
     end_unstarted,
     libpq_url,
+    live_jobs,
     monitor_key,
     queue_app,
 )
@@ -172,11 +173,11 @@ class PlanJobs:
         claims = SqlRunClaims(context.repos.database)
         deadline = time.monotonic() + self.settings.run_lease_seconds + 2 * TAKE_POLL_SECONDS
         while True:
-            plan = await context.repos.plans.get(plan_id)
-            if plan is None or plan.status is not PlanStatus.EXECUTING:
+            head = await context.repos.plans.head(plan_id)  # its status only, while waiting
+            if head is None or head.status is not PlanStatus.EXECUTING:
                 return None
             if await claims.take(plan_id, lease=plans.lease(), holder=holder, now=context.clock()):
-                return plan
+                return await context.repos.plans.get(plan_id)
             if time.monotonic() >= deadline:
                 logger.warning("plan %s is held by a live process elsewhere; leaving it there", plan_id)
                 return None
@@ -207,8 +208,7 @@ class PlanJobs:
         context = await self.context()
         assert context.repos.database is not None
         for orphan in await SqlRunClaims(context.repos.database).orphans(now=context.clock()):
-            live = [j for j in await manager.list_jobs_async(lock=orphan.plan_id) if _live(j)]
-            if not live:
+            if not await live_jobs(app, orphan.plan_id):
                 logger.warning("plan %s has no job and no live holder: queuing it again", orphan.plan_id)
                 await defer_run(
                     app, plan_id=orphan.plan_id, session_id=orphan.session_id, holder=orphan.holder
@@ -252,10 +252,6 @@ class PlanJobs:
         context = await self.context()
         if (plan := await context.repos.plans.get(plan_id)) is not None:
             await end_unstarted(context.plans, plan, reason="cancelled; the worker running it had stopped")
-
-
-def _live(job: Job) -> bool:
-    return job.status in (Status.TODO.value, Status.DOING.value)
 
 
 def worker_app(settings: Settings, *, concurrency: int = 1) -> tuple[procrastinate.App, PlanJobs]:

@@ -61,10 +61,9 @@ async def enrich(
     async with httpx.AsyncClient(timeout=60) as client:
         hunter = HunterClient(api_key=api_key, base_url=base_url, client=client, search_limiter=limiter)
         provider = enrich_provider(ProviderInfo("hunter", True), hunter, client=None, crawl_websites=False)
+        env = enrichment_env(leads, prefix=prefix)  # built before the clock starts: not what is timed
         start = time.perf_counter()
-        result = await provider.run(
-            EnrichParams(source_step_id="domains", limit=leads), enrichment_env(leads, prefix=prefix)
-        )
+        result = await provider.run(EnrichParams(source_step_id="domains", limit=leads), env)
         assert result.data is not None and len(result.data["outcomes"]) == leads
         return time.perf_counter() - start
 

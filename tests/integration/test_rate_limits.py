@@ -24,7 +24,8 @@ from wyshbone.providers.limits import (
 )
 
 RATE = 20
-"""The fake's limit per rolling second (Hunter's is 15; a little higher keeps the tests short)."""
+"""The limit the tests hold the limiter to, counted per rolling second at the fake (which answers every request:
+Hunter's own limit is 15 a second; a little higher keeps the tests short)."""
 LEADS_PER_PROCESS = 60
 """Two processes × 60 at 20/s: about 6.5 s of requests, each process able to take the whole limit alone."""
 

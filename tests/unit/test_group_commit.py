@@ -61,7 +61,9 @@ async def test_a_failed_batch_fails_its_callers_only() -> None:
 
     group: GroupCommit[str, str] = GroupCommit(cast(Database, database), write)
     first = asyncio.ensure_future(group.submit("bad"))
-    await asyncio.sleep(0)
-    outcome = await asyncio.gather(first, return_exceptions=True)
+    await asyncio.sleep(0)  # its batch is in flight: the next item waits for a batch of its own
+    second = asyncio.ensure_future(group.submit("good"))
+    outcome = await asyncio.gather(first, second, return_exceptions=True)
     assert isinstance(outcome[0], RuntimeError)
+    assert outcome[1] == "good"  # waiting while the failed batch failed, and not failed with it
     assert await group.submit("good") == "good"

@@ -6,10 +6,9 @@ import asyncio
 import logging
 import sys
 
-from wyshbone.cli.common import settings, warn_if_no_directory
+from wyshbone.cli.common import settings, store_reachable, warn_if_no_directory
 from wyshbone.cli.output import err, fail
 from wyshbone.errors import WyshboneError
-from wyshbone.storage.db import Database
 
 
 def work(*, concurrency: int, queues: list[str] | None) -> None:
@@ -37,20 +36,15 @@ def work(*, concurrency: int, queues: list[str] | None) -> None:
 
 def migrate() -> None:
     chosen = settings()
-
-    async def run() -> bool:
-        database = await Database.connect(chosen.store_url)
-        await database.close()
-        if chosen.execution != "queue" or chosen.database_url is None:
-            return False
-        from wyshbone.services.queue import libpq_url
+    store_reachable(chosen)  # connects and migrates our tables; a database that does not answer: exit 2
+    with_queue = chosen.execution == "queue" and chosen.database_url is not None
+    if with_queue:
+        from wyshbone.providers.limits import libpq_url
         from wyshbone.storage.queue_schema import ensure_queue_schema
 
-        await ensure_queue_schema(libpq_url(chosen.database_url))
-        return True
-
-    try:
-        with_queue = asyncio.run(run())
-    except WyshboneError as exc:
-        raise fail(str(exc)) from None
+        assert chosen.database_url is not None
+        try:
+            asyncio.run(ensure_queue_schema(libpq_url(chosen.database_url)))
+        except WyshboneError as exc:
+            raise fail(str(exc)) from None
     err.print(f"The store is at the newest schema{' (with the job queue)' if with_queue else ''}.")

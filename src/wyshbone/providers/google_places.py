@@ -163,11 +163,15 @@ def places_rates(per_minute: int, *, minute: float = 60.0) -> list[Rate]:
     return smoothed(per_minute, minute)
 
 
-@functools.cache
 def places_limiter(per_minute: int, postgres_url: str | None = None) -> Limiter:
     """The limiter every Text Search request of this process waits on: one per process, kept in a Postgres table
     shared by every process on that database when given its URL (queue mode), so together they keep the
     project's quota and Google answers no 429."""
+    return _places_limiter(per_minute, postgres_url)  # one cache key whether the URL is passed or left out
+
+
+@functools.cache
+def _places_limiter(per_minute: int, postgres_url: str | None) -> Limiter:
     return limiter_for(GOOGLE_PLACES, places_rates(per_minute), postgres_url=postgres_url)
 
 

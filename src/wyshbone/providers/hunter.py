@@ -104,10 +104,14 @@ class HunterLimiters:
     """Email verifier (``VERIFY_RATES``)."""
 
 
-@functools.cache
 def hunter_limiters(postgres_url: str | None = None) -> HunterLimiters:
     """The shared limiters: one pair per process, kept in a Postgres table shared by every process on that
     database when given its URL (queue mode)."""
+    return _hunter_limiters(postgres_url)  # one cache key whether the URL is passed or left out
+
+
+@functools.cache
+def _hunter_limiters(postgres_url: str | None) -> HunterLimiters:
     return HunterLimiters(
         search=limiter_for("hunter_search", SEARCH_RATES, postgres_url=postgres_url),
         verify=limiter_for("hunter_verify", VERIFY_RATES, postgres_url=postgres_url),
@@ -312,9 +316,11 @@ class HunterClient:
         self._api_key = api_key
         self._base_url = base_url.rstrip("/")
         self._client = client
-        shared = hunter_limiters()
-        self._search_limiter: Limiter = search_limiter or shared.search
-        self._verify_limiter: Limiter = verify_limiter or shared.verify
+        if search_limiter is None or verify_limiter is None:
+            shared = hunter_limiters()
+            search_limiter, verify_limiter = search_limiter or shared.search, verify_limiter or shared.verify
+        self._search_limiter: Limiter = search_limiter
+        self._verify_limiter: Limiter = verify_limiter
         self._verify_polls = max(1, verify_polls)
         self._poll_interval = poll_interval
         self._sleep = sleep

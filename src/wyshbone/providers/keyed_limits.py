@@ -285,11 +285,15 @@ def host_key(url: str) -> str | None:
     return parts.hostname if port is None else f"{parts.hostname}:{port}"
 
 
-@functools.cache
 def host_politeness(interval: float, postgres_url: str | None = None) -> KeyedLimiter | None:
     """At most one request per ``interval`` seconds to each host (the window stretched a little, so the host
     sees no two closer on its own clock): one limiter per process, every host in one Postgres table shared by
     every process on that database when given its URL (queue mode); None when ``interval`` is 0 (off)."""
+    return _host_politeness(interval, postgres_url)  # one cache key whether the URL is passed or left out
+
+
+@functools.cache
+def _host_politeness(interval: float, postgres_url: str | None) -> KeyedLimiter | None:
     if interval <= 0:
         return None
     return keyed_limiter_for(CRAWL_LIMITER, smoothed(1, interval), postgres_url=postgres_url)

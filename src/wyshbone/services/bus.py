@@ -65,8 +65,8 @@ class EventBus:
     def hear(self, notice: PlanNotice) -> None:
         """A notice from the relay: hand its event to the plan's readers (or, without one, wake them to read the
         store), unless this bus sent it (they have the event)."""
-        if notice.origin == self.origin:
-            return
+        if notice.origin == self.origin or notice.plan_id not in self._subscribers:
+            return  # sent from here, or nobody here reads that plan: nothing to parse
         try:
             event = PlanEvent.model_validate_json(notice.event) if notice.event is not None else None
         except ValidationError:

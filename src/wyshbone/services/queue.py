@@ -16,13 +16,13 @@ from typing import Any
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Status
-from sqlalchemy.engine import make_url
 
 from wyshbone.config import Settings
 from wyshbone.domain.models import LeadGenPlan, PlanEventType, PlanStatus
 from wyshbone.domain.monitors import MonitorRun
 from wyshbone.errors import ConflictError, PlanStateError
 from wyshbone.executor import EventCallback
+from wyshbone.providers.limits import libpq_url
 from wyshbone.services.monitors import Monitors
 from wyshbone.services.plans import Plans, state_error
 from wyshbone.services.sending import already_sending
@@ -73,11 +73,6 @@ CANCEL_WAIT_SECONDS = 15.0
 """How long a cancel waits for the worker running the plan to record it as cancelled."""
 
 
-def libpq_url(url: str) -> str:
-    """``url`` (SQLAlchemy's form, e.g. ``postgresql+psycopg://``) as libpq takes it."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def queue_app(settings: Settings, *, max_connections: int = 4) -> procrastinate.App:
     """The procrastinate app over the settings' Postgres (opened by whoever uses it), with no tasks: the web
     and the CLI defer by task name; ``wyshbone.worker`` adds the tasks the workers run."""
@@ -124,10 +119,14 @@ def monitor_key(monitor_id: int) -> str:
     return f"monitor:{monitor_id}"
 
 
+_LIVE_JOBS = "SELECT id FROM procrastinate_jobs WHERE lock = %(lock)s AND status IN ('todo', 'doing')"
+
+
 async def live_jobs(app: procrastinate.App, key: str) -> list[int]:
-    """The ids of the jobs keyed ``key`` that are queued or running."""
-    jobs = await app.job_manager.list_jobs_async(lock=key)
-    return [j.id for j in jobs if j.id is not None and j.status in (Status.TODO.value, Status.DOING.value)]
+    """The ids of the jobs keyed ``key`` that are queued or running (one query on procrastinate's lock index;
+    its ``list_jobs`` reads every job kept, and runs on poll paths here)."""
+    rows = await app.connector.execute_query_all_async(_LIVE_JOBS, lock=key)
+    return [int(row["id"]) for row in rows]
 
 
 async def end_unstarted(
@@ -319,11 +318,11 @@ class QueueChecks:
         return await self._recorded(app, monitor_id, key, after=before)
 
     async def _last_run_id(self, monitor_id: int) -> int:
-        runs = await self.monitors.runs(monitor_id)
+        runs = await self.monitors.store.runs(monitor_id)  # whose it is was checked in run_now
         return max((run.id or 0 for run in runs), default=0)
 
     async def _new_run(self, monitor_id: int, *, after: int) -> MonitorRun | None:
-        runs = await self.monitors.runs(monitor_id)
+        runs = await self.monitors.store.runs(monitor_id)
         return next((r for r in runs if (r.id or 0) > after and r.kind == "manual"), None)
 
     async def _recorded(self, app: procrastinate.App, monitor_id: int, key: str, *, after: int) -> MonitorRun:

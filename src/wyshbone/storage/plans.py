@@ -491,13 +491,12 @@ class MemoryPlanRepository(PlanRepository):
 
     async def renew_leases(self, plan_ids: Collection[str], lease: RunLease) -> set[str]:
         lost = set()
-        for stored in self._running(plan_ids):
-            if stored.owner == lease.owner:
+        for stored in filter(None, (self._plans.get(plan_id) for plan_id in plan_ids)):
+            if stored.plan.status is EXECUTING and stored.owner == lease.owner:
                 stored.lease_until = lease.until
-            else:
+            elif _lost(stored.plan.status.value, stored.owner, owner_was=lease.owner):
                 lost.add(stored.plan.id)
-        ended = (self._plans.get(plan_id) for plan_id in plan_ids)
-        return lost | {s.plan.id for s in ended if s is not None and s.plan.status is CANCELLED}
+        return lost
 
     async def claim_orphans(self, lease: RunLease, *, now: datetime) -> list[PlanRow]:
         claimed = []

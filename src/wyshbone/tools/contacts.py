@@ -193,7 +193,8 @@ async def _emails_for(
         reasons.append(f"website: {site.reason or 'no address found'}")
     if lead.provenance.get("domain") == "hunter":
         # Hunter found the domain, and its answer named the domain's addresses: the same data, not asked twice.
-        if lead.emails:
+        # (Addresses the lead had from its own source are not Hunter's: they are not credited to it.)
+        if lead.emails and lead.provenance.get("emails") == "hunter":
             return Emails(list(lead.emails), _outcome(lead.source_id, "found", "hunter"), refused)
         reasons.append("hunter: no addresses for this domain")
     elif hunter is not None and lead.domain:

@@ -51,7 +51,6 @@ def monitor_search(
         "tool": step.tool,
         "providers": list(step.providers),
         "params": {**step.params, "maxResults": wanted},
-        "saveStepId": save.id,
         "followUps": [_follow_up(s, "enrich") for s in enrichment]
         + [_follow_up(s, "outreach") for s in outreach],
     }
