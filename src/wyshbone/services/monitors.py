@@ -98,9 +98,12 @@ class Monitors:
         ``ConflictError`` when another runner holds it. A failed search is recorded and leaves the schedule
         as it was, so the next tick tries again; known leads are never added twice.
         """
-        monitor = await self.get(monitor_id, session_id=session_id)
+        await self.get(monitor_id, session_id=session_id)  # NotFoundError before anything is held
         started = self.clock()
         await self._lease(monitor_id, now=started, scheduled=kind == "scheduled")
+        # Read again, held: a check that finished just before the lease was won (its baseline taken, its
+        # schedule moved) is what this one starts from.
+        monitor = await self.get(monitor_id)
         check = await self.start_check(monitor, started=started)
         heartbeat = asyncio.create_task(self._hold(monitor_id, check.id), name=f"monitor-{monitor_id}-lease")
         try:

@@ -325,7 +325,10 @@ class SqlMonitorRepository(MonitorRepository):
         seen: Sequence[Lead],
         next_run_at: datetime,
     ) -> int:
-        moved = update(t.monitors).where(t.monitors.c.id == monitor_id).values(next_run_at=iso(next_run_at))
+        m = t.monitors.c
+        # Forward only: a check resumed late (its next run was fixed when it was planned) never moves it back.
+        later = (m.id == monitor_id, m.next_run_at < iso(next_run_at))
+        moved = update(t.monitors).where(*later).values(next_run_at=iso(next_run_at))
 
         def work(conn: Connection) -> int:
             added, _ = self._leads.add_in(conn, list_id, fresh)
@@ -458,7 +461,8 @@ class MemoryMonitorRepository(MonitorRepository):
     ) -> int:
         added, _ = self.leads.add(list_id, fresh)
         self._remember(monitor_id, (*fresh, *seen))
-        self._monitors.rows[monitor_id]["next_run_at"] = iso(next_run_at)
+        row = self._monitors.rows[monitor_id]
+        row["next_run_at"] = max(row["next_run_at"], iso(next_run_at))  # forward only, as in SQL
         return added
 
     async def update_run(self, run: MonitorRun) -> None:
